@@ -1,0 +1,36 @@
+import { Command, CommanderError } from 'commander';
+import { ExitCode, MetallmixError } from '../core/errors.ts';
+
+/** Builds the `metallmix` program; each command lives in cli/commands and calls the library. */
+export function buildProgram(): Command {
+  const program = new Command('metallmix')
+    .description(
+      'Zero-shot recommendations of a pretrained model and fine-tuning hyperparameters for an image classification dataset, from a knowledge base of past runs.',
+    )
+    .version('0.1.0')
+    .showHelpAfterError()
+    .exitOverride();
+  return program;
+}
+
+/** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv);
+    return ExitCode.ok;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end through here with code 0; usage errors were already printed.
+      return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
+    }
+    if (err instanceof MetallmixError) {
+      process.stderr.write(`metallmix: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(
+      `metallmix: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+    );
+    return ExitCode.internal;
+  }
+}

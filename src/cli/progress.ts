@@ -1,0 +1,43 @@
+// Progress for long work: a redrawn bar on a terminal, plain periodic lines otherwise (CI, pipes),
+// always on stderr so `--json` output on stdout stays clean.
+
+export interface Progress {
+  tick(done: number, note?: string): void;
+  finish(note?: string): void;
+}
+
+export function createProgress(
+  label: string,
+  total: number,
+  stream: NodeJS.WriteStream = process.stderr,
+  intervalMs = 2000,
+): Progress {
+  const started = Date.now();
+  let lastPrint = 0;
+  const tty = Boolean(stream.isTTY);
+  const render = (done: number, note?: string): string => {
+    const frac = total > 0 ? Math.min(1, done / total) : 0;
+    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const bar = tty ? `[${'#'.repeat(Math.round(frac * 24)).padEnd(24, '.')}] ` : '';
+    return `${label} ${bar}${done}/${total} (${Math.round(frac * 100)}%) ${secs}s${note ? ` ${note}` : ''}`;
+  };
+  return {
+    tick(done, note) {
+      const now = Date.now();
+      if (tty) {
+        if (now - lastPrint < 100) return;
+        stream.write(`\r${render(done, note)}\x1b[K`);
+      } else {
+        if (now - lastPrint < intervalMs) return;
+        stream.write(`${render(done, note)}\n`);
+      }
+      lastPrint = now;
+    },
+    finish(note) {
+      stream.write(`${tty ? '\r' : ''}${render(total, note)}${tty ? '\x1b[K' : ''}\n`);
+    },
+  };
+}
+
+/** No output at all, for library callers and `--quiet`. */
+export const silentProgress: Progress = { tick() {}, finish() {} };

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { Config } from './search-space.ts';
+
+/**
+ * Metrics of a run. Accuracy-like metrics (accuracy, balancedAccuracy, auc, f1 and any other
+ * score) are fractions in [0, 1]; importers convert percentages. Loss is as logged.
+ */
+export const Metrics = z.record(z.string(), z.number());
+export type Metrics = z.infer<typeof Metrics>;
+
+export const KNOWN_METRICS = ['accuracy', 'balancedAccuracy', 'auc', 'f1', 'loss'] as const;
+
+/** Metrics where smaller is better; every other metric is maximized. */
+export function isLowerBetter(metric: string): boolean {
+  return /loss|error|time/i.test(metric);
+}
+
+export const RunStatus = z.enum(['finished', 'failed', 'stopped']);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const Cost = z.object({
+  trainingTimeSec: z.number().nonnegative().optional(),
+  epochs: z.number().nonnegative().optional(),
+  hardware: z.string().optional(),
+});
+export type Cost = z.infer<typeof Cost>;
+
+export const Provenance = z.object({
+  /** File path or system (e.g. `optuna:sqlite:///x.db#study`) the record came from. */
+  source: z.string().min(1),
+  runId: z.string().optional(),
+  line: z.number().int().positive().optional(),
+});
+export type Provenance = z.infer<typeof Provenance>;
+
+/** One point of a learning curve, for multi-fidelity baselines (successive halving, Hyperband). */
+export const CurvePoint = z.object({ epoch: z.number().nonnegative(), metrics: Metrics });
+
+export const ExperimentRecord = z.object({
+  dataset: z.string().min(1),
+  model: z.string().min(1),
+  config: Config,
+  metrics: Metrics,
+  cost: Cost.default({}),
+  seed: z.number().int().optional(),
+  status: RunStatus,
+  provenance: Provenance,
+  curve: z.array(CurvePoint).optional(),
+  /** How many runs an aggregated record stands for (e.g. mean over seeds); 1 by default. */
+  count: z.number().int().positive().optional(),
+  /** Standard deviations over the aggregated runs, by metric name (plus `trainingTimeSec`). */
+  std: z.record(z.string(), z.number().nonnegative()).optional(),
+});
+export type ExperimentRecord = z.infer<typeof ExperimentRecord>;
