@@ -1,5 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, MetallmixError } from '../core/errors.ts';
+import { registerProfile } from './commands/profile.ts';
+import { registerImport } from './commands/import.ts';
+import { registerKb } from './commands/kb.ts';
+import { registerRecommend } from './commands/recommend.ts';
+import { registerBench } from './commands/bench.ts';
 
 /** Builds the `metallmix` program; each command lives in cli/commands and calls the library. */
 export function buildProgram(): Command {
@@ -10,6 +15,11 @@ export function buildProgram(): Command {
     .version('0.1.0')
     .showHelpAfterError()
     .exitOverride();
+  registerProfile(program);
+  registerImport(program);
+  registerKb(program);
+  registerRecommend(program);
+  registerBench(program);
   return program;
 }
 

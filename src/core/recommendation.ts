@@ -56,6 +56,8 @@ export const Attempt = z.object({
   raw: z.string(),
   ruleViolations: z.array(z.string()),
   judge: JudgeScores.optional(),
+  /** Why the LLM judge gave no scores (unusable answer, unreachable judge). */
+  judgeError: z.string().optional(),
   accepted: z.boolean(),
   latencyMs: z.number().nonnegative(),
   tokens: z.number().int().nonnegative().optional(),

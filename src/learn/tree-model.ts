@@ -19,7 +19,11 @@ export interface Tree {
   cover: Float32Array;
   /** Split gain (loss change) for internal nodes; 0 for leaves. */
   gain: Float32Array;
-  /** For categorical splits: the category codes that go RIGHT; absent for numerical splits. */
+  /**
+   * For categorical splits: the category codes that go RIGHT (checked against XGBoost 1.7:
+   * listed codes take the right child; other, negative or non-listed codes go left);
+   * absent for numerical splits.
+   */
   categories: Map<number, Set<number>>;
 }
 
@@ -38,7 +42,8 @@ export interface TreeEnsemble {
 export function nextNode(tree: Tree, node: number, x: number): number {
   if (Number.isNaN(x)) return tree.defaultLeft[node] ? tree.left[node] : tree.right[node];
   const cats = tree.categories.get(node);
-  if (cats) return cats.has(x) ? tree.right[node] : tree.left[node];
+  // XGBoost truncates the value to an integer code; negative codes are invalid and go left.
+  if (cats) return x >= 0 && cats.has(Math.trunc(x)) ? tree.right[node] : tree.left[node];
   return Math.fround(x) < tree.threshold[node] ? tree.left[node] : tree.right[node];
 }
 

@@ -1,0 +1,93 @@
+import { Option, type Command } from 'commander';
+import {
+  SOURCE_FORMATS,
+  defaultKnowledgeBasePath,
+  describeProblem,
+  importFiles,
+  loadMapping,
+  openKnowledgeBase,
+  type ImportReport,
+  type SourceFormat,
+} from '../../store/index.ts';
+import { emit, jsonOption, table, withExamples } from '../output.ts';
+import { createProgress, silentProgress } from '../progress.ts';
+
+interface ImportFlags {
+  mapping: string;
+  format?: SourceFormat;
+  study?: string;
+  kb?: string;
+  skipInvalid?: boolean;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+const MAX_LISTED_SKIPS = 50;
+
+export function registerImport(program: Command): void {
+  const cmd = program
+    .command('import')
+    .description(
+      'Import past fine-tuning runs into a knowledge base (CSV, JSONL, W&B run-table export, Optuna SQLite storage) through a JSON mapping file; transactional and idempotent',
+    )
+    .argument('<file...>', 'files to import (all in one transaction)')
+    .requiredOption('--mapping <file>', 'mapping file (see data/README.md)')
+    .addOption(
+      new Option('--format <format>', 'source format (default: the mapping, else the file extension)').choices(
+        SOURCE_FORMATS,
+      ),
+    )
+    .option('--study <name>', 'Optuna study to import when the storage holds several')
+    .option('--kb <path>', 'knowledge base file (default: $METALLMIX_KB, else a per-user file)')
+    .option('--skip-invalid', 'import the valid rows and list every invalid one instead of failing')
+    .option('--quiet', 'no progress output')
+    .addOption(jsonOption())
+    .action((files: string[], flags: ImportFlags) => {
+      const explicit = flags.kb || process.env.METALLMIX_KB;
+      const kbPath = explicit || defaultKnowledgeBasePath();
+      if (!explicit)
+        process.stderr.write(
+          `metallmix: no --kb or METALLMIX_KB given; importing into ${kbPath} (read it back with --kb ${kbPath} or METALLMIX_KB=${kbPath})\n`,
+        );
+      const mapping = loadMapping(flags.mapping);
+      const kb = openKnowledgeBase(kbPath);
+      try {
+        const progress = flags.quiet || flags.json ? silentProgress : createProgress('import', files.length);
+        const report = importFiles(kb, files, mapping, {
+          format: flags.format,
+          study: flags.study,
+          skipInvalid: flags.skipInvalid,
+          progress,
+        });
+        emit(report, flags.json, render);
+      } finally {
+        kb.close();
+      }
+    });
+  withExamples(cmd, [
+    'metallmix import ../shared/metadata/medmnist-finetune-strategies/all_datasets_summary.csv --mapping data/medmnist/mapping.json --kb runs.sqlite',
+    'metallmix import AFT-MC-00.csv AFT-MC-01.csv --mapping data/quicktune/mapping.json --kb runs.sqlite --skip-invalid',
+    'metallmix import optuna.db --format optuna --study resnet-search --mapping my-optuna-mapping.json --kb runs.sqlite --json',
+  ]);
+}
+
+function render(r: ImportReport): string {
+  const lines = [
+    `knowledge base ${r.knowledgeBase} (version ${r.version})`,
+    table(
+      ['file', 'format', 'rows', 'added', 'duplicates', 'filtered', 'skipped'],
+      r.files.map((f) => [f.file, f.format, f.rows, f.added, f.duplicates, f.filtered, f.skipped]),
+    ),
+    `profiles: ${r.profiles.added} added, ${r.profiles.updated} updated; model cards: ${r.models.added} added, ${r.models.updated} updated`,
+  ];
+  if (r.datasetsWithoutProfile.length)
+    lines.push(`datasets without a profile: ${r.datasetsWithoutProfile.join(', ')}`);
+  if (r.modelsWithoutCard.length) lines.push(`models without a card: ${r.modelsWithoutCard.join(', ')}`);
+  if (r.skipped.length) {
+    lines.push(`skipped ${r.skipped.length} invalid row(s):`);
+    for (const p of r.skipped.slice(0, MAX_LISTED_SKIPS)) lines.push(`  ${describeProblem(p)}`);
+    if (r.skipped.length > MAX_LISTED_SKIPS)
+      lines.push(`  ... and ${r.skipped.length - MAX_LISTED_SKIPS} more (--json lists all)`);
+  }
+  return lines.join('\n');
+}

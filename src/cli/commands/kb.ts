@@ -1,0 +1,95 @@
+import { Option, type Command } from 'commander';
+import { RunStatus } from '../../core/index.ts';
+import { resolveKnowledgeBase, type KbStats, type StoredRecord } from '../../store/index.ts';
+import { emit, jsonOption, table, withExamples } from '../output.ts';
+
+interface KbFlags {
+  kb?: string;
+  json?: boolean;
+}
+
+interface RecordsFlags extends KbFlags {
+  dataset?: string;
+  model?: string;
+  status?: RunStatus;
+  limit?: string;
+}
+
+const kbOption = () =>
+  new Option('--kb <path>', 'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)');
+
+export function registerKb(program: Command): void {
+  const kb = program.command('kb').description('Inspect a knowledge base of past fine-tuning runs');
+
+  const stats = kb
+    .command('stats')
+    .description('Counts of records, datasets, models, statuses and sources, and the content version')
+    .addOption(kbOption())
+    .addOption(jsonOption())
+    .action((flags: KbFlags) => {
+      const base = resolveKnowledgeBase(flags.kb);
+      try {
+        emit({ path: base.path, ...base.stats() }, flags.json, renderStats);
+      } finally {
+        base.close();
+      }
+    });
+  withExamples(stats, ['metallmix kb stats', 'metallmix kb stats --kb runs.sqlite --json']);
+
+  const records = kb
+    .command('records')
+    .description('List experiment records, optionally filtered by dataset, model and status')
+    .addOption(kbOption())
+    .option('--dataset <name>', 'only this dataset')
+    .option('--model <id>', 'only this model')
+    .addOption(new Option('--status <status>', 'only this status').choices(RunStatus.options))
+    .option('--limit <n>', 'print at most n records (text output only)', '50')
+    .addOption(jsonOption())
+    .action((flags: RecordsFlags) => {
+      const base = resolveKnowledgeBase(flags.kb);
+      try {
+        const list = base.records({ dataset: flags.dataset, model: flags.model, status: flags.status });
+        emit(list, flags.json, (l) => renderRecords(l, Number(flags.limit) || 50));
+      } finally {
+        base.close();
+      }
+    });
+  withExamples(records, [
+    'metallmix kb records --dataset dermamnist --status finished',
+    'metallmix kb records --kb runs.sqlite --model resnet18 --json',
+  ]);
+}
+
+function renderStats(s: KbStats & { path: string }): string {
+  const counts = (o: Record<string, number>) =>
+    Object.entries(o)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ');
+  return [
+    `knowledge base ${s.path} (version ${s.version})`,
+    `${s.records} records, ${s.datasets} datasets, ${s.models} models`,
+    `status: ${counts(s.byStatus)}`,
+    `sources: ${counts(s.bySource)}`,
+    table(
+      ['dataset', 'records', 'models'],
+      s.perDataset.map((d) => [d.dataset, d.records, d.models]),
+    ),
+  ].join('\n');
+}
+
+function renderRecords(list: StoredRecord[], limit: number): string {
+  const fmt = (v: number | undefined) => (v === undefined ? '' : v.toFixed(4));
+  const rows = list.slice(0, limit).map((r) => [
+    r.id,
+    r.dataset,
+    r.model,
+    r.status,
+    fmt(r.metrics.accuracy),
+    r.cost.trainingTimeSec === undefined ? '' : r.cost.trainingTimeSec.toFixed(0),
+    Object.entries(r.config)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' '),
+  ]);
+  const more = list.length > limit ? `\n... ${list.length - limit} more (--limit, or --json for all)` : '';
+  return `${table(['id', 'dataset', 'model', 'status', 'accuracy', 'time s', 'config'], rows)}${more}`;
+}

@@ -1,0 +1,156 @@
+import { writeFile } from 'node:fs/promises';
+import { Option, type Command } from 'commander';
+import { MetallmixError } from '../../core/errors.ts';
+import { MODALITIES, TASKS, type Modality, type Task } from '../../core/profile.ts';
+import {
+  profileImageFolder,
+  profileManifest,
+  type ManifestOptions,
+  type ProfileResult,
+} from '../../profile/index.ts';
+import { emit, jsonOption, table, withExamples } from '../output.ts';
+import { createProgress, type Progress } from '../progress.ts';
+
+/** Below this many files a run is quick enough that a progress line is only noise. */
+const PROGRESS_MIN_FILES = 1000;
+const MAX_LISTED_SKIPS = 20;
+
+interface ProfileFlags {
+  manifest?: string;
+  split?: string;
+  modality?: Modality;
+  name?: string;
+  task?: Task;
+  output?: string;
+  quiet?: boolean;
+  json?: boolean;
+}
+
+export function registerProfile(program: Command): void {
+  const cmd = program
+    .command('profile')
+    .description(
+      'Profile an image classification dataset (image headers only, no decoding): class balance, resolution, channels, formats, modality',
+    )
+    .argument('[dir]', 'ImageFolder root: one sub-folder of images per class')
+    .option('--manifest <file>', 'CSV with a header row path,label[,split]; paths relative to it')
+    .option('--split <name>', 'with --manifest: profile only the rows of this split')
+    .addOption(
+      new Option(
+        '--modality <modality>',
+        'imaging modality (default: from DICOM files, else unknown)',
+      ).choices(MODALITIES),
+    )
+    .option('--name <name>', 'dataset name (default: folder or manifest name)')
+    .addOption(
+      new Option('--task <task>', 'default: binary for 2 classes, multiclass otherwise').choices(
+        TASKS,
+      ),
+    )
+    .option('--output <file>', 'also write the DatasetProfile as JSON to this file')
+    .option('--quiet', 'no progress output')
+    .addOption(jsonOption())
+    .action(async (dir: string | undefined, flags: ProfileFlags) => {
+      const result = await runProfile(dir, flags);
+      if (flags.output) await writeProfile(flags.output, result);
+      emit(result, flags.json, render);
+    });
+  withExamples(cmd, [
+    'metallmix profile data/chest_xray/train',
+    'metallmix profile --manifest data/isic/labels.csv --split train --modality dermoscopy --json',
+    'metallmix profile scans/ --name my-ct --output my-ct.profile.json',
+  ]);
+}
+
+async function runProfile(dir: string | undefined, flags: ProfileFlags): Promise<ProfileResult> {
+  if ((dir === undefined) === (flags.manifest === undefined)) {
+    throw new MetallmixError('give either a folder or --manifest FILE (exactly one)', {
+      location: { field: 'dir' },
+    });
+  }
+  if (flags.split !== undefined && flags.manifest === undefined) {
+    throw new MetallmixError('--split needs --manifest', { location: { field: 'split' } });
+  }
+  let progress: Progress | undefined;
+  const options: ManifestOptions = {
+    ...(flags.name !== undefined ? { name: flags.name } : {}),
+    ...(flags.task !== undefined ? { task: flags.task } : {}),
+    ...(flags.modality !== undefined ? { modality: flags.modality } : {}),
+    ...(flags.split !== undefined ? { split: flags.split } : {}),
+    onProgress: (done, total) => {
+      if (flags.quiet || total < PROGRESS_MIN_FILES) return;
+      progress ??= createProgress('profile', total);
+      progress.tick(done);
+    },
+  };
+  const result =
+    flags.manifest !== undefined
+      ? await profileManifest(flags.manifest, options)
+      : await profileImageFolder(dir as string, options);
+  progress?.finish(`${result.counts.skipped} skipped`);
+  return result;
+}
+
+async function writeProfile(file: string, result: ProfileResult): Promise<void> {
+  try {
+    await writeFile(file, `${JSON.stringify(result.profile, null, 2)}\n`);
+  } catch (err) {
+    throw new MetallmixError(`cannot write the profile: ${(err as Error).message}`, {
+      location: { file },
+      cause: err,
+    });
+  }
+}
+
+function render({ profile: p, skipped, counts }: ProfileResult): string {
+  const fixed = (x: number | undefined, digits = 2): string =>
+    x === undefined ? '-' : x.toFixed(digits);
+  const r = p.resolution;
+  const facts: [string, string][] = [
+    ['dataset', p.name],
+    ['task', p.task],
+    ['modality', p.modality],
+    ['images', `${p.numInstances} (${counts.skipped} of ${counts.files} files skipped)`],
+    ['classes', String(p.numClasses)],
+    ['imbalance ratio', fixed(p.imbalanceRatio)],
+    [
+      'class entropy',
+      `${fixed(p.classEntropy, 3)} bits (normalized ${fixed(p.normalizedEntropy, 3)})`,
+    ],
+    [
+      'class size',
+      `mean ${fixed(p.classSizeMean, 1)}, std ${fixed(p.classSizeStd, 1)}, min ${p.classSizeMin}, max ${p.classSizeMax}`,
+    ],
+    [
+      'resolution',
+      r
+        ? `median ${r.medianWidth}x${r.medianHeight}, min ${r.minWidth}x${r.minHeight}, max ${r.maxWidth}x${r.maxHeight}`
+        : '-',
+    ],
+    ['channels', String(p.channels ?? '-')],
+    [
+      'formats',
+      Object.entries(p.fileFormats ?? {})
+        .map(([f, n]) => `${f} ${n}`)
+        .join(', '),
+    ],
+  ];
+  const width = Math.max(...facts.map(([k]) => k.length));
+  const lines = facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
+  const classRows = Object.entries(p.classCounts ?? {}).map(([c, n]) => [
+    c,
+    n,
+    `${((100 * n) / p.numInstances).toFixed(1)}%`,
+  ]);
+  lines.push('', table(['class', 'images', 'share'], classRows));
+  if (skipped.length) {
+    lines.push('', `skipped (${skipped.length}):`);
+    for (const s of skipped.slice(0, MAX_LISTED_SKIPS)) {
+      lines.push(`  ${s.file}${s.line !== undefined ? ` (line ${s.line})` : ''}: ${s.reason}`);
+    }
+    if (skipped.length > MAX_LISTED_SKIPS) {
+      lines.push(`  ... and ${skipped.length - MAX_LISTED_SKIPS} more (--json lists all)`);
+    }
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,89 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Option, type Command } from 'commander';
+import { ExitCode, MetallmixError, MODALITIES, Objective, type Modality, type Recommendation } from '../../core/index.ts';
+import { defaultCacheDir } from '../../recommend/cache.ts';
+import { EXPORT_FORMATS, exportRecommendation, type ExportFormat } from '../../recommend/export.ts';
+import { recommendFromKnowledgeBase } from '../../recommend/service.ts';
+import { resolveKnowledgeBase } from '../../store/index.ts';
+import { emit, jsonOption, withExamples } from '../output.ts';
+import { resolveProfile } from '../profile-input.ts';
+import { renderRecommendation } from '../render-recommendation.ts';
+import { positiveInt, positiveNumber, integer } from '../parse-flags.ts';
+
+interface RecommendFlags {
+  profile?: string;
+  dataset?: string;
+  manifest?: string;
+  modality?: Modality;
+  kb?: string;
+  metric: string;
+  objective: Objective;
+  budgetMinutes?: number;
+  topK: number;
+  seed: number;
+  strategy: string;
+  models?: string;
+  export?: ExportFormat;
+  out?: string;
+  cache: boolean;
+  json?: boolean;
+}
+
+export function registerRecommend(program: Command): void {
+  const cmd = program
+    .command('recommend')
+    .description('Recommend a pretrained model and fine-tuning hyperparameters for a dataset, zero-shot (no trial runs)')
+    .option('--profile <file>', 'dataset profile JSON (see `metallmix profile --json` and `metallmix schema DatasetProfile`)')
+    .option('--dataset <dir>', 'image folder, one sub-folder per class (profiled on the fly)')
+    .option('--manifest <file>', 'CSV manifest with path,label[,split] (profiled on the fly)')
+    .addOption(new Option('--modality <modality>', 'imaging modality (overrides the profile)').choices(MODALITIES))
+    .option('--kb <path>', 'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)')
+    .option('--metric <name>', 'metric to maximize (any stored metric; losses are minimized)', 'accuracy')
+    .addOption(new Option('--objective <objective>', 'best metric, balanced (fastest not credibly worse than the best), or fastest').choices(Objective.options).default('best'))
+    .option('--budget-minutes <n>', 'training-time budget: also report the best pick predicted to fit it', positiveNumber)
+    .option('--top-k <k>', 'how many configurations to list', positiveInt, 5)
+    .option('--seed <n>', 'seed of every random draw (same inputs and seed, same answer)', integer, 0)
+    .option('--strategy <name>', 'metalearner, random, single-best or knn', 'metalearner')
+    .option('--models <ids>', 'only consider these models (comma-separated ids from the knowledge base)')
+    .addOption(new Option('--export <format>', 'also write the top-k configs: optuna (trials JSON + enqueue_trial snippet), json or yaml').choices(EXPORT_FORMATS))
+    .option('--out <path>', 'file name (without extension) for --export', 'metallmix-trials')
+    .option('--no-cache', 'retrain the meta-learner instead of using the cached one')
+    .addOption(jsonOption())
+    .action(async (flags: RecommendFlags) => {
+      const { profile, ms } = await resolveProfile(flags, flags.json);
+      const kb = resolveKnowledgeBase(flags.kb);
+      let rec: Recommendation;
+      try {
+        rec = await recommendFromKnowledgeBase(kb, profile, {
+          strategy: flags.strategy,
+          metric: flags.metric,
+          objective: flags.objective,
+          topK: flags.topK,
+          seed: flags.seed,
+          budgetMinutes: flags.budgetMinutes,
+          models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean),
+          cacheDir: flags.cache ? defaultCacheDir() : undefined,
+        });
+      } finally {
+        kb.close();
+      }
+      rec = { ...rec, timingsMs: { profile: ms, ...rec.timingsMs } };
+      emit(rec, flags.json, renderRecommendation);
+      if (flags.export) {
+        for (const file of exportRecommendation(rec, flags.export, flags.out!)) {
+          mkdirSync(dirname(file.name), { recursive: true });
+          writeFileSync(file.name, file.content);
+          process.stderr.write(`metallmix: wrote ${file.name}\n`);
+        }
+      }
+      if (rec.budgetMinutes !== undefined && !rec.budgetPick)
+        throw new MetallmixError(`no candidate is predicted to train within ${rec.budgetMinutes} minutes (see the notice above)`, { exitCode: ExitCode.unsatisfiable });
+    });
+  withExamples(cmd, [
+    'metallmix recommend --profile examples/chest-xray-small.json',
+    'metallmix recommend --dataset ./my-images --modality xray --objective balanced --budget-minutes 30',
+    'metallmix recommend --profile p.json --kb runs.sqlite --metric auc --top-k 10 --json',
+    'metallmix recommend --profile p.json --export optuna --out trials/first   # then: python3 trials/first.py sqlite:///study.db my-study',
+  ]);
+}

@@ -1,0 +1,191 @@
+import OpenAI, { APIConnectionError, APIError } from 'openai';
+import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { Rng } from '../core/rng.ts';
+import { DEFAULT_RETRY, backoffDelayMs, parseRetryAfter, type RetryPolicy } from './retry.ts';
+import { isStrictCompatible } from './strict-schema.ts';
+import { parseJsonAnswer, redact, sleep, startDeadline, unavailable } from './support.ts';
+import type { GenerateRequest, GenerateResult, LanguageModel } from './types.ts';
+
+export interface OpenAICompatibleOptions {
+  /** e.g. http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:8080/v1 (llama.cpp server). */
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+  temperature?: number;
+  seed?: number;
+  maxTokens?: number;
+  timeoutMs?: number;
+  retry?: RetryPolicy;
+  /** Source of retry jitter; seeded so that runs repeat exactly. */
+  rng?: Rng;
+}
+
+/** The longest server message quoted in an error, so a HTML error page does not flood the terminal. */
+const MAX_QUOTED = 200;
+
+/** Any server that speaks OpenAI's /chat/completions: Ollama, llama.cpp server, vLLM, LM Studio, OpenAI. */
+export class OpenAICompatibleModel implements LanguageModel {
+  readonly id: string;
+  private readonly client: OpenAI;
+  private readonly options: OpenAICompatibleOptions;
+  private readonly baseUrl: string;
+  private readonly rng: Rng;
+
+  constructor(options: OpenAICompatibleOptions) {
+    this.options = options;
+    this.baseUrl = options.baseUrl.replace(/\/+$/, '');
+    this.id = `openai:${options.model}@${this.baseUrl}`;
+    this.rng = options.rng ?? new Rng(options.seed ?? 0).fork('llm-retry');
+    this.client = new OpenAI({
+      baseURL: this.baseUrl,
+      // Local servers need no key, but the SDK refuses to start without one.
+      apiKey: options.apiKey ?? 'no-key',
+      maxRetries: 0, // retries are ours: only transient errors, seeded jitter, one deadline
+      timeout: options.timeoutMs ?? 600_000,
+    });
+  }
+
+  async generate(req: GenerateRequest): Promise<GenerateResult> {
+    const started = performance.now();
+    const timeoutMs = req.timeoutMs ?? this.options.timeoutMs;
+    const deadline = startDeadline(timeoutMs, req.signal);
+    try {
+      const completion = await this.createWithRetries(this.requestBody(req), deadline.signal);
+      const text = completion.choices[0]?.message?.content ?? '';
+      return {
+        text,
+        json: req.schema ? parseJsonAnswer(text) : undefined,
+        usage: completion.usage && {
+          promptTokens: completion.usage.prompt_tokens,
+          completionTokens: completion.usage.completion_tokens,
+        },
+        latencyMs: performance.now() - started,
+        model: completion.model || this.options.model,
+      };
+    } catch (err) {
+      if (deadline.timedOut())
+        throw unavailable(
+          `no answer from the LLM endpoint ${this.baseUrl} (model ${this.options.model}) within ${timeoutMs} ms`,
+        );
+      if (req.signal?.aborted) throw req.signal.reason;
+      throw err;
+    } finally {
+      deadline.dispose();
+    }
+  }
+
+  /** GET /models with a short timeout: any answer but an authentication failure means reachable. */
+  async probe(timeoutMs = 2000): Promise<void> {
+    let response: Response;
+    try {
+      response = await fetch(`${this.baseUrl}/models`, {
+        headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {},
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      await response.body?.cancel();
+    } catch (err) {
+      throw unavailable(
+        `cannot reach the LLM endpoint ${this.baseUrl} (${connectionDetail(err)})`,
+        undefined,
+      );
+    }
+    if (response.status === 401 || response.status === 403)
+      throw unavailable(this.authMessage(response.status));
+  }
+
+  private requestBody(req: GenerateRequest): ChatCompletionCreateParamsNonStreaming {
+    const temperature = req.temperature ?? this.options.temperature;
+    const seed = req.seed ?? this.options.seed;
+    const maxTokens = req.maxTokens ?? this.options.maxTokens;
+    return {
+      model: this.options.model,
+      messages: req.messages.map((m) => ({ role: m.role, content: m.content })),
+      ...(temperature !== undefined && { temperature }),
+      ...(seed !== undefined && { seed }),
+      ...(maxTokens !== undefined && { max_tokens: maxTokens }),
+      ...(req.schema && {
+        response_format: {
+          type: 'json_schema' as const,
+          json_schema: {
+            name: req.schema.name,
+            schema: req.schema.jsonSchema,
+            // OpenAI rejects strict mode for schemas outside its subset (e.g. records).
+            strict: isStrictCompatible(req.schema.jsonSchema),
+          },
+        },
+      }),
+    };
+  }
+
+  private async createWithRetries(
+    body: ChatCompletionCreateParamsNonStreaming,
+    signal: AbortSignal,
+  ): Promise<OpenAI.Chat.Completions.ChatCompletion> {
+    const policy = this.options.retry ?? DEFAULT_RETRY;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.client.chat.completions.create(body, { signal });
+      } catch (err) {
+        if (signal.aborted) throw err;
+        const transient = isTransient(err);
+        if (!transient || attempt > policy.maxRetries) throw this.describe(err, attempt);
+        const retryAfter =
+          err instanceof APIError ? parseRetryAfter(err.headers?.get('retry-after')) : undefined;
+        await sleep(backoffDelayMs(policy, attempt, this.rng, retryAfter), signal);
+      }
+    }
+  }
+
+  /** A one-line MetallmixError for a failed call: what was asked of whom, and what came back. */
+  private describe(err: unknown, attempts: number): Error {
+    const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+    if (err instanceof APIConnectionError)
+      return unavailable(
+        `cannot reach the LLM endpoint ${this.baseUrl} (${connectionDetail(err)})${tries}`,
+      );
+    if (err instanceof APIError && err.status !== undefined) {
+      if (err.status === 401 || err.status === 403)
+        return unavailable(this.authMessage(err.status));
+      const said = redact(serverMessage(err), this.options.apiKey);
+      const what =
+        err.status === 404
+          ? `has no model "${this.options.model}" or no /chat/completions route`
+          : 'refused the request';
+      return unavailable(
+        `the LLM endpoint ${this.baseUrl} ${what}${tries} (HTTP ${err.status}${said ? `: ${said}` : ''})`,
+      );
+    }
+    return err instanceof Error ? err : new Error(String(err));
+  }
+
+  private authMessage(status: number): string {
+    return this.options.apiKey
+      ? `the LLM endpoint ${this.baseUrl} rejected the API key (HTTP ${status})`
+      : `the LLM endpoint ${this.baseUrl} needs an API key (HTTP ${status}): set METALLMIX_LLM_API_KEY`;
+  }
+}
+
+/** Rate limits, server errors and broken connections pass; anything else would fail again. */
+function isTransient(err: unknown): boolean {
+  if (err instanceof APIConnectionError) return true;
+  if (err instanceof APIError && err.status !== undefined)
+    return err.status === 429 || err.status >= 500;
+  return false;
+}
+
+function serverMessage(err: APIError): string {
+  const body = err.error as { message?: unknown } | undefined;
+  const text = typeof body?.message === 'string' ? body.message : '';
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length > MAX_QUOTED ? `${oneLine.slice(0, MAX_QUOTED)}...` : oneLine;
+}
+
+/** The system error code (ECONNREFUSED, ENOTFOUND, ...) buried in fetch's cause chain. */
+function connectionDetail(err: unknown): string {
+  for (let e: unknown = err; e; e = (e as { cause?: unknown }).cause) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string') return code;
+    if (e instanceof Error && e.name === 'TimeoutError') return 'no answer in time';
+  }
+  return 'connection failed';
+}

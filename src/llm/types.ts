@@ -1,0 +1,45 @@
+// The one provider interface (after the Vercel AI SDK's provider spec): recommender and judge
+// call only this, so any backend that implements it can reason or judge.
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+export interface OutputSchema {
+  name: string;
+  jsonSchema: Record<string, unknown>;
+}
+
+export interface GenerateRequest {
+  messages: ChatMessage[];
+  /** Constrains the answer to this JSON Schema (response_format over HTTP, a grammar in-process). */
+  schema?: OutputSchema;
+  temperature?: number;
+  seed?: number;
+  maxTokens?: number;
+  /** Deadline for the whole call, retries included. */
+  timeoutMs?: number;
+  /** Aborting rejects the call with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+export interface TokenUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface GenerateResult {
+  text: string;
+  /** The parsed answer, present when a schema was given and the text parses as JSON. */
+  json?: unknown;
+  usage?: TokenUsage;
+  latencyMs: number;
+  model: string;
+}
+
+export interface LanguageModel {
+  readonly id: string;
+  generate(req: GenerateRequest): Promise<GenerateResult>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,90 @@
+// Builds the Recommendation every strategy returns from its scored candidates, so that picks,
+// top-k, Pareto front and budget pick mean the same thing whichever strategy scored them.
+import type { Candidate, Contribution, DatasetProfile, EvidenceRef, Interval, Recommendation, RecommendedConfig, SearchSpace } from '../core/index.ts';
+import { extrapolatedParameters } from './candidates.ts';
+import { orderByObjective, paretoFront, pickUnderBudget, type Scored } from './select.ts';
+import type { RecommendOptions } from './types.ts';
+
+export interface Explained {
+  explanation: Contribution[];
+  text: string;
+}
+
+export interface AssembleInput {
+  strategy: string;
+  profile: DatasetProfile;
+  options: RecommendOptions;
+  candidates: readonly Candidate[];
+  scored: readonly Scored[];
+  /** Predicted metric (stored scale) of candidate i. */
+  metricOf(i: number): Interval;
+  space: SearchSpace;
+  kb: Recommendation['knowledgeBase'];
+  justification: (pick: RecommendedConfig) => string;
+  notices: string[];
+  timingsMs: Record<string, number>;
+  explain?: (indices: number[]) => Explained[];
+  evidenceFor?: (candidate: Candidate) => EvidenceRef[];
+}
+
+export function assembleRecommendation(input: AssembleInput): Recommendation {
+  const { options, candidates } = input;
+  if (candidates.length === 0) throw new Error('no candidates to recommend from');
+  const ordered = orderByObjective(input.scored, options.objective);
+  const front = new Set(paretoFront(input.scored).map((s) => s.index));
+  const explainTop = Math.min(options.explainTop ?? 5, options.topK);
+  const started = performance.now();
+  const explanations = input.explain ? input.explain(ordered.slice(0, explainTop).map((s) => s.index)) : [];
+  const explainMs = performance.now() - started;
+
+  const toConfig = (s: Scored, rank: number, explained?: Explained): RecommendedConfig => {
+    const c = candidates[s.index];
+    return {
+      model: c.model,
+      config: c.config,
+      rank,
+      predictedMetric: input.metricOf(s.index),
+      ...(s.timeSec ? { predictedTrainingTimeSec: s.timeSec } : {}),
+      onParetoFront: front.has(s.index),
+      extrapolated: extrapolatedParameters(input.space, c.config),
+      explanation: explained?.explanation ?? [],
+      explanationText: explained?.text ?? '',
+      evidence: rank <= explainTop && input.evidenceFor ? input.evidenceFor(c) : [],
+    };
+  };
+  const topK = ordered.slice(0, options.topK).map((s, i) => toConfig(s, i + 1, explanations[i]));
+  const rankOf = new Map(ordered.map((s, i) => [s.index, i]));
+  const recommended = (s: Scored) => topK[rankOf.get(s.index)!] ?? toConfig(s, rankOf.get(s.index)! + 1);
+  const notices = input.notices.slice();
+  let budgetPick: RecommendedConfig | null | undefined;
+  if (options.budgetMinutes !== undefined) {
+    const under = pickUnderBudget(ordered, options.budgetMinutes * 60);
+    budgetPick = under ? recommended(under) : null;
+    if (!under) {
+      const fastest = input.scored.filter((s) => s.timeSec).sort((a, b) => a.timeSec!.mean - b.timeSec!.mean)[0];
+      notices.push(
+        fastest
+          ? `No candidate is predicted to train within ${options.budgetMinutes} minutes; the fastest is predicted at ${(fastest.timeSec!.mean / 60).toFixed(1)} minutes.`
+          : `No training-time predictions are available, so the ${options.budgetMinutes}-minute budget cannot be checked.`,
+      );
+    }
+  }
+  const pick = topK[0];
+  return {
+    dataset: input.profile.name,
+    profile: input.profile,
+    metric: options.metric,
+    objective: options.objective,
+    strategy: input.strategy,
+    seed: options.seed,
+    pick,
+    topK,
+    paretoFront: paretoFront(input.scored).map(recommended),
+    ...(options.budgetMinutes !== undefined ? { budgetMinutes: options.budgetMinutes, budgetPick } : {}),
+    justification: input.justification(pick),
+    notices,
+    knowledgeBase: input.kb,
+    attempts: [],
+    timingsMs: { ...input.timingsMs, explain: explainMs },
+  };
+}

@@ -1,0 +1,235 @@
+// Baselines a user would otherwise reach for, behind the same Recommender interface:
+// random pick, the single best configuration across past datasets (ordered as a greedy
+// portfolio, as Auto-sklearn 2.0 builds one), and the configurations of the nearest past
+// datasets by meta-features (as ZAP's algorithm selection).
+import { Rng, type Candidate, type DatasetProfile, type Interval } from '../core/index.ts';
+import { assembleRecommendation } from './assemble.ts';
+import { candidatesForRequest } from './candidates.ts';
+import { aggregateRuns, byDataset, candidateKey, metricScale, metricSign, type AggregatedRun, type KbView } from './kb-view.ts';
+import type { Scored } from './select.ts';
+import type { RecommendOptions, Recommender } from './types.ts';
+
+/** Past performance relative to each dataset's average run, by configuration and by model. */
+interface History {
+  datasets: string[];
+  /** dataset -> candidate key -> oriented points above the dataset's mean. */
+  byKey: Map<string, Map<string, number>>;
+  /** dataset -> model -> mean oriented points above the dataset's mean. */
+  byModel: Map<string, Map<string, number>>;
+  /** dataset -> mean metric (stored scale). */
+  mean: Map<string, number>;
+}
+
+function history(view: KbView, metric: string): History {
+  const sign = metricSign(metric);
+  const scale = metricScale(metric);
+  const runs = aggregateRuns(view.records, metric);
+  const h: History = { datasets: [], byKey: new Map(), byModel: new Map(), mean: new Map() };
+  for (const [d, list] of byDataset(runs)) {
+    const mean = list.reduce((s, r) => s + r.value, 0) / list.length;
+    h.datasets.push(d);
+    h.mean.set(d, mean);
+    const keys = new Map<string, number>();
+    const models = new Map<string, number[]>();
+    for (const r of list) {
+      const rel = sign * (r.value - mean) * scale;
+      keys.set(r.key, rel);
+      models.get(r.model)?.push(rel) ?? models.set(r.model, [rel]);
+    }
+    h.byKey.set(d, keys);
+    h.byModel.set(d, new Map([...models].map(([m, v]) => [m, v.reduce((s, x) => s + x, 0) / v.length])));
+  }
+  h.datasets.sort();
+  return h;
+}
+
+/**
+ * Weighted mean of a candidate's past relative performance over `weights` (dataset -> weight):
+ * the exact configuration where it was run, else the model's average, else undefined.
+ */
+function pastScore(h: History, c: Candidate, weights: Map<string, number>): number | undefined {
+  const key = candidateKey(c.model, c.config);
+  for (const table of [(d: string) => h.byKey.get(d)?.get(key), (d: string) => h.byModel.get(d)?.get(c.model)]) {
+    let s = 0;
+    let w = 0;
+    for (const [d, wd] of weights) {
+      const v = table(d);
+      if (v !== undefined) {
+        s += wd * v;
+        w += wd;
+      }
+    }
+    if (w > 0) return s / w;
+  }
+  return undefined;
+}
+
+interface BaselineScoring {
+  scores: number[];
+  /** Predicted metric on the stored scale for candidate i. */
+  expected: (i: number) => Interval;
+  justification: string;
+}
+
+function baseline(name: string, view: KbView, score: (profile: DatasetProfile, cands: Candidate[], opts: RecommendOptions) => BaselineScoring): Recommender {
+  return {
+    name,
+    async recommend(profile, options) {
+      const t0 = performance.now();
+      const rng = new Rng(options.seed).fork(name);
+      const candidates = candidatesForRequest(view, options.candidates, rng);
+      const t1 = performance.now();
+      const s = score(profile, candidates, options);
+      const scored: Scored[] = s.scores.map((v, index) => ({ index, score: { mean: v, low: v, high: v } }));
+      const datasets = new Set(view.records.map((r) => r.dataset)).size;
+      return assembleRecommendation({
+        strategy: name,
+        profile,
+        options: { ...options, objective: 'best' },
+        candidates,
+        scored,
+        metricOf: s.expected,
+        space: view.space,
+        kb: { version: view.version, records: view.records.length, datasets },
+        justification: () => s.justification,
+        notices: [],
+        timingsMs: { candidates: t1 - t0, score: performance.now() - t1 },
+      });
+    },
+  };
+}
+
+const point = (v: number): Interval => ({ mean: v, low: v, high: v });
+
+function expectedFrom(h: History, metric: string, weights: Map<string, number>, rel: (number | undefined)[]): (i: number) => Interval {
+  let wSum = 0;
+  let level = 0;
+  for (const [d, w] of weights) {
+    level += w * (h.mean.get(d) ?? 0);
+    wSum += w;
+  }
+  level = wSum > 0 ? level / wSum : 0;
+  const k = metricSign(metric) / metricScale(metric);
+  return (i) => point(level + (rel[i] ?? 0) * k);
+}
+
+export function randomRecommender(view: KbView): Recommender {
+  return baseline('random', view, (_p, cands, opts) => {
+    const rng = new Rng(opts.seed).fork('random-scores');
+    const h = history(view, opts.metric);
+    const all = new Map(h.datasets.map((d) => [d, 1]));
+    return {
+      scores: cands.map(() => rng.next()),
+      expected: expectedFrom(h, opts.metric, all, []),
+      justification: 'Uniform random choice among the candidates (baseline).',
+    };
+  });
+}
+
+/**
+ * Single best: the candidate with the best average relative performance over all past datasets;
+ * the following ranks form a greedy portfolio (each next candidate is the one that most improves
+ * the per-dataset best of the picks so far).
+ */
+export function singleBestRecommender(view: KbView): Recommender {
+  return baseline('single-best', view, (_p, cands, opts) => {
+    const h = history(view, opts.metric);
+    const all = new Map(h.datasets.map((d) => [d, 1]));
+    const rel = cands.map((c) => pastScore(h, c, all));
+    const keyed = cands.map((c) => candidateKey(c.model, c.config));
+    // Greedy portfolio over candidates that were run on past datasets.
+    const order: number[] = [];
+    const bestSoFar = new Map(h.datasets.map((d) => [d, -Infinity]));
+    const remaining = new Set(cands.map((_, i) => i).filter((i) => h.datasets.some((d) => h.byKey.get(d)!.has(keyed[i]))));
+    while (remaining.size) {
+      let best = -1;
+      let bestGain = -Infinity;
+      for (const i of remaining) {
+        let gain = 0;
+        for (const d of h.datasets) {
+          const v = h.byKey.get(d)!.get(keyed[i]);
+          gain += v === undefined ? bestSoFar.get(d)! : Math.max(bestSoFar.get(d)!, v);
+        }
+        if (gain > bestGain || (gain === bestGain && (rel[i] ?? -Infinity) > (rel[best] ?? -Infinity))) {
+          bestGain = gain;
+          best = i;
+        }
+      }
+      if (order.length === 0) {
+        // The first pick is the best on average, not the greedy gain against nothing.
+        best = [...remaining].reduce((a, b) => ((rel[b] ?? -Infinity) > (rel[a] ?? -Infinity) ? b : a));
+      }
+      order.push(best);
+      remaining.delete(best);
+      for (const d of h.datasets) {
+        const v = h.byKey.get(d)!.get(keyed[best]);
+        if (v !== undefined) bestSoFar.set(d, Math.max(bestSoFar.get(d)!, v));
+      }
+    }
+    const scores = cands.map(() => -Infinity);
+    order.forEach((i, r) => (scores[i] = cands.length - r));
+    // Candidates never run in the past follow, by their model's average.
+    cands.forEach((_, i) => {
+      if (scores[i] === -Infinity) scores[i] = -1e6 + (rel[i] ?? -1e3);
+    });
+    return {
+      scores,
+      expected: expectedFrom(h, opts.metric, all, rel),
+      justification: `The configuration with the best average result over ${h.datasets.length} past datasets (greedy portfolio order after it).`,
+    };
+  });
+}
+
+/** Standardized meta-feature distance between profiles (log sizes, balance, resolution, task, modality). */
+export function profileDistance(a: DatasetProfile, b: DatasetProfile, spread: Map<string, number>): number {
+  let d = 0;
+  for (const [name, get] of PROFILE_NUMERIC) {
+    const va = get(a);
+    const vb = get(b);
+    if (va === undefined || vb === undefined) continue;
+    d += ((va - vb) / (spread.get(name) || 1)) ** 2;
+  }
+  if (a.task !== b.task) d += 1;
+  if (a.modality !== b.modality) d += 1;
+  return Math.sqrt(d);
+}
+
+const PROFILE_NUMERIC: [string, (p: DatasetProfile) => number | undefined][] = [
+  ['log_instances', (p) => Math.log10(p.numInstances)],
+  ['log_classes', (p) => Math.log10(p.numClasses)],
+  ['log_imbalance', (p) => (p.imbalanceRatio && Number.isFinite(p.imbalanceRatio) ? Math.log10(p.imbalanceRatio) : undefined)],
+  ['normalized_entropy', (p) => p.normalizedEntropy],
+  ['log_side', (p) => (p.resolution ? Math.log10(Math.sqrt(p.resolution.medianWidth * p.resolution.medianHeight)) : undefined)],
+];
+
+/** Standard deviation of each numeric meta-feature over `profiles` (the distance's scale). */
+export function profileSpread(profiles: readonly DatasetProfile[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const [name, get] of PROFILE_NUMERIC) {
+    const v = profiles.map(get).filter((x): x is number => x !== undefined);
+    if (v.length < 2) continue;
+    const m = v.reduce((s, x) => s + x, 0) / v.length;
+    out.set(name, Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length));
+  }
+  return out;
+}
+
+/** Nearest past datasets by meta-features, weighted by 1 / (1 + distance); k = 3 by default. */
+export function knnRecommender(view: KbView, k = 3): Recommender {
+  return baseline('knn', view, (profile, cands, opts) => {
+    const h = history(view, opts.metric);
+    const profiles = h.datasets.map((d) => view.profiles.get(d)).filter((p): p is DatasetProfile => p !== undefined);
+    const spread = profileSpread(profiles);
+    const near = profiles
+      .map((p) => ({ name: p.name, dist: profileDistance(profile, p, spread) }))
+      .sort((a, b) => a.dist - b.dist || (a.name < b.name ? -1 : 1))
+      .slice(0, k);
+    const weights = new Map(near.map((n) => [n.name, 1 / (1 + n.dist)]));
+    const rel = cands.map((c) => pastScore(h, c, weights));
+    return {
+      scores: rel.map((v) => v ?? -Infinity),
+      expected: expectedFrom(h, opts.metric, weights, rel),
+      justification: `Best configuration on the ${near.length} most similar past datasets by meta-features: ${near.map((n) => `${n.name} (distance ${n.dist.toFixed(2)})`).join(', ')}.`,
+    };
+  });
+}

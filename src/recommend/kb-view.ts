@@ -1,0 +1,119 @@
+import {
+  isLowerBetter,
+  type Config,
+  type DatasetProfile,
+  type ExperimentRecord,
+  type ModelCard,
+  type SearchSpace,
+} from '../core/index.ts';
+
+/**
+ * The slice of a knowledge base a recommender is fitted on: everything for `recommend`, all but
+ * the held-out dataset in the leave-one-dataset-out benchmark.
+ */
+export interface KbView {
+  version: string;
+  records: (ExperimentRecord & { id: string })[];
+  profiles: Map<string, DatasetProfile>;
+  cards: Map<string, ModelCard>;
+  space: SearchSpace;
+}
+
+/** One distinct configuration run on one dataset, averaged over its seeds / repeated runs. */
+export interface AggregatedRun {
+  dataset: string;
+  model: string;
+  config: Config;
+  key: string;
+  /** Mean metric (fraction) over the runs. */
+  value: number;
+  /** Mean training time in seconds, when known. */
+  timeSec?: number;
+  runs: number;
+  recordIds: string[];
+}
+
+/** Canonical text of a model + config, equal for equal configurations whatever the key order. */
+export function candidateKey(model: string, config: Config): string {
+  const keys = Object.keys(config).sort();
+  return `${model}|${keys.map((k) => `${k}=${JSON.stringify(config[k])}`).join(',')}`;
+}
+
+/**
+ * Finished runs with the metric, grouped by dataset x model x config and averaged (weighted by
+ * the record's count, so aggregated records such as means over seeds weigh as their runs).
+ */
+export function aggregateRuns(records: readonly ExperimentRecord[], metric: string): AggregatedRun[] {
+  const groups = new Map<string, { run: AggregatedRun; wSum: number; vSum: number; tSum: number; tW: number }>();
+  for (const r of records as (ExperimentRecord & { id?: string })[]) {
+    const v = r.metrics[metric];
+    if (r.status !== 'finished' || v === undefined || !Number.isFinite(v)) continue;
+    const key = candidateKey(r.model, r.config);
+    const gk = `${r.dataset}\u0000${key}`;
+    const w = r.count ?? 1;
+    let g = groups.get(gk);
+    if (!g) {
+      g = { run: { dataset: r.dataset, model: r.model, config: r.config, key, value: 0, runs: 0, recordIds: [] }, wSum: 0, vSum: 0, tSum: 0, tW: 0 };
+      groups.set(gk, g);
+    }
+    g.wSum += w;
+    g.vSum += w * v;
+    g.run.runs += w;
+    if (r.id) g.run.recordIds.push(r.id);
+    const t = r.cost?.trainingTimeSec;
+    if (t !== undefined && Number.isFinite(t)) {
+      g.tSum += w * t;
+      g.tW += w;
+    }
+  }
+  return [...groups.values()].map((g) => ({
+    ...g.run,
+    value: g.vSum / g.wSum,
+    ...(g.tW > 0 ? { timeSec: g.tSum / g.tW } : {}),
+  }));
+}
+
+/** Sign that turns "larger is better" into a maximization for any metric. */
+export function metricSign(metric: string): 1 | -1 {
+  return isLowerBetter(metric) ? -1 : 1;
+}
+
+/** Scale from stored values to the points users read (accuracy 0.91 -> 91 points; losses as is). */
+export function metricScale(metric: string): number {
+  return isLowerBetter(metric) ? 1 : 100;
+}
+
+/** Records grouped by dataset name. */
+export function byDataset<T extends { dataset: string }>(items: readonly T[]): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const it of items) {
+    const list = out.get(it.dataset);
+    if (list) list.push(it);
+    else out.set(it.dataset, [it]);
+  }
+  return out;
+}
+
+/** The view of a whole knowledge base (what `recommend` fits on). */
+export function viewOfKnowledgeBase(kb: {
+  version(): string;
+  records(): (ExperimentRecord & { id: string })[];
+  datasetProfiles(): DatasetProfile[];
+  modelCards(): ModelCard[];
+  searchSpace(): SearchSpace;
+}): KbView {
+  return {
+    version: kb.version(),
+    records: kb.records(),
+    profiles: new Map(kb.datasetProfiles().map((p) => [p.name, p])),
+    cards: new Map(kb.modelCards().map((c) => [c.id, c])),
+    space: kb.searchSpace(),
+  };
+}
+
+/** Metrics recorded on finished runs, with how many runs have each. */
+export function availableMetrics(records: readonly ExperimentRecord[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const r of records) if (r.status === 'finished') for (const m of Object.keys(r.metrics)) out.set(m, (out.get(m) ?? 0) + 1);
+  return out;
+}

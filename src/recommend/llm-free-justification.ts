@@ -1,0 +1,83 @@
+// The justification of the metalearner strategy when no LLM is configured: written from the
+// pick's SHAP explanation and the retrieved evidence, deterministic, and citing ids in the same
+// [id] form the LLM strategies use, so the judge's citation rules hold for it too.
+import type { Contribution, RecommendedConfig } from '../core/index.ts';
+import { candidateId, formatConfig, formatInterval, formatNumber } from '../judge/index.ts';
+import type { EvidenceItem, ReasoningContext } from './reasoning-context.ts';
+
+const MAX_CONTRIBUTIONS = 3;
+const MAX_EVIDENCE = 3;
+const MAX_INSIGHTS = 2;
+
+function describeContribution(metric: string, c: Contribution): string {
+  const value =
+    c.value === null ? 'missing' : typeof c.value === 'number' ? formatNumber(c.value) : c.value;
+  const direction = c.shap >= 0 ? 'raises' : 'lowers';
+  return `${c.feature} = ${value} ${direction} the predicted ${metric} by ${formatNumber(Math.abs(c.shap))}`;
+}
+
+/** The pick's own evidence first (most similar first), then the context's, without repeats. */
+function supportingEvidence(context: ReasoningContext, pick: RecommendedConfig): EvidenceItem[] {
+  const byId = new Map(context.evidence.map((e) => [e.id, e]));
+  const ordered = [
+    ...[...pick.evidence].sort((a, b) => b.similarity - a.similarity),
+    ...[...context.evidence].sort((a, b) => b.similarity - a.similarity),
+  ];
+  const seen = new Set<string>();
+  const out: EvidenceItem[] = [];
+  for (const e of ordered) {
+    if (seen.has(e.id) || e.kind === 'insight') continue;
+    seen.add(e.id);
+    out.push(byId.get(e.id) ?? { ...e, text: e.summary });
+    if (out.length === MAX_EVIDENCE) break;
+  }
+  return out;
+}
+
+/** Insights that speak about the pick's deciding features, else the first ones. */
+function relevantInsights(
+  context: ReasoningContext,
+  features: string[],
+): { id: string; text: string }[] {
+  const about = context.insights.filter((i) => features.some((f) => i.text.includes(f)));
+  return (about.length ? about : context.insights).slice(0, MAX_INSIGHTS);
+}
+
+/** A paragraph explaining the meta-learner's pick, citing evidence and insight ids in brackets. */
+export function writeJustification(context: ReasoningContext, pick: RecommendedConfig): string {
+  const sentences: string[] = [];
+  const time = pick.predictedTrainingTimeSec
+    ? ` and a training time of ${formatInterval(pick.predictedTrainingTimeSec)} s`
+    : '';
+  sentences.push(
+    `The meta-learner recommends ${pick.model} with ${formatConfig(pick.config)} for ${context.profile.name} [${candidateId(pick)}], predicting ${context.metric} ${formatInterval(pick.predictedMetric)}${time}.`,
+  );
+  if (pick.onParetoFront)
+    sentences.push('No other candidate is both more accurate and faster (Pareto front).');
+  if (pick.extrapolated.length)
+    sentences.push(
+      `${pick.extrapolated.join(', ')} ${pick.extrapolated.length === 1 ? 'lies' : 'lie'} outside the range observed in the knowledge base, so that part of the prediction is an extrapolation.`,
+    );
+  const contributions = [...pick.explanation]
+    .sort((a, b) => Math.abs(b.shap) - Math.abs(a.shap))
+    .slice(0, MAX_CONTRIBUTIONS);
+  if (contributions.length)
+    sentences.push(
+      `Its prediction rests mainly on: ${contributions.map((c) => describeContribution(context.metric, c)).join('; ')}.`,
+    );
+  else if (pick.explanationText) sentences.push(pick.explanationText);
+  const evidence = supportingEvidence(context, pick);
+  if (evidence.length)
+    sentences.push(
+      `Closest past evidence: ${evidence.map((e) => `[${e.id}] ${e.summary} (similarity ${formatNumber(e.similarity)})`).join('; ')}.`,
+    );
+  const insights = relevantInsights(
+    context,
+    contributions.map((c) => c.feature),
+  );
+  if (insights.length)
+    sentences.push(
+      `Insights of the meta-learner: ${insights.map((i) => `[${i.id}] ${i.text.replace(/\.$/, '')}`).join('; ')}.`,
+    );
+  return sentences.join(' ');
+}

@@ -1,0 +1,69 @@
+// The recommender's messages: system template, then one user message made of the context
+// template and the strategy's task template, whose {{feedback}} carries what the previous
+// attempt got wrong. One fresh user message per attempt (rather than a growing chat) keeps the
+// prompt short for small local models.
+import type { Attempt } from '../core/index.ts';
+import { jsonSchemaOf } from '../core/json-schema.ts';
+import { contextValues, renderTemplate, type PromptTemplates } from '../judge/index.ts';
+import type { ChatMessage } from '../llm/types.ts';
+import type { ReasoningContext } from './reasoning-context.ts';
+
+export type LlmStrategy = 'llm' | 'hybrid';
+
+/** The previous answer shown back to the model is cut here: enough to see the mistake, not a prompt's worth. */
+const MAX_PREVIOUS_ANSWER_CHARS = 1500;
+
+export const LLM_PROPOSAL_SCHEMA = { name: 'LlmProposal', jsonSchema: jsonSchemaOf('LlmProposal') };
+
+/** The {{feedback}} section: empty on the first attempt, otherwise what to fix in the previous answer. */
+export function renderFeedback(previous: Attempt | undefined, maxAttempts: number): string {
+  if (!previous) return '';
+  const lines = [
+    '',
+    `# Your previous answer (attempt ${previous.attempt} of ${maxAttempts}) was rejected`,
+  ];
+  const raw = previous.raw.trim();
+  if (raw)
+    lines.push(
+      'Previous answer:',
+      raw.length > MAX_PREVIOUS_ANSWER_CHARS
+        ? `${raw.slice(0, MAX_PREVIOUS_ANSWER_CHARS)} ...`
+        : raw,
+    );
+  if (previous.ruleViolations.length)
+    lines.push('Problems to fix:', ...previous.ruleViolations.map((v) => `- ${v}`));
+  if (previous.judge)
+    lines.push(
+      `Reviewer's scores (1-5): format ${previous.judge.format}, accuracy ${previous.judge.accuracy}, completeness ${previous.judge.completeness}.`,
+      `Reviewer's feedback: ${previous.judge.feedback}`,
+    );
+  if (previous.judgeError) lines.push(`The reviewer could not score it: ${previous.judgeError}`);
+  lines.push('Write a corrected answer as one JSON object following the output schema.');
+  return lines.join('\n');
+}
+
+export function buildRecommenderMessages(req: {
+  context: ReasoningContext;
+  strategy: LlmStrategy;
+  templates: PromptTemplates;
+  attempt: number;
+  maxAttempts: number;
+  previous?: Attempt;
+}): ChatMessage[] {
+  const values = {
+    ...contextValues(req.context),
+    schema: JSON.stringify(LLM_PROPOSAL_SCHEMA.jsonSchema),
+    feedback: renderFeedback(req.previous, req.maxAttempts),
+    attempt: String(req.attempt),
+    maxAttempts: String(req.maxAttempts),
+  };
+  const task = req.strategy === 'llm' ? 'task-llm.md' : 'task-hybrid.md';
+  const user = [
+    renderTemplate(req.templates['context.md'], values).trimEnd(),
+    renderTemplate(req.templates[task], values).trimEnd(),
+  ].join('\n\n');
+  return [
+    { role: 'system', content: renderTemplate(req.templates['system.md'], values).trimEnd() },
+    { role: 'user', content: user },
+  ];
+}

@@ -1,0 +1,163 @@
+// The meta-learner: gradient-boosted trees that predict, for a dataset profile and a candidate,
+// the metric a fine-tuning run would reach and its training time. Three model kinds, each an
+// ensemble over a bootstrap of datasets (the spread is the prediction's uncertainty):
+//   effect: how much a candidate beats the average run on the same dataset (metric points).
+//           Candidates of one request share a dataset, so this alone ranks them; centring per
+//           dataset removes the between-dataset difficulty that would otherwise swamp it.
+//   level:  the average metric a dataset reaches, from its meta-features (absolute predictions).
+//   time:   log10 training seconds.
+import { Rng, type Candidate, type DatasetProfile, type Interval } from '../core/index.ts';
+import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../learn/encode.ts';
+import { trainGBDT } from '../learn/gbdt.ts';
+import type { GBDTParamsInput } from '../learn/params.ts';
+import { predictMargin } from '../learn/predict.ts';
+import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
+import { aggregateRuns, byDataset, metricScale, type AggregatedRun, type KbView } from './kb-view.ts';
+
+export interface MetaLearnerSettings {
+  metric: string;
+  members: number;
+  seed: number;
+  params: GBDTParamsInput;
+}
+
+export const DEFAULT_SETTINGS: Omit<MetaLearnerSettings, 'metric'> = {
+  members: 5,
+  seed: 0,
+  params: { n_estimators: 150, eta: 0.05, max_depth: 4, min_child_weight: 1, subsample: 0.8, colsample_bytree: 0.8, lambda: 1 },
+};
+
+export interface MetaLearner {
+  settings: MetaLearnerSettings;
+  encoder: EncoderSpec;
+  effect: TreeEnsemble[];
+  level: TreeEnsemble[];
+  /** Absent when the knowledge base records no training times. */
+  time: TreeEnsemble[];
+  /** Training rows of the effect model, kept for global SHAP insights. */
+  trainingRows: number;
+}
+
+export interface Prediction {
+  /** Metric on the stored (fraction) scale. */
+  metric: Interval;
+  /** Predicted improvement over the dataset's average run, in metric points; ranks candidates. */
+  effect: Interval;
+  trainingTimeSec?: Interval;
+}
+
+/** Central 80% interval of a normal approximation to the ensemble's spread. */
+const Z80 = 1.2816;
+
+function interval(values: readonly number[]): Interval {
+  const mean = values.reduce((s, v) => s + v, 0) / values.length;
+  const sd = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  return { mean, low: mean - Z80 * sd, high: mean + Z80 * sd };
+}
+
+function rowsFor(view: KbView, runs: readonly AggregatedRun[]): EncodedRow[] {
+  return runs.map((r) => ({ profile: view.profiles.get(r.dataset)!, card: view.cards.get(r.model), model: r.model, config: r.config }));
+}
+
+function featureTypes(encoder: EncoderSpec): FeatureType[] {
+  return encoder.features.map((f) => (f.kind === 'categorical' ? 'c' : 'q'));
+}
+
+function fit(encoder: EncoderSpec, X: Float64Array, numRows: number, y: Float64Array, params: GBDTParamsInput, seed: number): TreeEnsemble {
+  // Start from the target mean (XGBoost 1.7's default 0.5 would cost the first trees on the offset).
+  const baseScore = y.reduce((s, v) => s + v, 0) / y.length;
+  return trainGBDT(
+    {
+      X: { data: X, numRows, numFeatures: encoder.features.length },
+      y,
+      featureNames: encoder.features.map((f) => f.name),
+      featureTypes: featureTypes(encoder),
+    },
+    { ...params, seed, objective: 'reg:squarederror', base_score: baseScore },
+  );
+}
+
+/** Rows (indices) of a bootstrap sample of datasets: whole datasets are drawn, never single rows. */
+function datasetBootstrap(datasets: string[], rowsOf: Map<string, number[]>, rng: Rng): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < datasets.length; i++) out.push(...rowsOf.get(rng.choice(datasets))!);
+  return out;
+}
+
+function take(X: Float64Array, f: number, idx: readonly number[]): Float64Array {
+  const out = new Float64Array(idx.length * f);
+  idx.forEach((r, i) => out.set(X.subarray(r * f, r * f + f), i * f));
+  return out;
+}
+
+/** Trains the meta-learner on every dataset of `view` that has a profile and finished runs with the metric. */
+export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): MetaLearner {
+  const scale = metricScale(settings.metric);
+  const runs = aggregateRuns(view.records, settings.metric).filter((r) => view.profiles.has(r.dataset));
+  const datasets = [...byDataset(runs).keys()].sort();
+  if (datasets.length === 0) throw new Error(`no finished runs with metric "${settings.metric}" on a profiled dataset`);
+  const rows = rowsFor(view, runs);
+  const encoder = fitEncoder(rows, view.space);
+  const f = encoder.features.length;
+  const X = encodeRows(encoder, rows);
+
+  const means = new Map<string, number>();
+  for (const [d, list] of byDataset(runs)) means.set(d, list.reduce((s, r) => s + r.value, 0) / list.length);
+  const effectY = Float64Array.from(runs, (r) => (r.value - means.get(r.dataset)!) * scale);
+  const rowsOf = new Map<string, number[]>();
+  runs.forEach((r, i) => rowsOf.get(r.dataset)?.push(i) ?? rowsOf.set(r.dataset, [i]));
+
+  // Dataset-level rows: the first run's encoding with model and hyperparameter columns missing.
+  const levelX = new Float64Array(datasets.length * f).fill(Number.NaN);
+  datasets.forEach((d, i) => {
+    const first = rowsOf.get(d)![0];
+    encoder.features.forEach((spec, j) => {
+      if (spec.source === 'dataset') levelX[i * f + j] = X[first * f + j];
+    });
+  });
+  const levelY = Float64Array.from(datasets, (d) => means.get(d)! * scale);
+  const timed = runs.map((r, i) => (r.timeSec !== undefined && r.timeSec > 0 ? i : -1)).filter((i) => i >= 0);
+
+  const rng = new Rng(settings.seed).fork('metalearner');
+  const effect: TreeEnsemble[] = [];
+  const level: TreeEnsemble[] = [];
+  const time: TreeEnsemble[] = [];
+  const levelParams = { ...settings.params, max_depth: 2, n_estimators: 50, subsample: 1, colsample_bytree: 1 };
+  for (let m = 0; m < settings.members; m++) {
+    const memberRng = rng.fork(m);
+    const idx = settings.members === 1 ? runs.map((_, i) => i) : datasetBootstrap(datasets, rowsOf, memberRng);
+    effect.push(fit(encoder, take(X, f, idx), idx.length, Float64Array.from(idx, (i) => effectY[i]), settings.params, settings.seed + m));
+    const lidx = settings.members === 1 ? datasets.map((_, i) => i) : datasets.map(() => memberRng.int(datasets.length));
+    level.push(fit(encoder, take(levelX, f, lidx), lidx.length, Float64Array.from(lidx, (i) => levelY[i]), levelParams, settings.seed + m));
+    if (timed.length > 0) {
+      const tidx = idx.filter((i) => runs[i].timeSec !== undefined && runs[i].timeSec! > 0);
+      time.push(fit(encoder, take(X, f, tidx), tidx.length, Float64Array.from(tidx, (i) => Math.log10(runs[i].timeSec!)), settings.params, settings.seed + 1000 + m));
+    }
+  }
+  return { settings, encoder, effect, level, time, trainingRows: runs.length };
+}
+
+/** Predictions for every candidate on the dataset described by `profile`. */
+export function predictCandidates(
+  learner: MetaLearner,
+  profile: DatasetProfile,
+  candidates: readonly Candidate[],
+  cards: KbView['cards'],
+): Prediction[] {
+  const rows: EncodedRow[] = candidates.map((c) => ({ profile, card: cards.get(c.model), model: c.model, config: c.config }));
+  const X = { data: encodeRows(learner.encoder, rows), numRows: rows.length, numFeatures: learner.encoder.features.length };
+  const scale = metricScale(learner.settings.metric);
+  const effects = learner.effect.map((m) => predictMargin(m, X));
+  const levels = learner.level.map((m) => predictMargin(m, { ...X, numRows: 1 })[0]);
+  const times = learner.time.map((m) => predictMargin(m, X));
+  return candidates.map((_, i) => {
+    const eff = effects.map((e) => e[i]);
+    const metric = interval(eff.map((e, m) => (levels[m] + e) / scale));
+    const out: Prediction = { metric, effect: interval(eff) };
+    if (times.length) {
+      const logT = interval(times.map((t) => t[i]));
+      out.trainingTimeSec = { mean: 10 ** logT.mean, low: 10 ** logT.low, high: 10 ** logT.high };
+    }
+    return out;
+  });
+}

@@ -1,0 +1,142 @@
+// Import: read every file, convert its rows with the mapping, then write everything in one
+// transaction. Nothing is written when any row is invalid (unless skipInvalid), so a failed
+// import leaves the knowledge base exactly as it was.
+import path from 'node:path';
+import { MetallmixError } from '../core/index.ts';
+import { silentProgress, type Progress } from '../cli/progress.ts';
+import { convertTable } from './convert.ts';
+import { recordId } from './fingerprint.ts';
+import type { KnowledgeBase, UpsertCounts } from './knowledge-base.ts';
+import type { LoadedMapping, SourceFormat } from './mapping.ts';
+import { detectFormat, readSource, type RowProblem } from './sources.ts';
+
+export interface ImportOptions {
+  /** Overrides the mapping's `format` and the guess from the file extension. */
+  format?: SourceFormat;
+  /** Optuna study name; overrides the mapping's `study`. */
+  study?: string;
+  /** Import the valid rows and report the invalid ones instead of failing. */
+  skipInvalid?: boolean;
+  /** Ticks once per file read; give it a total of files.length. */
+  progress?: Progress;
+  /** provenance.source for the records instead of the absolute file path. */
+  sourceLabel?: string;
+}
+
+export interface FileReport {
+  file: string;
+  format: SourceFormat;
+  rows: number;
+  added: number;
+  duplicates: number;
+  filtered: number;
+  skipped: number;
+}
+
+export interface ImportReport {
+  knowledgeBase: string;
+  mapping: string;
+  files: FileReport[];
+  rows: number;
+  added: number;
+  duplicates: number;
+  filtered: number;
+  skipped: RowProblem[];
+  profiles: UpsertCounts;
+  models: UpsertCounts;
+  /** Datasets and models of the imported records that have no profile / model card. */
+  datasetsWithoutProfile: string[];
+  modelsWithoutCard: string[];
+  version: string;
+}
+
+function describeProblem(p: RowProblem): string {
+  return `${p.file}:${p.line}${p.column ? ` column "${p.column}"` : ''}: ${p.reason}`;
+}
+
+export function importFiles(
+  kb: KnowledgeBase,
+  files: string[],
+  loaded: LoadedMapping,
+  options: ImportOptions = {},
+): ImportReport {
+  const progress = options.progress ?? silentProgress;
+  const conversions = files.map((file, i) => {
+    const format = options.format ?? loaded.mapping.format ?? detectFormat(file);
+    const table = readSource(file, format, { study: options.study ?? loaded.mapping.study });
+    if (options.sourceLabel) table.label = options.sourceLabel;
+    const conversion = convertTable(table, loaded);
+    progress.tick(i + 1, path.basename(file));
+    return { file, format, rows: table.rows.length + table.problems.length, ...conversion };
+  });
+  const total = conversions.reduce((n, c) => n + c.rows, 0);
+  const problems = conversions.flatMap((c) => c.problems);
+  if (problems.length && !options.skipInvalid) {
+    const first = problems[0];
+    const more = problems.length - 1;
+    throw new MetallmixError(
+      `${first.reason}${more ? ` (and ${more} more invalid row${more > 1 ? 's' : ''})` : ''}; nothing was imported. Fix the rows, or pass --skip-invalid to import the rest.`,
+      { location: { file: first.file, line: first.line, column: first.column } },
+    );
+  }
+  const declared = new Map(
+    conversions
+      .flatMap((c) => c.hyperparameters)
+      .map(({ name, type, log, condition, choices, description }) => [
+        name,
+        Object.fromEntries(
+          Object.entries({ name, type, log, condition, choices, description }).filter(([, v]) => v !== undefined),
+        ) as { name: string; type: 'float' | 'int' | 'categorical' | 'bool' },
+      ]),
+  );
+  const result = kb.importBatch({
+    records: conversions.flatMap((c) => c.records),
+    profiles: loaded.profiles,
+    models: loaded.models,
+    hyperparameters: [...declared.values()],
+    declaredIn: loaded.file,
+  });
+  progress.finish(`${result.addedIds.size} added`);
+
+  const counted = new Set<string>();
+  const fileReports: FileReport[] = conversions.map((c) => {
+    let added = 0;
+    for (const r of c.records) {
+      const id = recordId(r);
+      if (result.addedIds.has(id) && !counted.has(id)) {
+        counted.add(id);
+        added++;
+      }
+    }
+    return {
+      file: c.file,
+      format: c.format,
+      rows: c.rows,
+      added,
+      duplicates: c.records.length - added,
+      filtered: c.filtered,
+      skipped: c.problems.length,
+    };
+  });
+  const profiled = new Set(kb.datasetProfiles().map((p) => p.name));
+  const carded = new Set(kb.modelCards().map((m) => m.id));
+  const records = conversions.flatMap((c) => c.records);
+  const sum = (k: keyof FileReport) => fileReports.reduce((n, f) => n + (f[k] as number), 0);
+  return {
+    knowledgeBase: kb.path,
+    mapping: loaded.file,
+    files: fileReports,
+    rows: total,
+    added: sum('added'),
+    duplicates: sum('duplicates'),
+    filtered: sum('filtered'),
+    skipped: problems,
+    profiles: result.profiles,
+    models: result.models,
+    datasetsWithoutProfile: [...new Set(records.map((r) => r.dataset))].filter((d) => !profiled.has(d)).sort(),
+    modelsWithoutCard: [...new Set(records.map((r) => r.model))].filter((m) => !carded.has(m)).sort(),
+    version: kb.version(),
+  };
+}
+
+export { describeProblem };

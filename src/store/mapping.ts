@@ -1,0 +1,282 @@
+// The declarative mapping file: how the columns of a source (CSV, JSONL, W&B export, Optuna
+// storage) become ExperimentRecords. One format for every source, validated with zod so a typo
+// in a mapping is reported with its field path instead of silently importing wrong data.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import {
+  DatasetProfile,
+  MetallmixError,
+  ModelCard,
+  ParamValue,
+  Condition,
+  RunStatus,
+  completeProfile,
+  parseWith,
+} from '../core/index.ts';
+
+export const SOURCE_FORMATS = ['csv', 'jsonl', 'wandb', 'optuna'] as const;
+export const SourceFormat = z.enum(SOURCE_FORMATS);
+export type SourceFormat = z.infer<typeof SourceFormat>;
+
+/** One column name, or several where the first non-empty one wins (e.g. test_auc, test_auc_macro). */
+const ColumnRef = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]);
+
+const sourceFields = {
+  column: ColumnRef.optional(),
+  /** A constant instead of a column. */
+  value: ParamValue.optional(),
+  /** Regular expression applied to the cell text; the first capture group (or the match) is kept. */
+  pattern: z.string().optional(),
+  /** Path inside a JSON cell, dot-separated (`optimizer.lr`, `betas.0`). */
+  json: z.string().optional(),
+  /** The column may be missing from a file (e.g. one W&B export has it, another not). */
+  optional: z.boolean().optional(),
+};
+
+interface SourceShape {
+  column?: string | string[];
+  value?: ParamValue;
+}
+
+/** A bare string is shorthand for `{ "column": "<string>" }`. */
+function shorthand<S extends z.ZodType<SourceShape>>(object: S) {
+  return z.union([
+    z
+      .string()
+      .min(1)
+      .transform((column) => ({ column }) as z.output<S>),
+    object.refine((s) => (s.column === undefined) !== (s.value === undefined), {
+      message: 'give exactly one of "column" and "value"',
+    }),
+  ]);
+}
+
+export const ValueSource = shorthand(z.strictObject(sourceFields));
+export type ValueSource = z.output<typeof ValueSource>;
+
+export const NumberSource = shorthand(
+  z.strictObject({
+    ...sourceFields,
+    /** value = cell * scale + offset (e.g. a 0-based last epoch index needs offset 1). */
+    scale: z.number().optional(),
+    offset: z.number().optional(),
+  }),
+);
+export type NumberSource = z.output<typeof NumberSource>;
+
+export const MetricSource = shorthand(
+  z.strictObject({
+    ...sourceFields,
+    /** Stored metrics are fractions in [0, 1]; `percent` divides by 100. */
+    unit: z.enum(['fraction', 'percent']).optional(),
+    scale: z.number().optional(),
+  }),
+);
+export type MetricSource = z.output<typeof MetricSource>;
+
+export const TIME_UNITS = { ms: 0.001, s: 1, min: 60, h: 3600 } as const;
+export const TimeSource = shorthand(
+  z.strictObject({ ...sourceFields, unit: z.enum(['ms', 's', 'min', 'h']).optional() }),
+);
+export type TimeSource = z.output<typeof TimeSource>;
+
+export const RowCondition = z.strictObject({
+  column: z.string().min(1),
+  op: z.enum(['==', '!=', '<', '<=', '>', '>=', 'in', 'notIn', 'empty', 'notEmpty']),
+  value: z.union([ParamValue, z.array(ParamValue)]).optional(),
+});
+export type RowCondition = z.infer<typeof RowCondition>;
+
+const StatusTarget = z.union([RunStatus, z.literal('skip')]);
+
+export const StatusSpec = z.union([
+  RunStatus,
+  z.strictObject({
+    column: ColumnRef,
+    /** Cell value -> status; `skip` leaves the row out (e.g. runs still running). */
+    map: z.record(z.string(), StatusTarget),
+    /** Status for values missing from `map`; without it such a row is invalid. */
+    default: StatusTarget.optional(),
+    /** A run mapped to `finished` stays finished only if all of these hold... */
+    finishedOnlyIf: z.array(RowCondition).optional(),
+    /** ...otherwise it gets this status. */
+    otherwise: RunStatus.default('stopped'),
+  }),
+]);
+export type StatusSpec = z.output<typeof StatusSpec>;
+
+export const HyperparameterSpec = z.strictObject({
+  name: z.string().min(1),
+  column: ColumnRef.optional(),
+  json: z.string().optional(),
+  pattern: z.string().optional(),
+  type: z.enum(['float', 'int', 'categorical', 'bool']),
+  log: z.boolean().optional(),
+  condition: Condition.optional(),
+  /** Allowed values (categorical); a value outside them makes the row invalid. */
+  choices: z.array(ParamValue).min(1).optional(),
+  /** Value for an empty cell (e.g. `"none"` where the empty cell means "not used"). */
+  missing: ParamValue.optional(),
+  description: z.string().optional(),
+});
+export type HyperparameterSpec = z.infer<typeof HyperparameterSpec>;
+
+export const Mapping = z.strictObject({
+  $schema: z.string().optional(),
+  description: z.string().optional(),
+  /** Credit for the source data, shown with the records. */
+  credit: z.string().optional(),
+  format: SourceFormat.optional(),
+  /** Optuna study name (when the storage holds several). */
+  study: z.string().optional(),
+  dataset: ValueSource,
+  model: ValueSource,
+  metrics: z
+    .record(z.string(), MetricSource)
+    .refine((m) => Object.keys(m).length > 0, { message: 'name at least one metric' }),
+  cost: z
+    .strictObject({
+      trainingTimeSec: TimeSource.optional(),
+      epochs: NumberSource.optional(),
+      hardware: ValueSource.optional(),
+    })
+    .optional(),
+  seed: NumberSource.optional(),
+  status: StatusSpec.optional(),
+  runId: ValueSource.optional(),
+  /** For aggregated sources: how many runs a row stands for, and the std of each metric. */
+  count: NumberSource.optional(),
+  std: z.record(z.string(), MetricSource).optional(),
+  hyperparameters: z.array(HyperparameterSpec).optional(),
+  filters: z.array(RowCondition).optional(),
+  /** JSON array of DatasetProfile, path relative to the mapping file; joined by dataset name. */
+  profiles: z.string().optional(),
+  /** JSON array of ModelCard, path relative to the mapping file; joined by model id. */
+  models: z.string().optional(),
+});
+export type Mapping = z.output<typeof Mapping>;
+
+export interface LoadedMapping {
+  file: string;
+  mapping: Mapping;
+  profiles: DatasetProfile[];
+  models: ModelCard[];
+}
+
+function readJson(file: string, what: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new MetallmixError(`cannot read ${what}: ${(err as Error).message}`, {
+      location: { file },
+      cause: err,
+    });
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new MetallmixError(`${what} is not valid JSON: ${(err as Error).message}`, {
+      location: { file },
+      cause: err,
+    });
+  }
+}
+
+function checkHyperparameters(specs: HyperparameterSpec[], file: string): void {
+  const names = new Set<string>();
+  specs.forEach((h, i) => {
+    const field = `hyperparameters.${i}`;
+    if (names.has(h.name))
+      throw new MetallmixError(`hyperparameter "${h.name}" is declared twice`, {
+        location: { file, field: `${field}.name` },
+      });
+    names.add(h.name);
+    if (h.log && h.type !== 'float' && h.type !== 'int')
+      throw new MetallmixError(`log scale applies to float and int only, not ${h.type}`, {
+        location: { file, field: `${field}.log` },
+      });
+  });
+  specs.forEach((h, i) => {
+    if (h.condition && !names.has(h.condition.parent))
+      throw new MetallmixError(
+        `condition names parent "${h.condition.parent}", which is not a declared hyperparameter`,
+        { location: { file, field: `hyperparameters.${i}.condition.parent` } },
+      );
+  });
+}
+
+function checkPatterns(mapping: Mapping, file: string): void {
+  const visit = (value: unknown, field: string): void => {
+    if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'pattern' && typeof v === 'string') {
+          try {
+            new RegExp(v);
+          } catch (err) {
+            throw new MetallmixError(`invalid regular expression: ${(err as Error).message}`, {
+              location: { file, field: `${field}${field ? '.' : ''}pattern` },
+            });
+          }
+        } else visit(v, `${field}${field ? '.' : ''}${k}`);
+      }
+    }
+  };
+  visit(mapping, '');
+}
+
+/** Reads and validates a mapping file and the profiles and model catalog it points to. */
+export function loadMapping(file: string): LoadedMapping {
+  const mapping = parseWith(Mapping, readJson(file, 'mapping file'), {
+    file,
+    what: 'mapping file',
+  });
+  checkHyperparameters(mapping.hyperparameters ?? [], file);
+  checkPatterns(mapping, file);
+  const dir = path.dirname(file);
+  const profiles = mapping.profiles
+    ? loadProfiles(path.resolve(dir, mapping.profiles))
+    : ([] as DatasetProfile[]);
+  const models = mapping.models ? loadModelCards(path.resolve(dir, mapping.models)) : [];
+  return { file, mapping, profiles, models };
+}
+
+/** A dataset-profiles file: a JSON array of DatasetProfile; class statistics filled from counts. */
+export function loadProfiles(file: string): DatasetProfile[] {
+  const list = parseWith(z.array(DatasetProfile), readJson(file, 'dataset-profiles file'), {
+    file,
+    what: 'dataset-profiles file',
+  });
+  assertUnique(
+    list.map((p) => p.name),
+    file,
+    'name',
+  );
+  return list.map(completeProfile);
+}
+
+/** A model-catalog file: a JSON array of ModelCard. */
+export function loadModelCards(file: string): ModelCard[] {
+  const list = parseWith(z.array(ModelCard), readJson(file, 'model-catalog file'), {
+    file,
+    what: 'model-catalog file',
+  });
+  assertUnique(
+    list.map((m) => m.id),
+    file,
+    'id',
+  );
+  return list;
+}
+
+function assertUnique(keys: string[], file: string, key: string): void {
+  const seen = new Set<string>();
+  keys.forEach((k, i) => {
+    if (seen.has(k))
+      throw new MetallmixError(`duplicate ${key} "${k}"`, {
+        location: { file, field: `${i}.${key}` },
+      });
+    seen.add(k);
+  });
+}

@@ -1,0 +1,269 @@
+// Reads one study of an Optuna RDB storage (SQLite) as rows of virtual columns, decoding each
+// parameter's distribution_json into a typed hyperparameter. Optuna stores every parameter as a
+// float "internal representation": a categorical parameter's value is the index of its choice.
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { MetallmixError } from '../core/index.ts';
+import type { HyperparameterSpec } from './mapping.ts';
+import type { Cell, SourceRow, SourceTable } from './sources.ts';
+
+export interface DecodedDistribution {
+  type: 'float' | 'int' | 'categorical';
+  low?: number;
+  high?: number;
+  log: boolean;
+  step?: number;
+  choices?: (string | number | boolean)[];
+}
+
+/** Decodes Optuna's distribution JSON, current (Float/Int/Categorical) and pre-3.0 names. */
+export function decodeDistribution(json: string): DecodedDistribution {
+  const parsed = JSON.parse(json) as { name: string; attributes: Record<string, unknown> };
+  const a = parsed.attributes ?? {};
+  const num = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : undefined);
+  switch (parsed.name) {
+    case 'FloatDistribution':
+      return { type: 'float', low: num('low'), high: num('high'), log: a.log === true, step: num('step') };
+    case 'UniformDistribution':
+      return { type: 'float', low: num('low'), high: num('high'), log: false };
+    case 'LogUniformDistribution':
+      return { type: 'float', low: num('low'), high: num('high'), log: true };
+    case 'DiscreteUniformDistribution':
+      return { type: 'float', low: num('low'), high: num('high'), log: false, step: num('q') };
+    case 'IntDistribution':
+      return { type: 'int', low: num('low'), high: num('high'), log: a.log === true, step: num('step') };
+    case 'IntUniformDistribution':
+      return { type: 'int', low: num('low'), high: num('high'), log: false, step: num('step') };
+    case 'IntLogUniformDistribution':
+      return { type: 'int', low: num('low'), high: num('high'), log: true, step: num('step') };
+    case 'CategoricalDistribution':
+      return { type: 'categorical', log: false, choices: a.choices as (string | number | boolean)[] };
+    default:
+      throw new Error(`unknown Optuna distribution "${parsed.name}"`);
+  }
+}
+
+/** The external value of a parameter from its internal float representation. */
+export function decodeParamValue(d: DecodedDistribution, internal: number): Cell {
+  if (d.type === 'categorical') {
+    const choice = d.choices?.[Math.round(internal)];
+    if (choice === undefined) throw new Error(`choice index ${internal} is out of range`);
+    return choice;
+  }
+  return d.type === 'int' ? Math.round(internal) : internal;
+}
+
+const REQUIRED_TABLES = ['studies', 'trials', 'trial_params', 'trial_values'];
+
+interface TrialRow {
+  trial_id: number;
+  number: number;
+  state: string;
+  datetime_start: string | null;
+  datetime_complete: string | null;
+}
+
+function seconds(start: string | null, end: string | null): number | null {
+  if (!start || !end) return null;
+  // Optuna writes naive UTC timestamps ("2024-01-01 10:00:00.123456").
+  const t0 = Date.parse(`${start.replace(' ', 'T')}Z`);
+  const t1 = Date.parse(`${end.replace(' ', 'T')}Z`);
+  return Number.isFinite(t0) && Number.isFinite(t1) ? (t1 - t0) / 1000 : null;
+}
+
+export function readOptunaStudy(file: string, studyName?: string): SourceTable {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new MetallmixError(`cannot open Optuna storage: ${(err as Error).message}`, {
+      location: { file },
+      cause: err,
+    });
+  }
+  try {
+    const tables = new Set(
+      (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map(
+        (t) => t.name,
+      ),
+    );
+    const missing = REQUIRED_TABLES.filter((t) => !tables.has(t));
+    if (missing.length)
+      throw new MetallmixError(`not an Optuna storage: missing table(s) ${missing.join(', ')}`, {
+        location: { file },
+      });
+    const studies = db.prepare('SELECT study_id, study_name FROM studies ORDER BY study_id').all() as {
+      study_id: number;
+      study_name: string;
+    }[];
+    const study = studyName ? studies.find((s) => s.study_name === studyName) : studies[0];
+    if (!study || (!studyName && studies.length !== 1))
+      throw new MetallmixError(
+        studyName
+          ? `no study named "${studyName}"; the storage has: ${studies.map((s) => s.study_name).join(', ') || 'none'}`
+          : `the storage holds ${studies.length} studies (${studies.map((s) => s.study_name).join(', ')}); choose one with --study or "study" in the mapping`,
+        { location: { file } },
+      );
+    return readStudy(db, file, study.study_id, study.study_name, tables);
+  } finally {
+    db.close();
+  }
+}
+
+function readStudy(
+  db: Database.Database,
+  file: string,
+  studyId: number,
+  studyName: string,
+  tables: Set<string>,
+): SourceTable {
+  const trials = db
+    .prepare(
+      'SELECT trial_id, number, state, datetime_start, datetime_complete FROM trials WHERE study_id = ? ORDER BY number',
+    )
+    .all(studyId) as TrialRow[];
+  const cells = new Map<number, Map<string, Cell>>(
+    trials.map((t) => [
+      t.trial_id,
+      new Map<string, Cell>([
+        ['study', studyName],
+        ['number', t.number],
+        ['trial_id', t.trial_id],
+        ['run_id', `${studyName}#${t.number}`],
+        ['state', t.state],
+        ['datetime_start', t.datetime_start],
+        ['datetime_complete', t.datetime_complete],
+        ['duration_sec', seconds(t.datetime_start, t.datetime_complete)],
+      ]),
+    ]),
+  );
+  const columns = new Set<string>(cells.values().next().value?.keys() ?? []);
+  const put = (trialId: number, column: string, value: Cell) => {
+    cells.get(trialId)?.set(column, value);
+    columns.add(column);
+  };
+  const problems: SourceTable['problems'] = [];
+  const trialNumber = new Map(trials.map((t) => [t.trial_id, t.number]));
+
+  const hasValueType = (db.prepare('PRAGMA table_info(trial_values)').all() as { name: string }[]).some(
+    (c) => c.name === 'value_type',
+  );
+  const values = db
+    .prepare(
+      `SELECT v.trial_id, v.objective, v.value${hasValueType ? ', v.value_type' : ''} FROM trial_values v JOIN trials t ON t.trial_id = v.trial_id WHERE t.study_id = ?`,
+    )
+    .all(studyId) as { trial_id: number; objective: number; value: number | null; value_type?: string }[];
+  for (const v of values) {
+    const value =
+      v.value_type === 'INF_POS' ? Infinity : v.value_type === 'INF_NEG' ? -Infinity : v.value;
+    put(v.trial_id, `values.${v.objective}`, value);
+    if (v.objective === 0) put(v.trial_id, 'value', value);
+  }
+
+  const declared = new Map<string, HyperparameterSpec>();
+  const params = db
+    .prepare(
+      'SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json FROM trial_params p JOIN trials t ON t.trial_id = p.trial_id WHERE t.study_id = ? ORDER BY p.param_id',
+    )
+    .all(studyId) as { trial_id: number; param_name: string; param_value: number; distribution_json: string }[];
+  for (const p of params) {
+    const column = `params.${p.param_name}`;
+    let decoded: DecodedDistribution;
+    let value: Cell;
+    try {
+      decoded = decodeDistribution(p.distribution_json);
+      value = decodeParamValue(decoded, p.param_value);
+    } catch (err) {
+      problems.push({
+        file,
+        line: p.trial_id,
+        column,
+        reason: `trial ${trialNumber.get(p.trial_id)}: ${(err as Error).message}`,
+      });
+      continue;
+    }
+    put(p.trial_id, column, value);
+    declare(declared, p.param_name, column, decoded);
+  }
+
+  for (const [table, prefix] of [
+    ['trial_user_attributes', 'user_attrs'],
+    ['trial_system_attributes', 'system_attrs'],
+  ] as const) {
+    if (!tables.has(table)) continue;
+    const attrs = db
+      .prepare(
+        `SELECT a.trial_id, a.key, a.value_json FROM ${table} a JOIN trials t ON t.trial_id = a.trial_id WHERE t.study_id = ?`,
+      )
+      .all(studyId) as { trial_id: number; key: string; value_json: string }[];
+    for (const a of attrs) {
+      let value: unknown;
+      try {
+        value = JSON.parse(a.value_json);
+      } catch {
+        value = a.value_json;
+      }
+      put(
+        a.trial_id,
+        `${prefix}.${a.key}`,
+        value === null || typeof value === 'object' ? (value === null ? null : JSON.stringify(value)) : (value as Cell),
+      );
+    }
+  }
+
+  const curves = new Map<number, { step: number; value: number }[]>();
+  if (tables.has('trial_intermediate_values')) {
+    const rows = db
+      .prepare(
+        'SELECT i.trial_id, i.step, i.intermediate_value FROM trial_intermediate_values i JOIN trials t ON t.trial_id = i.trial_id WHERE t.study_id = ? ORDER BY i.trial_id, i.step',
+      )
+      .all(studyId) as { trial_id: number; step: number; intermediate_value: number | null }[];
+    for (const r of rows) {
+      if (r.intermediate_value === null || !Number.isFinite(r.intermediate_value)) continue;
+      const list = curves.get(r.trial_id) ?? [];
+      list.push({ step: r.step, value: r.intermediate_value });
+      curves.set(r.trial_id, list);
+    }
+  }
+
+  const rows: SourceRow[] = trials.map((t) => {
+    const own = cells.get(t.trial_id)!;
+    return {
+      line: t.trial_id,
+      where: `trial ${t.number}`,
+      curve: curves.get(t.trial_id),
+      get: (column: string) => (own.has(column) ? own.get(column) : columns.has(column) ? null : undefined),
+    };
+  });
+  return {
+    file,
+    format: 'optuna',
+    label: `optuna:${path.resolve(file)}#${studyName}`,
+    columns,
+    rows,
+    problems,
+    declared: [...declared.values()],
+  };
+}
+
+function declare(
+  declared: Map<string, HyperparameterSpec>,
+  name: string,
+  column: string,
+  d: DecodedDistribution,
+): void {
+  const existing = declared.get(name);
+  if (!existing) {
+    declared.set(name, {
+      name,
+      column,
+      type: d.type,
+      ...(d.type !== 'categorical' ? { log: d.log } : { choices: d.choices }),
+      ...(d.step !== undefined && d.type === 'float' ? { description: `step ${d.step}` } : {}),
+    });
+    return;
+  }
+  if (d.type === 'categorical' && existing.choices) {
+    for (const c of d.choices ?? []) if (!existing.choices.includes(c)) existing.choices.push(c);
+  }
+}

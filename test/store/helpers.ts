@@ -1,0 +1,92 @@
+// Shared fixtures for the store tests: temp dirs, a small generic CSV source, table dumps.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export const SHARED = new URL('../../../shared/metadata/', import.meta.url);
+
+export function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'metallmix-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export function write(dir: string, name: string, content: string | object): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
+  return file;
+}
+
+export const SMALL_MAPPING = {
+  dataset: 'ds',
+  model: 'model',
+  metrics: { accuracy: { column: 'acc', unit: 'percent' } },
+  cost: { trainingTimeSec: { column: 'minutes', unit: 'min' } },
+  seed: 'seed',
+  runId: 'run',
+  hyperparameters: [
+    { name: 'lr', type: 'float', log: true },
+    { name: 'strategy', type: 'categorical', choices: ['lp', 'full', 'partial'] },
+    { name: 'depth', type: 'int', condition: { parent: 'strategy', values: ['partial'] } },
+  ],
+  profiles: 'profiles.json',
+  models: 'models.json',
+};
+
+export const SMALL_CSV = [
+  'run,ds,model,lr,strategy,depth,acc,minutes,seed',
+  'r1,derma,resnet18,0.001,lp,0,81.5,2,1',
+  'r2,derma,resnet18,0.01,partial,3,85,3.5,1',
+  'r3,blood,vit,0.0001,full,0,90,10,2',
+  '',
+].join('\n');
+
+export const PROFILES = [
+  { name: 'derma', task: 'multiclass', modality: 'dermoscopy', numInstances: 30, numClasses: 3, classCounts: { a: 10, b: 10, c: 10 } },
+  { name: 'blood', task: 'multiclass', modality: 'blood-smear', numInstances: 40, numClasses: 2 },
+];
+
+export const MODELS = [
+  { id: 'resnet18', family: 'resnet', architecture: 'cnn', params: 11690000 },
+  { id: 'vit', family: 'vit', architecture: 'transformer' },
+];
+
+/** Writes the small CSV source with its mapping, profiles and model catalog; returns their paths. */
+export function smallSource(dir: string, csv = SMALL_CSV, mapping: object = SMALL_MAPPING) {
+  write(dir, 'profiles.json', PROFILES);
+  write(dir, 'models.json', MODELS);
+  return { csv: write(dir, 'runs.csv', csv), mapping: write(dir, 'mapping.json', mapping) };
+}
+
+/** Every row of every table, to compare a knowledge base's content before and after. */
+export function dumpTables(file: string): string {
+  const db = new Database(file, { readonly: true });
+  try {
+    const tables = (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]
+    ).map((t) => t.name);
+    return JSON.stringify(
+      Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()])),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+/** Runs `fn` with stdout and stderr captured. */
+export async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = process.stdout.write.bind(process.stdout);
+  const e = process.stderr.write.bind(process.stderr);
+  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  try {
+    const code = await fn();
+    return { code, out: out.join(''), err: err.join('') };
+  } finally {
+    process.stdout.write = o;
+    process.stderr.write = e;
+  }
+}
