@@ -1,7 +1,10 @@
 // Our HPO baselines against Optuna's TPESampler on the same lookup problems.
-//   node --import tsx bench/hpo-vs-optuna.ts [--problems FILE] [--seeds 10] [--trials 20] [--json]
+//   node --import tsx bench/hpo-vs-optuna.ts [--problems FILE] [--seeds 10] [--trials 20]
+//        [--optuna-history evaluated|proposed] [--json]
 // Problem sets: FILE (JSON: a LookupProblem array or {"problems": [...]}) when given; otherwise
-// 8 synthetic problems, plus the Quick-Tune micro runs (../shared/metadata) when present.
+// 16 synthetic problems, plus the Quick-Tune micro runs (../shared/metadata) when present.
+// --optuna-history: what Optuna's study records, the snapped candidate (as ours does, default)
+// or its own proposal.
 // Prints mean regret after 10 and 20 trials per method; Optuna runs through
 // scripts/optuna_lookup.py under /usr/bin/python3 (Debian python3-optuna).
 import { execFileSync } from 'node:child_process';
@@ -129,16 +132,24 @@ interface Row {
   runs: number;
 }
 
-function compare(set: string, problems: LookupProblem[], seeds: number[], nTrials: number): Row[] {
+function compare(
+  set: string,
+  problems: LookupProblem[],
+  seeds: number[],
+  nTrials: number,
+  optunaHistory: 'evaluated' | 'proposed',
+): Row[] {
   const methods: LookupMethod[] = ['uniform', 'random', 'tpe'];
   if (problems.every((p) => p.candidates.every((c) => c.curve?.length)))
     methods.push('successive-halving', 'hyperband');
   const indexes = problems.map((p) => new LookupIndex(p));
   const rows: Row[] = methods.map((method) => {
-    const traces = indexes.flatMap((ix) => seeds.map((s) => searchOnLookup(ix, method, nTrials, s)));
+    const traces = indexes.flatMap((ix) =>
+      seeds.map((s) => searchOnLookup(ix, method, nTrials, s)),
+    );
     return row(set, method, traces);
   });
-  rows.push(row(set, 'optuna-tpe', runOptunaTpe(problems, nTrials, seeds)));
+  rows.push(row(set, 'optuna-tpe', runOptunaTpe(problems, nTrials, seeds, optunaHistory)));
   return rows;
 }
 
@@ -158,9 +169,13 @@ function main(): void {
       problems: { type: 'string' },
       seeds: { type: 'string', default: '10' },
       trials: { type: 'string', default: '20' },
+      'optuna-history': { type: 'string', default: 'evaluated' },
       json: { type: 'boolean', default: false },
     },
   });
+  const optunaHistory = values['optuna-history'];
+  if (optunaHistory !== 'evaluated' && optunaHistory !== 'proposed')
+    throw new Error(`--optuna-history: expected evaluated or proposed, got ${optunaHistory}`);
   const seeds = Array.from({ length: Number(values.seeds) }, (_, i) => i);
   const nTrials = Math.max(20, Number(values.trials));
   const sets: [string, LookupProblem[]][] = [];
@@ -168,15 +183,21 @@ function main(): void {
     const data = JSON.parse(readFileSync(values.problems, 'utf8'));
     sets.push([values.problems, Array.isArray(data) ? data : data.problems]);
   } else {
-    sets.push(['synthetic (8 problems)', syntheticLookupProblems({ count: 8, seed: 2024 })]);
+    sets.push(['synthetic (16 problems)', syntheticLookupProblems({ count: 16, seed: 2024 })]);
     if (existsSync(QUICKTUNE_DIR)) {
-      const qt = lookupProblemsFromRecords(quickTuneRecords(QUICKTUNE_DIR), 'eval_top1', QUICKTUNE_SPACE);
+      const qt = lookupProblemsFromRecords(
+        quickTuneRecords(QUICKTUNE_DIR),
+        'eval_top1',
+        QUICKTUNE_SPACE,
+      );
       sets.push([`quicktune micro (${qt.length} datasets)`, qt]);
     } else {
       process.stderr.write(`skipping Quick-Tune: ${QUICKTUNE_DIR} is absent\n`);
     }
   }
-  const rows = sets.flatMap(([name, problems]) => compare(name, problems, seeds, nTrials));
+  const rows = sets.flatMap(([name, problems]) =>
+    compare(name, problems, seeds, nTrials, optunaHistory),
+  );
   if (values.json) {
     process.stdout.write(JSON.stringify({ seeds: seeds.length, nTrials, rows }, null, 2) + '\n');
     return;

@@ -2,9 +2,8 @@
 // ~10k documents with the default embedder (build, save, load, query).
 // Run: node --import tsx bench/retrieve.ts [datasets=500] [runsPerDataset=200]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MODALITIES, Rng, type DatasetProfile } from '../src/core/index.ts';
 import {
   MetaTextEmbedder,
@@ -72,7 +71,7 @@ async function timeAsync<T>(label: string, f: () => Promise<T>): Promise<T> {
   return out;
 }
 
-export async function main(datasets = 500, runsPerDataset = 200): Promise<void> {
+async function main(datasets: number, runsPerDataset: number): Promise<void> {
   const rng = new Rng(1);
   const { profiles, records } = syntheticKnowledgeBase(datasets, runsPerDataset, rng);
   const options = { topRuns: 15, bottomRuns: 3 };
@@ -116,7 +115,10 @@ export async function main(datasets = 500, runsPerDataset = 200): Promise<void> 
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const [datasets, runs] = process.argv.slice(2).map(Number);
-  await main(datasets || undefined, runs || undefined);
-}
+const [datasets, runs] = process.argv.slice(2).map(Number);
+await main(datasets || 500, runs || 200);
+console.log(
+  `load average: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${cpus().length} cores`,
+);

@@ -6,25 +6,19 @@
 //   node --import tsx scripts/build-starter-kb.ts [path/to/all_datasets_summary.csv]
 import { copyFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { importFiles, loadMapping, openKnowledgeBase, type StoredRecord } from '../src/store/index.ts';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  importFiles,
+  loadMapping,
+  openKnowledgeBase,
+  type StoredRecord,
+} from '../src/store/index.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const source =
-  process.argv[2] ??
-  path.join(root, '..', 'shared', 'metadata', 'medmnist-finetune-strategies', 'all_datasets_summary.csv');
 const out = path.join(root, 'data', 'builtin');
 const studyDir = path.join(root, 'data', 'medmnist');
 
-const kb = openKnowledgeBase(':memory:');
-importFiles(kb, [source], loadMapping(path.join(studyDir, 'mapping.json')));
-
 const STRATEGY_ORDER = ['LP', 'partial', 'full'];
-const groups = new Map<string, StoredRecord[]>();
-for (const r of kb.records({ status: 'finished' })) {
-  const key = JSON.stringify([r.dataset, r.model, r.config.strategy, r.config.unfreeze_pct ?? '', r.config.direction ?? '']);
-  groups.set(key, [...(groups.get(key) ?? []), r]);
-}
 
 function meanStd(values: number[]): [number, number] | undefined {
   if (values.length === 0) return undefined;
@@ -34,41 +28,96 @@ function meanStd(values: number[]): [number, number] | undefined {
   return [mean, Math.sqrt(variance)];
 }
 
-const fmt = (v: number | undefined, digits: number) => (v === undefined ? '' : String(Number(v.toFixed(digits))));
-const header = [
-  'dataset', 'backbone', 'strategy', 'unfreeze_pct', 'direction', 'runs',
-  'accuracy_mean', 'accuracy_std', 'auc_mean', 'auc_std', 'f1_mean', 'f1_std',
-  'training_time_sec_mean', 'training_time_sec_std', 'epochs_mean',
-];
-const rows = [...groups.entries()]
-  .map(([key, records]) => ({ key: JSON.parse(key) as (string | number)[], records }))
-  .sort((a, b) => {
-    const [da, ma, sa, ua, ra] = a.key;
-    const [db, mb, sb, ub, rb] = b.key;
-    return (
-      String(da).localeCompare(String(db)) ||
-      String(ma).localeCompare(String(mb)) ||
-      STRATEGY_ORDER.indexOf(String(sa)) - STRATEGY_ORDER.indexOf(String(sb)) ||
-      Number(ua || 0) - Number(ub || 0) ||
-      String(ra).localeCompare(String(rb))
+/** The aggregate table (CSV text) of the MedMNIST study file at `source`. */
+export function buildAggregateTable(source: string): { csv: string; rows: number } {
+  const kb = openKnowledgeBase(':memory:');
+  importFiles(kb, [source], loadMapping(path.join(studyDir, 'mapping.json')));
+  const groups = new Map<string, StoredRecord[]>();
+  for (const r of kb.records({ status: 'finished' })) {
+    const key = JSON.stringify([
+      r.dataset,
+      r.model,
+      r.config.strategy,
+      r.config.unfreeze_pct ?? '',
+      r.config.direction ?? '',
+    ]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+
+  const fmt = (v: number | undefined, digits: number) =>
+    v === undefined ? '' : String(Number(v.toFixed(digits)));
+  const header = [
+    'dataset',
+    'backbone',
+    'strategy',
+    'unfreeze_pct',
+    'direction',
+    'runs',
+    'accuracy_mean',
+    'accuracy_std',
+    'auc_mean',
+    'auc_std',
+    'f1_mean',
+    'f1_std',
+    'training_time_sec_mean',
+    'training_time_sec_std',
+    'epochs_mean',
+  ];
+  const rows = [...groups.entries()]
+    .map(([key, records]) => ({ key: JSON.parse(key) as (string | number)[], records }))
+    .sort((a, b) => {
+      const [da, ma, sa, ua, ra] = a.key;
+      const [db, mb, sb, ub, rb] = b.key;
+      return (
+        String(da).localeCompare(String(db)) ||
+        String(ma).localeCompare(String(mb)) ||
+        STRATEGY_ORDER.indexOf(String(sa)) - STRATEGY_ORDER.indexOf(String(sb)) ||
+        Number(ua || 0) - Number(ub || 0) ||
+        String(ra).localeCompare(String(rb))
+      );
+    })
+    .map(({ key, records }) => {
+      const stat = (pick: (r: StoredRecord) => number | undefined) =>
+        meanStd(records.map(pick).filter((v): v is number => v !== undefined));
+      const acc = stat((r) => r.metrics.accuracy);
+      const auc = stat((r) => r.metrics.auc);
+      const f1 = stat((r) => r.metrics.f1);
+      const time = stat((r) => r.cost.trainingTimeSec);
+      const epochs = stat((r) => r.cost.epochs);
+      return [
+        ...key.map(String),
+        String(records.length),
+        fmt(acc?.[0], 6),
+        fmt(acc?.[1], 6),
+        fmt(auc?.[0], 6),
+        fmt(auc?.[1], 6),
+        fmt(f1?.[0], 6),
+        fmt(f1?.[1], 6),
+        fmt(time?.[0], 2),
+        fmt(time?.[1], 2),
+        fmt(epochs?.[0], 1),
+      ].join(',');
+    });
+  kb.close();
+  return { csv: `${[header.join(','), ...rows].join('\n')}\n`, rows: rows.length };
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const source =
+    process.argv[2] ??
+    path.join(
+      root,
+      '..',
+      'shared',
+      'metadata',
+      'medmnist-finetune-strategies',
+      'all_datasets_summary.csv',
     );
-  })
-  .map(({ key, records }) => {
-    const stat = (pick: (r: StoredRecord) => number | undefined) =>
-      meanStd(records.map(pick).filter((v): v is number => v !== undefined));
-    const acc = stat((r) => r.metrics.accuracy);
-    const auc = stat((r) => r.metrics.auc);
-    const f1 = stat((r) => r.metrics.f1);
-    const time = stat((r) => r.cost.trainingTimeSec);
-    const epochs = stat((r) => r.cost.epochs);
-    return [
-      ...key.map(String), String(records.length),
-      fmt(acc?.[0], 6), fmt(acc?.[1], 6), fmt(auc?.[0], 6), fmt(auc?.[1], 6), fmt(f1?.[0], 6), fmt(f1?.[1], 6),
-      fmt(time?.[0], 2), fmt(time?.[1], 2), fmt(epochs?.[0], 1),
-    ].join(',');
-  });
-writeFileSync(path.join(out, 'medmnist-aggregate.csv'), `${[header.join(','), ...rows].join('\n')}\n`);
-copyFileSync(path.join(studyDir, 'profiles.json'), path.join(out, 'profiles.json'));
-copyFileSync(path.join(studyDir, 'models.json'), path.join(out, 'models.json'));
-kb.close();
-process.stdout.write(`wrote ${rows.length} configurations to ${path.join(out, 'medmnist-aggregate.csv')}\n`);
+  const { csv, rows } = buildAggregateTable(source);
+  writeFileSync(path.join(out, 'medmnist-aggregate.csv'), csv);
+  copyFileSync(path.join(studyDir, 'profiles.json'), path.join(out, 'profiles.json'));
+  copyFileSync(path.join(studyDir, 'models.json'), path.join(out, 'models.json'));
+  process.stdout.write(
+    `wrote ${rows} configurations to ${path.join(out, 'medmnist-aggregate.csv')}\n`,
+  );
+}

@@ -1,7 +1,14 @@
 // Leave-one-dataset-out evaluation: for each dataset, fit every method on all the others,
 // recommend from the held-out profile alone among the configurations actually run there, and
 // score the choice by looking up what those runs reached.
-import { candidateKey, aggregateRuns, byDataset, metricScale, metricSign, type KbView } from '../recommend/kb-view.ts';
+import {
+  candidateKey,
+  aggregateRuns,
+  byDataset,
+  metricScale,
+  metricSign,
+  type KbView,
+} from '../recommend/kb-view.ts';
 import type { Candidate, DatasetProfile, Objective } from '../core/index.ts';
 import type { Recommender, RecommenderFactory } from '../recommend/types.ts';
 import { searchOnLookup, type LookupMethod } from '../hpo/lookup.ts';
@@ -79,7 +86,11 @@ export interface BenchReport {
 }
 
 /** Wraps a recommender factory as a benchmark method (fitted per fold, timed per request). */
-export function recommenderMethod(name: string, factory: RecommenderFactory, stochastic: boolean): BenchMethod {
+export function recommenderMethod(
+  name: string,
+  factory: RecommenderFactory,
+  stochastic: boolean,
+): BenchMethod {
   return {
     name,
     stochastic,
@@ -87,31 +98,59 @@ export function recommenderMethod(name: string, factory: RecommenderFactory, sto
       const rec: Recommender = factory(fold.train);
       await rec.prepare?.(metric);
       const t0 = performance.now();
-      const answer = await rec.recommend(fold.profile, { metric, objective, seed, topK: fold.candidates.length, candidates: fold.candidates, explainTop: 1 });
+      const answer = await rec.recommend(fold.profile, {
+        metric,
+        objective,
+        seed,
+        topK: fold.candidates.length,
+        candidates: fold.candidates,
+        explainTop: 1,
+      });
       const responseMs = performance.now() - t0;
       const indexOf = new Map(fold.candidates.map((c, i) => [candidateKey(c.model, c.config), i]));
       const order = answer.topK.map((c) => indexOf.get(candidateKey(c.model, c.config))!);
-      return { order, pick: order[0], responseMs, fullRanking: true, extra: answer.attempts.length ? { attempts: answer.attempts } : undefined };
+      return {
+        order,
+        pick: order[0],
+        responseMs,
+        fullRanking: true,
+        extra: answer.attempts.length ? { attempts: answer.attempts } : undefined,
+      };
     },
   };
 }
 
 /** HPO on the lookup table: `nTrials` trials, the incumbent is the pick, its trials are the cost. */
-export function hpoMethod(method: LookupMethod, nTrials: number, label = method === 'random' ? 'random-search' : method): BenchMethod {
+export function hpoMethod(
+  method: LookupMethod,
+  nTrials: number,
+  label = method === 'random' ? 'random-search' : method,
+): BenchMethod {
   return {
     name: `${label}@${nTrials}`,
     stochastic: true,
     async run(fold, seed) {
       const t0 = performance.now();
       const space: SearchSpace = {
-        parameters: [{ name: '__model', type: 'categorical', choices: [...new Set(fold.candidates.map((c) => c.model))] }, ...fold.space.parameters],
+        parameters: [
+          {
+            name: '__model',
+            type: 'categorical',
+            choices: [...new Set(fold.candidates.map((c) => c.model))],
+          },
+          ...fold.space.parameters,
+        ],
       };
       const trace = searchOnLookup(
         {
           name: fold.dataset,
           space,
           direction: 'maximize',
-          candidates: fold.candidates.map((c, i) => ({ config: { __model: c.model, ...c.config }, value: fold.values[i], ...(fold.timesSec[i] !== undefined ? { costSec: fold.timesSec[i] } : {}) })),
+          candidates: fold.candidates.map((c, i) => ({
+            config: { __model: c.model, ...c.config },
+            value: fold.values[i],
+            ...(fold.timesSec[i] !== undefined ? { costSec: fold.timesSec[i] } : {}),
+          })),
         },
         method,
         nTrials,
@@ -124,7 +163,9 @@ export function hpoMethod(method: LookupMethod, nTrials: number, label = method 
         order,
         pick: order[0],
         responseMs: performance.now() - t0,
-        spentSec: times.every((t) => t !== undefined) ? times.reduce((s, t) => s + t!, 0) : undefined,
+        spentSec: times.every((t) => t !== undefined)
+          ? times.reduce((s, t) => s + t!, 0)
+          : undefined,
         fullRanking: false,
       };
     },
@@ -144,7 +185,10 @@ export interface LodoOptions {
 }
 
 /** The folds of a knowledge-base view, with the reasons datasets were left out. */
-export function buildFolds(view: KbView, options: Pick<LodoOptions, 'metric' | 'includeMultilabel' | 'datasets'>): { folds: Fold[]; skipped: BenchReport['skipped'] } {
+export function buildFolds(
+  view: KbView,
+  options: Pick<LodoOptions, 'metric' | 'includeMultilabel' | 'datasets'>,
+): { folds: Fold[]; skipped: BenchReport['skipped'] } {
   const sign = metricSign(options.metric);
   const scale = metricScale(options.metric);
   const runsBy = byDataset(aggregateRuns(view.records, options.metric));
@@ -155,15 +199,26 @@ export function buildFolds(view: KbView, options: Pick<LodoOptions, 'metric' | '
     const runs = runsBy.get(dataset)!;
     const profile = view.profiles.get(dataset);
     if (!profile) skipped.push({ dataset, reason: 'no dataset profile' });
-    else if (profile.task === 'multilabel' && !options.includeMultilabel) skipped.push({ dataset, reason: 'multilabel task (use --include-multilabel)' });
-    else if (runs.length < 2) skipped.push({ dataset, reason: `only ${runs.length} distinct configuration with "${options.metric}"` });
+    else if (profile.task === 'multilabel' && !options.includeMultilabel)
+      skipped.push({ dataset, reason: 'multilabel task (use --include-multilabel)' });
+    else if (runs.length < 2)
+      skipped.push({
+        dataset,
+        reason: `only ${runs.length} distinct configuration with "${options.metric}"`,
+      });
     else {
       const profiles = new Map(view.profiles);
       profiles.delete(dataset);
       folds.push({
         dataset,
         profile,
-        train: { version: `${view.version}:without:${dataset}`, records: view.records.filter((r) => r.dataset !== dataset), profiles, cards: view.cards, space: view.space },
+        train: {
+          version: `${view.version}:without:${dataset}`,
+          records: view.records.filter((r) => r.dataset !== dataset),
+          profiles,
+          cards: view.cards,
+          space: view.space,
+        },
         candidates: runs.map((r) => ({ model: r.model, config: r.config })),
         values: runs.map((r) => sign * r.value * scale),
         timesSec: runs.map((r) => r.timeSec),
@@ -219,7 +274,8 @@ function averageSeeds(results: DatasetResult[]): DatasetResult {
 }
 
 function summarize(name: string, perDataset: DatasetResult[]): MethodSummary {
-  const avgOrNull = (xs: (number | null)[]) => (xs.length && xs.every((x) => x !== null) ? mean(xs as number[]) : null);
+  const avgOrNull = (xs: (number | null)[]) =>
+    xs.length && xs.every((x) => x !== null) ? mean(xs as number[]) : null;
   return {
     name,
     meanRegret: mean(perDataset.map((r) => r.regret)),
@@ -242,7 +298,8 @@ export async function runLodo(view: KbView, options: LodoOptions): Promise<Bench
     for (const method of options.methods) {
       const seeds = method.stochastic ? options.seeds : 1;
       const results: DatasetResult[] = [];
-      for (let s = 0; s < seeds; s++) results.push(scoreRun(fold, await method.run(fold, s, options.metric, options.objective)));
+      for (let s = 0; s < seeds; s++)
+        results.push(scoreRun(fold, await method.run(fold, s, options.metric, options.objective)));
       perMethod.get(method.name)!.push(averageSeeds(results));
     }
     options.progress?.tick(++done, fold.dataset);

@@ -21,7 +21,8 @@ export function ndcgAtK(values: readonly number[], order: readonly number[], k: 
   const max = Math.max(...values);
   if (max === min) return 1;
   const rel = (i: number) => (values[i] - min) / (max - min);
-  const dcg = (idx: readonly number[]) => idx.slice(0, k).reduce((s, i, r) => s + rel(i) / Math.log2(r + 2), 0);
+  const dcg = (idx: readonly number[]) =>
+    idx.slice(0, k).reduce((s, i, r) => s + rel(i) / Math.log2(r + 2), 0);
   const ideal = values.map((_, i) => i).sort((a, b) => values[b] - values[a]);
   return dcg(order) / dcg(ideal);
 }
@@ -30,7 +31,7 @@ export function ndcgAtK(values: readonly number[], order: readonly number[], k: 
 export function averageRanks(values: readonly number[]): number[] {
   const idx = values.map((_, i) => i).sort((a, b) => values[a] - values[b]);
   const ranks = new Array<number>(values.length);
-  for (let s = 0; s < idx.length; ) {
+  for (let s = 0; s < idx.length;) {
     let e = s;
     while (e + 1 < idx.length && values[idx[e + 1]] === values[idx[s]]) e++;
     for (let j = s; j <= e; j++) ranks[idx[j]] = (s + e) / 2 + 1;

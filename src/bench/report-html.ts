@@ -2,14 +2,29 @@
 // chart (one bar per method) and the summary table. No scripts, no external assets.
 import type { BenchReport } from './lodo.ts';
 
-const COLORS = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac'];
+const COLORS = [
+  '#4e79a7',
+  '#f28e2b',
+  '#e15759',
+  '#76b7b2',
+  '#59a14f',
+  '#edc948',
+  '#b07aa1',
+  '#ff9da7',
+  '#9c755f',
+  '#bab0ac',
+];
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
+const esc = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const num = (x: number | null, d = 2) => (x === null || Number.isNaN(x) ? '–' : x.toFixed(d));
 
 function chart(report: BenchReport): string {
   const datasets = report.methods[0]?.perDataset.map((d) => d.dataset) ?? [];
-  const maxRegret = Math.max(1e-9, ...report.methods.flatMap((m) => m.perDataset.map((d) => d.regret)));
+  const maxRegret = Math.max(
+    1e-9,
+    ...report.methods.flatMap((m) => m.perDataset.map((d) => d.regret)),
+  );
   const barW = 10;
   const groupW = report.methods.length * barW + 14;
   const h = 240;
@@ -20,12 +35,24 @@ function chart(report: BenchReport): string {
     report.methods.forEach((m, j) => {
       const r = m.perDataset[i]?.regret ?? 0;
       const bh = (r / maxRegret) * (h - 20);
-      bars.push(`<rect x="${left + i * groupW + j * barW}" y="${h - bh}" width="${barW - 1}" height="${bh}" fill="${COLORS[j % COLORS.length]}"><title>${esc(m.name)} on ${esc(d)}: ${num(r)}</title></rect>`);
+      bars.push(
+        `<rect x="${left + i * groupW + j * barW}" y="${h - bh}" width="${barW - 1}" height="${bh}" fill="${COLORS[j % COLORS.length]}"><title>${esc(m.name)} on ${esc(d)}: ${num(r)}</title></rect>`,
+      );
     });
-    bars.push(`<text x="${left + i * groupW + (groupW - 14) / 2}" y="${h + 12}" font-size="10" text-anchor="end" transform="rotate(-40 ${left + i * groupW + (groupW - 14) / 2} ${h + 12})">${esc(d)}</text>`);
+    bars.push(
+      `<text x="${left + i * groupW + (groupW - 14) / 2}" y="${h + 12}" font-size="10" text-anchor="end" transform="rotate(-40 ${left + i * groupW + (groupW - 14) / 2} ${h + 12})">${esc(d)}</text>`,
+    );
   });
-  const ticks = [0, 0.5, 1].map((f) => `<text x="${left - 6}" y="${h - f * (h - 20) + 4}" font-size="10" text-anchor="end">${num(f * maxRegret, 1)}</text><line x1="${left}" x2="${width}" y1="${h - f * (h - 20)}" y2="${h - f * (h - 20)}" stroke="#ddd"/>`);
-  const legend = report.methods.map((m, j) => `<span style="display:inline-block;margin-right:12px"><span style="display:inline-block;width:10px;height:10px;background:${COLORS[j % COLORS.length]}"></span> ${esc(m.name)}</span>`).join('');
+  const ticks = [0, 0.5, 1].map(
+    (f) =>
+      `<text x="${left - 6}" y="${h - f * (h - 20) + 4}" font-size="10" text-anchor="end">${num(f * maxRegret, 1)}</text><line x1="${left}" x2="${width}" y1="${h - f * (h - 20)}" y2="${h - f * (h - 20)}" stroke="#ddd"/>`,
+  );
+  const legend = report.methods
+    .map(
+      (m, j) =>
+        `<span style="display:inline-block;margin-right:12px"><span style="display:inline-block;width:10px;height:10px;background:${COLORS[j % COLORS.length]}"></span> ${esc(m.name)}</span>`,
+    )
+    .join('');
   return `<div>${legend}</div><svg width="${width}" height="${h + 90}" role="img" aria-label="regret per dataset">${ticks.join('')}${bars.join('')}<text x="12" y="${h / 2}" font-size="11" transform="rotate(-90 12 ${h / 2})">regret (points)</text></svg>`;
 }
 

@@ -15,6 +15,7 @@ export function positiveInt(value: string): number {
 
 export function positiveNumber(value: string): number {
   const n = Number(value);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`"${value}" is not a positive number.`);
+  if (!(n > 0) || !Number.isFinite(n))
+    throw new InvalidArgumentError(`"${value}" is not a positive number.`);
   return n;
 }

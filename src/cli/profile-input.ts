@@ -1,6 +1,12 @@
 // The dataset a command is about: a profile file, an image folder or a manifest, whichever was given.
 import { readFileSync } from 'node:fs';
-import { completeProfile, DatasetProfile, MetallmixError, parseWith, type Modality } from '../core/index.ts';
+import {
+  completeProfile,
+  DatasetProfile,
+  MetallmixError,
+  parseWith,
+  type Modality,
+} from '../core/index.ts';
 import { profileImageFolder, profileManifest } from '../profile/index.ts';
 import { createProgress } from './progress.ts';
 
@@ -18,7 +24,10 @@ export function readProfileFile(file: string): DatasetProfile {
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new MetallmixError(`cannot read the profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { location: { file } });
+    throw new MetallmixError(
+      `cannot read the profile: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      { location: { file } },
+    );
   }
   let json: unknown;
   try {
@@ -29,13 +38,22 @@ export function readProfileFile(file: string): DatasetProfile {
   return completeProfile(parseWith(DatasetProfile, json, { file, what: 'dataset profile' }));
 }
 
-export async function resolveProfile(source: ProfileSource, quiet = false): Promise<{ profile: DatasetProfile; ms: number }> {
+export async function resolveProfile(
+  source: ProfileSource,
+  quiet = false,
+): Promise<{ profile: DatasetProfile; ms: number }> {
   const given = [source.profile, source.dataset, source.manifest].filter((x) => x !== undefined);
-  if (given.length !== 1) throw new MetallmixError('give exactly one of --profile FILE, --dataset DIR or --manifest FILE');
+  if (given.length !== 1)
+    throw new MetallmixError(
+      'give exactly one of --profile FILE, --dataset DIR or --manifest FILE',
+    );
   const t0 = performance.now();
   if (source.profile) {
     const profile = readProfileFile(source.profile);
-    return { profile: source.modality ? { ...profile, modality: source.modality } : profile, ms: performance.now() - t0 };
+    return {
+      profile: source.modality ? { ...profile, modality: source.modality } : profile,
+      ms: performance.now() - t0,
+    };
   }
   let bar: ReturnType<typeof createProgress> | undefined;
   const options = {
@@ -48,8 +66,13 @@ export async function resolveProfile(source: ProfileSource, quiet = false): Prom
           bar.tick(done);
         },
   };
-  const result = source.dataset ? await profileImageFolder(source.dataset, options) : await profileManifest(source.manifest!, options);
+  const result = source.dataset
+    ? await profileImageFolder(source.dataset, options)
+    : await profileManifest(source.manifest!, options);
   bar?.finish();
-  if (result.skipped.length && !quiet) process.stderr.write(`metallmix: skipped ${result.skipped.length} unreadable file(s) while profiling (see metallmix profile)\n`);
+  if (result.skipped.length && !quiet)
+    process.stderr.write(
+      `metallmix: skipped ${result.skipped.length} unreadable file(s) while profiling (see metallmix profile)\n`,
+    );
   return { profile: result.profile, ms: performance.now() - t0 };
 }

@@ -17,39 +17,63 @@ function timeCell(c: RecommendedConfig): string {
 }
 
 function configText(c: RecommendedConfig): string {
-  const parts = Object.entries(c.config).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : v}`);
+  const parts = Object.entries(c.config).map(
+    ([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : v}`,
+  );
   return parts.length ? parts.join(' ') : '(defaults)';
 }
 
 export function renderRecommendation(rec: Recommendation): string {
   const lines: string[] = [];
   const p = rec.pick;
-  lines.push(`Recommendation for ${rec.dataset} (${rec.profile.numInstances} images, ${rec.profile.numClasses} classes, ${rec.profile.modality}) — strategy ${rec.strategy}, objective ${rec.objective}`);
+  lines.push(
+    `Recommendation for ${rec.dataset} (${rec.profile.numInstances} images, ${rec.profile.numClasses} classes, ${rec.profile.modality}) — strategy ${rec.strategy}, objective ${rec.objective}`,
+  );
   lines.push('');
   lines.push(`Pick: ${p.model}  ${configText(p)}`);
-  lines.push(`  predicted ${rec.metric}: ${metricCell(rec, p)}   training time (min): ${timeCell(p)}`);
+  lines.push(
+    `  predicted ${rec.metric}: ${metricCell(rec, p)}   training time (min): ${timeCell(p)}`,
+  );
   if (p.explanationText) lines.push(`  why: ${p.explanationText}`);
-  if (p.extrapolated.length) lines.push(`  note: outside the ranges seen in the knowledge base: ${p.extrapolated.join(', ')}`);
+  if (p.extrapolated.length)
+    lines.push(
+      `  note: outside the ranges seen in the knowledge base: ${p.extrapolated.join(', ')}`,
+    );
   if (p.evidence.length) {
     lines.push('  evidence:');
-    for (const e of p.evidence.slice(0, 5)) lines.push(`    [${e.id}] (similarity ${e.similarity.toFixed(2)}) ${e.summary}`);
+    for (const e of p.evidence.slice(0, 5))
+      lines.push(`    [${e.id}] (similarity ${e.similarity.toFixed(2)}) ${e.summary}`);
   }
   lines.push('');
   lines.push(`Top ${rec.topK.length}:`);
   lines.push(
     table(
       ['#', 'model', 'config', `${rec.metric} (80% interval)`, 'minutes', 'pareto'],
-      rec.topK.map((c) => [c.rank, c.model, configText(c), metricCell(rec, c), timeCell(c), c.onParetoFront ? 'yes' : '']),
+      rec.topK.map((c) => [
+        c.rank,
+        c.model,
+        configText(c),
+        metricCell(rec, c),
+        timeCell(c),
+        c.onParetoFront ? 'yes' : '',
+      ]),
     ),
   );
   if (rec.paretoFront.length) {
     lines.push('');
     lines.push(`Pareto front (${rec.metric} vs training time), fastest first:`);
-    for (const c of rec.paretoFront.slice(0, 8)) lines.push(`  ${timeCell(c).split(' ')[0]} min  ${metricCell(rec, c).split(' ')[0]}  ${c.model} ${configText(c)}`);
+    for (const c of rec.paretoFront.slice(0, 8))
+      lines.push(
+        `  ${timeCell(c).split(' ')[0]} min  ${metricCell(rec, c).split(' ')[0]}  ${c.model} ${configText(c)}`,
+      );
   }
   if (rec.budgetMinutes !== undefined) {
     lines.push('');
-    lines.push(rec.budgetPick ? `Within ${rec.budgetMinutes} min: ${rec.budgetPick.model} ${configText(rec.budgetPick)} (${metricCell(rec, rec.budgetPick)}, ${timeCell(rec.budgetPick)} min)` : `Within ${rec.budgetMinutes} min: no candidate`);
+    lines.push(
+      rec.budgetPick
+        ? `Within ${rec.budgetMinutes} min: ${rec.budgetPick.model} ${configText(rec.budgetPick)} (${metricCell(rec, rec.budgetPick)}, ${timeCell(rec.budgetPick)} min)`
+        : `Within ${rec.budgetMinutes} min: no candidate`,
+    );
   }
   lines.push('');
   lines.push(`Justification: ${rec.justification}`);
@@ -61,7 +85,9 @@ export function renderRecommendation(rec: Recommendation): string {
   for (const n of rec.notices) lines.push(`Notice: ${n}`);
   lines.push('');
   lines.push(
-    `Knowledge base: ${rec.knowledgeBase.records} runs on ${rec.knowledgeBase.datasets} datasets (version ${rec.knowledgeBase.version.slice(0, 12)}). Timings (ms): ${Object.entries(rec.timingsMs)
+    `Knowledge base: ${rec.knowledgeBase.records} runs on ${rec.knowledgeBase.datasets} datasets (version ${rec.knowledgeBase.version.slice(0, 12)}). Timings (ms): ${Object.entries(
+      rec.timingsMs,
+    )
       .filter(([k]) => k !== 'metalearnerCached')
       .map(([k, v]) => `${k} ${v.toFixed(0)}`)
       .join(', ')}`,

@@ -3,6 +3,7 @@ export {
   globalImportance,
   featureEffects,
   strongestInteractions,
+  interactionEffects,
   displayValue,
   type FeatureDisplay,
   type ValueRange,
@@ -16,3 +17,4 @@ export {
   type SentenceOptions,
   type InsightSentence,
 } from './sentences.ts';
+export { shapTable, type ShapTable } from './shap-table.ts';

@@ -158,11 +158,7 @@ function quantileBins(pairs: [number, number][], bins: number): { lo: number; hi
   return out;
 }
 
-function numericGroups(
-  feature: FeatureDisplay,
-  pairs: [number, number][],
-  bins: number,
-): Group[] {
+function numericGroups(feature: FeatureDisplay, pairs: [number, number][], bins: number): Group[] {
   pairs.sort((a, b) => a[0] - b[0]);
   const groups: Group[] = [];
   for (const { lo, hi } of quantileBins(pairs, bins)) {
@@ -308,4 +304,51 @@ export function strongestInteractions(
       support: n,
       rank: k + 1,
     }));
+}
+
+/** `x` rounded to two significant digits, so that split points read well ("under 4,900"). */
+function roundForDisplay(x: number): number {
+  return x === 0 ? 0 : Number(x.toPrecision(2));
+}
+
+/**
+ * For each interaction insight (a, b): the effects of a among rows where b is low and where it
+ * is high (split at b's median, in display units, rounded to two significant digits), or for
+ * each category of a categorical b. This is what reads as "lr from 1e-4 to 3e-4 adds about +2
+ * accuracy points for n_instances under 4,900".
+ */
+export function interactionEffects(
+  input: { values: Float64Array; X: Float64Array; features: FeatureDisplay[] },
+  interactions: Insight[],
+  options: Omit<EffectOptions, 'features' | 'condition' | 'top'> = {},
+): Insight[] {
+  const { X, features } = input;
+  const F = features.length;
+  const n = numRowsOf(input.values, F, 'SHAP values');
+  const out: Insight[] = [];
+  for (const pair of interactions) {
+    const [a, b] = pair.features;
+    const fb = features.findIndex((f) => f.name === b);
+    if (fb === -1)
+      throw new MetallmixError(`unknown feature "${b}"`, { location: { field: 'features' } });
+    const feature = features[fb];
+    const seen: number[] = [];
+    for (let r = 0; r < n; r++) if (!Number.isNaN(X[r * F + fb])) seen.push(X[r * F + fb]);
+    let conditions: EffectCondition[];
+    if (feature.kind === 'categorical')
+      conditions = [...new Set(seen)]
+        .sort((x, y) => x - y)
+        .map((code) => ({ feature: b, categories: [labelOf(feature, code)] }));
+    else {
+      seen.sort((x, y) => x - y);
+      const median = roundForDisplay(displayValue(feature, seen[Math.floor(seen.length / 2)] ?? 0));
+      conditions = [
+        { feature: b, high: median },
+        { feature: b, low: median },
+      ];
+    }
+    for (const condition of conditions)
+      out.push(...featureEffects(input, { ...options, features: [a], condition }));
+  }
+  return out;
 }

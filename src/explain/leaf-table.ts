@@ -54,8 +54,9 @@ export function leafPaths(t: PreparedTree): LeafPaths {
       elemZero.push(...zeros);
       elemStart.push(elemFeature.length);
       const k = features.length;
-      entries += (1 << k) * k;
-      tableCost += (1 << k) * (k + 1) * (k + 1);
+      // 2 ** k, not 1 << k: a path may hold more than 31 features (and then no table is built).
+      entries += 2 ** k * k;
+      tableCost += 2 ** k * (k + 1) * (k + 1);
       walkCostPerRow += (k + 1) * (k + 1);
       return;
     }

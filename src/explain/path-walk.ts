@@ -68,7 +68,8 @@ export class ShapWalker {
       const scale = t.leafValue[node] * conditionFraction;
       for (let i = 1; i <= depth; i++) {
         const w = p.unwoundSum(offset, depth, i);
-        this.phi[this.phiOffset + p.feature[offset + i]] += w * (p.one[offset + i] - p.zero[offset + i]) * scale;
+        this.phi[this.phiOffset + p.feature[offset + i]] +=
+          w * (p.one[offset + i] - p.zero[offset + i]) * scale;
       }
       return;
     }

@@ -3,16 +3,16 @@
 // the row follows it (one fraction), plus the permutation weights of every subset size. Parallel
 // typed arrays; a caller works on a segment starting at `offset` of length depth + 1.
 
-/** 1 / k, to multiply instead of divide in the inner loops (paths are shorter than 64). */
-const INVERSE = Float64Array.from({ length: 66 }, (_, k) => 1 / k);
-
 export class ShapPath {
   readonly feature: Int32Array;
   readonly zero: Float64Array;
   readonly one: Float64Array;
   readonly weight: Float64Array;
+  /** 1 / k, to multiply instead of divide in the inner loops; a path is shorter than `size`. */
+  private readonly inverse: Float64Array;
 
   constructor(size: number) {
+    this.inverse = Float64Array.from({ length: size + 2 }, (_, k) => 1 / k);
     this.feature = new Int32Array(size);
     this.zero = new Float64Array(size);
     this.one = new Float64Array(size);
@@ -36,7 +36,7 @@ export class ShapPath {
     this.zero[offset + depth] = zero;
     this.one[offset + depth] = one;
     pw[offset + depth] = depth === 0 ? 1 : 0;
-    const inv = INVERSE[depth + 1];
+    const inv = this.inverse[depth + 1];
     for (let i = depth - 1; i >= 0; i--) {
       pw[offset + i + 1] += one * pw[offset + i] * (i + 1) * inv;
       pw[offset + i] = zero * pw[offset + i] * (depth - i) * inv;
@@ -54,7 +54,7 @@ export class ShapPath {
       if (one !== 0) {
         const tmp = pw[offset + i];
         pw[offset + i] = (nextOne * d1) / ((i + 1) * one);
-        nextOne = tmp - pw[offset + i] * zero * (depth - i) * INVERSE[d1];
+        nextOne = tmp - pw[offset + i] * zero * (depth - i) * this.inverse[d1];
       } else {
         pw[offset + i] = (pw[offset + i] * d1) / (zero * (depth - i));
       }
@@ -78,13 +78,13 @@ export class ShapPath {
       const b = zero / d1;
       let nextOne = pw[offset + depth];
       for (let i = depth - 1; i >= 0; i--) {
-        const tmp = nextOne * a * INVERSE[i + 1];
+        const tmp = nextOne * a * this.inverse[i + 1];
         total += tmp;
         nextOne = pw[offset + i] - tmp * b * (depth - i);
       }
     } else if (zero !== 0) {
       const a = d1 / zero;
-      for (let i = depth - 1; i >= 0; i--) total += pw[offset + i] * a * INVERSE[depth - i];
+      for (let i = depth - 1; i >= 0; i--) total += pw[offset + i] * a * this.inverse[depth - i];
     }
     return total;
   }

@@ -75,10 +75,7 @@ function sentenceOf(i: Insight, options: SentenceOptions): string {
  * One sentence per insight, e.g. "lr from 1e-4 to 3e-4 adds about +2.1 accuracy points
  * (n=120 runs)". Insights of zero magnitude say nothing and are left out.
  */
-export function insightSentences(
-  insights: Insight[],
-  options: SentenceOptions,
-): InsightSentence[] {
+export function insightSentences(insights: Insight[], options: SentenceOptions): InsightSentence[] {
   return insights
     .filter((i) => i.magnitude !== 0)
     .map((i) => ({ id: i.id, text: sentenceOf(i, options) }));

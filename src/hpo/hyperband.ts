@@ -120,21 +120,21 @@ function runBrackets(brackets: Bracket[], o: MultiFidelityOptions): MultiFidelit
     for (const b of brackets) {
       let alive: Config[] = [];
       for (const [i, rung] of b.rungs.entries()) {
+        const results: Trial[] = [];
         if (i === 0) {
+          // Each new config is evaluated before the next is proposed, so the sampler sees it.
           for (let k = 0; k < rung.nConfigs; k++) {
             if (o.maxConfigs !== undefined && started >= o.maxConfigs) break;
             if (!canSpend(rung.budget)) break outer;
             const config = sampler.suggest(o.space, evaluations, o.rng, o.direction);
             started++;
-            alive.push(config);
+            results.push(evaluate(config, rung.budget));
           }
         } else {
-          alive = alive.slice(0, rung.nConfigs);
-        }
-        const results: Trial[] = [];
-        for (const config of alive) {
-          if (!canSpend(rung.budget)) break outer;
-          results.push(evaluate(config, rung.budget));
+          for (const config of alive.slice(0, rung.nConfigs)) {
+            if (!canSpend(rung.budget)) break outer;
+            results.push(evaluate(config, rung.budget));
+          }
         }
         alive = rankByValue(results, o.direction).map((t) => t.config);
       }
@@ -160,7 +160,11 @@ function rankByValue(trials: readonly Trial[], direction: Direction): Trial[] {
   const sorted = ok
     .map((t, i) => ({ t, i }))
     .sort((a, b) =>
-      isBetter(a.t.value, b.t.value, direction) ? -1 : isBetter(b.t.value, a.t.value, direction) ? 1 : a.i - b.i,
+      isBetter(a.t.value, b.t.value, direction)
+        ? -1
+        : isBetter(b.t.value, a.t.value, direction)
+          ? 1
+          : a.i - b.i,
     )
     .map((x) => x.t);
   return [...sorted, ...failed];

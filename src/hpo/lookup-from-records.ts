@@ -54,13 +54,16 @@ export function lookupProblemsFromRecords(
     }
     const problems = configViolations(fullSpace, config);
     if (problems.length)
-      throw new MetallmixError(`record of dataset "${r.dataset}" does not fit the search space: ${problems.join('; ')}`, {
-        location: {
-          file: r.provenance.source,
-          line: r.provenance.line,
-          field: `config.${problems[0].split(':')[0]}`,
+      throw new MetallmixError(
+        `record of dataset "${r.dataset}" does not fit the search space: ${problems.join('; ')}`,
+        {
+          location: {
+            file: r.provenance.source,
+            line: r.provenance.line,
+            field: `config.${problems[0].split(':')[0]}`,
+          },
         },
-      });
+      );
     const groups = byDataset.get(r.dataset) ?? new Map<string, Group>();
     byDataset.set(r.dataset, groups);
     const key = configKey(config);

@@ -46,7 +46,13 @@ export const LookupProblem = z.object({
 });
 export type LookupProblem = z.infer<typeof LookupProblem>;
 
-export const LOOKUP_METHODS = ['random', 'uniform', 'tpe', 'successive-halving', 'hyperband'] as const;
+export const LOOKUP_METHODS = [
+  'random',
+  'uniform',
+  'tpe',
+  'successive-halving',
+  'hyperband',
+] as const;
 export type LookupMethod = (typeof LOOKUP_METHODS)[number];
 
 export interface LookupEvaluation {
@@ -73,7 +79,11 @@ export interface LookupTrace {
 
 /** Canonical key of a config (sorted names), to find a candidate by its configuration. */
 export function configKey(config: Config): string {
-  return JSON.stringify(Object.keys(config).sort().map((k) => [k, config[k]]));
+  return JSON.stringify(
+    Object.keys(config)
+      .sort()
+      .map((k) => [k, config[k]]),
+  );
 }
 
 /** Coordinates for the snapping distance: numeric in [0, 1], categorical as choice index, NaN when inactive. */
@@ -251,19 +261,29 @@ export function searchOnLookup(
       maxTotalBudget: nTrials * maxBudget,
       maxConfigs: candidates.length,
       sampler: new SnappingSampler(new RandomSampler(), index),
-      objective: (config, budget) => valueAtBudget(candidates[index.indexOf(config)], budget ?? maxBudget),
+      objective: (config, budget) =>
+        valueAtBudget(candidates[index.indexOf(config)], budget ?? maxBudget),
     };
     const result = method === 'hyperband' ? runHyperband(mf) : runSuccessiveHalving(mf);
     for (const t of result.evaluations) {
       const budget = t.budget ?? maxBudget;
-      evaluations.push({ candidate: index.indexOf(t.config), value: t.value, budget, cost: budget / maxBudget });
+      evaluations.push({
+        candidate: index.indexOf(t.config),
+        value: t.value,
+        budget,
+        cost: budget / maxBudget,
+      });
     }
     incumbentAfter = spendSchedule(result.evaluations, nTrials, maxBudget, direction).map((t) =>
       t ? index.indexOf(t.config) : undefined,
     );
   } else {
     const inner =
-      method === 'tpe' ? new TpeSampler(options.tpe) : method === 'random' ? new RandomSampler() : undefined;
+      method === 'tpe'
+        ? new TpeSampler(options.tpe)
+        : method === 'random'
+          ? new RandomSampler()
+          : undefined;
     const sampler = inner ? new SnappingSampler(inner, index) : new UniformCandidateSampler(index);
     const study = new Study({ space, sampler, direction, rng });
     incumbentAfter = [];
@@ -273,7 +293,8 @@ export function searchOnLookup(
       const i = index.indexOf(config);
       study.tell(number, candidates[i].value);
       evaluations.push({ candidate: i, value: candidates[i].value, cost: 1 });
-      if (best === undefined || isBetter(candidates[i].value, candidates[best].value, direction)) best = i;
+      if (best === undefined || isBetter(candidates[i].value, candidates[best].value, direction))
+        best = i;
       incumbentAfter.push(best);
     }
     while (incumbentAfter.length < nTrials) incumbentAfter.push(best);

@@ -72,7 +72,7 @@ export class NumericParzen {
     // Without "endpoints", the outermost kernels look only inward, not at the bounds.
     if (sorted.length >= 2) {
       sortedSigmas[0] = sorted[1] - sorted[0];
-      sortedSigmas[sorted.length - 1] = sorted[sorted.length -1] - sorted[sorted.length - 2];
+      sortedSigmas[sorted.length - 1] = sorted[sorted.length - 1] - sorted[sorted.length - 2];
     }
     const minSigma = range / Math.min(100, 1 + mus.length);
     const sigmas = new Array<number>(mus.length);

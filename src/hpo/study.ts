@@ -4,7 +4,14 @@
 import type { Rng } from '../core/rng.ts';
 import { configViolations, type Config, type SearchSpace } from '../core/search-space.ts';
 import { orderedParameters } from './space.ts';
-import { isBetter, type Direction, type Objective, type Sampler, type Trial, type TrialStatus } from './types.ts';
+import {
+  isBetter,
+  type Direction,
+  type Objective,
+  type Sampler,
+  type Trial,
+  type TrialStatus,
+} from './types.ts';
 
 export interface StudyOptions {
   space: SearchSpace;

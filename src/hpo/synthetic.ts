@@ -89,6 +89,11 @@ function randomSurface(rng: Rng): (config: Config, noise: Rng) => LookupCandidat
       value: final * (1 - Math.exp(-speed * b)) + noise.normal() * 0.5,
     }));
     curve[curve.length - 1].value = final;
-    return { config, value: final, costSec: 10 * (config.batch_size as number) ** -0.3 * 27, curve };
+    return {
+      config,
+      value: final,
+      costSec: 10 * (config.batch_size as number) ** -0.3 * 27,
+      curve,
+    };
   };
 }

@@ -6,7 +6,14 @@
 import type { Rng } from '../core/rng.ts';
 import type { Config, Hyperparameter, ParamValue, SearchSpace } from '../core/search-space.ts';
 import { CategoricalParzen, NumericParzen } from './parzen.ts';
-import { buildConfig, choicesOf, fromInternal, internalBounds, sampleUniform, toInternal } from './space.ts';
+import {
+  buildConfig,
+  choicesOf,
+  fromInternal,
+  internalBounds,
+  sampleUniform,
+  toInternal,
+} from './space.ts';
 import type { Direction, Sampler, Trial } from './types.ts';
 
 export interface TpeOptions {
@@ -96,9 +103,7 @@ function argmaxRatio<T>(candidates: readonly T[], score: (c: T) => number): T {
  */
 export function rankTrials(history: readonly Trial[], direction: Direction): Trial[] {
   const sign = direction === 'maximize' ? -1 : 1;
-  const usable = history.filter(
-    (t) => t.status !== 'failed' && !Number.isNaN(t.value),
-  );
+  const usable = history.filter((t) => t.status !== 'failed' && !Number.isNaN(t.value));
   const key = (t: Trial): [number, number] => [
     t.status === 'complete' ? -Infinity : -(t.budget ?? 0),
     sign * t.value,

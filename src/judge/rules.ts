@@ -157,7 +157,7 @@ function claimViolations(
   const claim = proposal.expectedMetric;
   if (claim < m.low - tolerance.metric || claim > m.high + tolerance.metric)
     violations.push(
-      `expectedMetric: ${formatNumber(claim)} is outside the meta-learner's interval for ${proposal.model} with these hyperparameters: ${metric} ${formatInterval(m)}, tolerance ±${formatNumber(tolerance.metric)}`,
+      `expectedMetric: ${formatNumber(claim)} is outside the meta-learner's interval for ${proposal.model} with these hyperparameters: ${metric} ${formatInterval(m)}, tolerance ±${formatNumber(tolerance.metric)}${claim > 1 && m.high <= 1 ? ` (${metric} is a fraction between 0 and 1, not a percentage)` : ''}`,
     );
   const t = prediction.trainingTimeSec;
   const time = proposal.expectedTrainingTimeSec;

@@ -52,6 +52,11 @@ export function resolveParams(
   const named: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(input)) {
     const canonical = ALIASES[key] ?? key;
+    if (!(canonical in ParamsSchema.shape))
+      throw new MetallmixError(
+        `unknown parameter; supported: ${[...Object.keys(ParamsSchema.shape), ...Object.keys(ALIASES)].join(', ')}`,
+        { location: { ...location, field: key } },
+      );
     if (canonical in named)
       throw new MetallmixError(`parameter given twice (as "${key}" and an alias)`, {
         location: { ...location, field: key },

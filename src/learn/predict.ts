@@ -32,26 +32,42 @@ function flatten(tree: Tree): FlatTree {
 
 /** Feature values rounded to float32 once, as XGBoost's DMatrix stores them. */
 export function toFloat32(X: Matrix): Float32Array {
-  return Float32Array.from(X.data);
+  return new Float32Array(X.data);
 }
 
-/** Leaf reached by the row starting at `off` of float32 data `x`. */
-function leafIndex(flat: FlatTree, x: Float32Array, off: number): number {
-  const { left, right, feature, threshold, defaultLeft } = flat.tree;
-  let node = 0;
-  let l: number;
-  while ((l = left[node]) !== -1) {
-    const v = x[off + feature[node]];
-    if (v !== v) node = defaultLeft[node] ? l : right[node];
-    else if (flat.isCategorical[node] === 0) node = v < threshold[node] ? l : right[node];
-    else {
-      // XGBoost truncates to an integer code; negative or unlisted codes go left.
-      const map = flat.categoryMaps[node]!;
-      const c = Math.trunc(v);
-      node = c >= 0 && c < map.length && map[c] === 1 ? right[node] : l;
+/**
+ * Adds the tree's leaf values to `margin[r]` (float32 sums) for rows start..end-1 except those
+ * marked in `skip`; one loop per tree so the node arrays stay in registers.
+ */
+function addLeaves(
+  flat: FlatTree,
+  x: Float32Array,
+  F: number,
+  margin: Float64Array,
+  start: number,
+  end: number,
+  skip?: Uint8Array,
+): void {
+  const { left, right, feature, threshold, defaultLeft, value } = flat.tree;
+  const { isCategorical, categoryMaps } = flat;
+  for (let r = start; r < end; r++) {
+    if (skip !== undefined && skip[r] === 1) continue;
+    const off = r * F;
+    let node = 0;
+    let l: number;
+    while ((l = left[node]) !== -1) {
+      const v = x[off + feature[node]];
+      if (v !== v) node = defaultLeft[node] ? l : right[node];
+      else if (isCategorical[node] === 0) node = v < threshold[node] ? l : right[node];
+      else {
+        // XGBoost truncates to an integer code; negative or unlisted codes go left.
+        const map = categoryMaps[node]!;
+        const c = Math.trunc(v);
+        node = c >= 0 && c < map.length && map[c] === 1 ? right[node] : l;
+      }
     }
+    margin[r] = Math.fround(margin[r] + value[node]);
   }
-  return node;
 }
 
 /** Adds one tree's leaf values to `margin` in float32, skipping rows marked in `skip`. */
@@ -62,11 +78,7 @@ export function addTreeToMargin(
   margin: Float64Array,
   skip?: Uint8Array,
 ): void {
-  const flat = flatten(tree);
-  for (let r = 0; r < margin.length; r++) {
-    if (skip !== undefined && skip[r] === 1) continue;
-    margin[r] = Math.fround(margin[r] + tree.value[leafIndex(flat, x, r * numFeatures)]);
-  }
+  addLeaves(flatten(tree), x, numFeatures, margin, 0, margin.length, skip);
 }
 
 const BLOCK = 64; // rows per block: the block's features stay in cache while all trees run
@@ -83,11 +95,7 @@ export function predictMargin(model: TreeEnsemble, X: Matrix, treeLimit?: number
   const trees = model.trees.slice(0, treeLimit ?? model.trees.length).map(flatten);
   for (let start = 0; start < X.numRows; start += BLOCK) {
     const end = Math.min(X.numRows, start + BLOCK);
-    for (const flat of trees) {
-      const value = flat.tree.value;
-      for (let r = start; r < end; r++)
-        out[r] = Math.fround(out[r] + value[leafIndex(flat, x, r * F)]);
-    }
+    for (const flat of trees) addLeaves(flat, x, F, out, start, end);
   }
   return out;
 }

@@ -61,7 +61,8 @@ export function parseXGBoostJson(json: unknown, file?: string): TreeEnsemble {
   const numFeature = Number(m.learner_model_param.num_feature);
   if (!Number.isInteger(numFeature) || numFeature < 0)
     fail('learner.learner_model_param.num_feature', 'must be a non-negative integer');
-  const baseScore = Number(m.learner_model_param.base_score);
+  // XGBoost 1.7 writes "5E-1"; 2.x writes "[5E-1]" (a vector); both mean the same here.
+  const baseScore = Number(m.learner_model_param.base_score.replace(/^\[(.*)\]$/, '$1'));
   if (!Number.isFinite(baseScore))
     fail(
       'learner.learner_model_param.base_score',

@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { MetallmixError } from '../core/errors.ts';
-import { describeIssues } from '../core/validate.ts';
 
 // Where an LLM setting comes from, strongest first: command-line flags, environment variables,
 // the config file, defaults. The judge has its own section and inherits every setting it does
@@ -58,7 +57,7 @@ export const LLM_DEFAULTS = { temperature: 0, maxTokens: 1024, timeoutMs: 60_000
 const Section = z
   .object({
     provider: z.enum(['openai', 'llamacpp', 'none']),
-    baseUrl: z.url(),
+    baseUrl: z.url({ protocol: /^https?$/ }),
     model: z.string().min(1),
     apiKey: z.string().min(1),
     gguf: z.string().min(1),
@@ -94,15 +93,15 @@ export function resolveLlmConfig(input: ResolveLlmConfigInput = {}): LlmSettings
     fromEnv(env, role),
     file[role] ?? {},
   ];
-  const llmLayers = layers('llm');
   // OPENAI_API_KEY is the OpenAI SDK's own convention: the weakest source of a key.
-  if (env.OPENAI_API_KEY)
-    llmLayers.push({ apiKey: { value: env.OPENAI_API_KEY, source: 'OPENAI_API_KEY' } });
-  const llmMerged = merge(llmLayers);
+  const fallbackKey: Layer = env.OPENAI_API_KEY
+    ? { apiKey: { value: env.OPENAI_API_KEY, source: 'OPENAI_API_KEY' } }
+    : {};
+  const llm = merge([...layers('llm'), fallbackKey]);
   const judgeOwn = merge(layers('judge'));
   return {
-    llm: build(llmMerged, 'llm'),
-    judge: build(inherit(judgeOwn, llmMerged), 'judge'),
+    llm: build(llm, 'llm'),
+    judge: build(inherit(judgeOwn, llm, fallbackKey), 'judge'),
   };
 }
 
@@ -140,14 +139,18 @@ function merge(layers: Layer[]): Layer {
   return out;
 }
 
-/** The judge's own settings over the recommender's; naming its own endpoint also names its own provider. */
-function inherit(judge: Layer, llm: Layer): Layer {
+/**
+ * The judge's own settings over the recommender's. A judge that names its own endpoint gets
+ * neither the recommender's provider nor its API key: a key never travels to another server.
+ */
+function inherit(judge: Layer, llm: Layer, fallbackKey: Layer): Layer {
   const ownEndpoint = judge.provider ?? judge.baseUrl ?? judge.gguf;
   const out: Layer = {};
   for (const field of LLM_FIELDS) {
-    const endpointField = field === 'provider' || field === 'baseUrl' || field === 'gguf';
-    out[field] = judge[field] ?? (ownEndpoint && endpointField ? undefined : llm[field]);
+    const endpointBound = ['provider', 'baseUrl', 'gguf', 'apiKey'].includes(field);
+    out[field] = judge[field] ?? (ownEndpoint && endpointBound ? undefined : llm[field]);
   }
+  if (ownEndpoint) out.apiKey ??= fallbackKey.apiKey;
   return out;
 }
 
@@ -190,13 +193,21 @@ function build(layer: Layer, role: LlmRole): LlmConfig | undefined {
       'baseUrl',
       'the openai provider needs a base URL, e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1',
     );
-  if (!URL.canParse(baseUrl))
-    throw new MetallmixError(`not a URL: ${baseUrl}`, {
+  if (!isHttpUrl(baseUrl))
+    throw new MetallmixError(`not an http(s) URL: ${baseUrl}`, {
       location: { field: layer.baseUrl!.source },
     });
   const model = text(layer.model);
   if (!model) throw missing(role, 'model', `the openai provider needs a model name for ${baseUrl}`);
   return { provider, baseUrl, model, apiKey: text(layer.apiKey), ...common };
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
 }
 
 function missing(role: LlmRole, field: LlmField, why: string): MetallmixError {
@@ -269,7 +280,11 @@ function readConfigFile(
         role,
         ...(issue.code === 'unrecognized_keys' ? issue.keys.slice(0, 1) : issue.path),
       ];
-      throw new MetallmixError(describeIssues(parsed.error), {
+      const reason =
+        issue.code === 'unrecognized_keys'
+          ? `unknown setting; known: ${LLM_FIELDS.join(', ')}`
+          : issue.message;
+      throw new MetallmixError(reason, {
         location: { file: path, line: lineOf(doc, lines, keyPath), field: keyPath.join('.') },
       });
     }

@@ -1,7 +1,7 @@
 import { access, constants } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { DEFAULT_GRAMMAR_LIMITS, toGrammarSchema, type GrammarLimits } from './grammar-schema.ts';
-import { parseJsonAnswer, startDeadline, unavailable } from './support.ts';
+import { parseJsonAnswer, startDeadline, unavailable, untilAborted } from './support.ts';
 import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel } from './types.ts';
 
 // node-llama-cpp is an optional dependency: it is imported on first use only, and described here
@@ -119,8 +119,11 @@ export class LlamaCppModel implements LanguageModel {
     const timeoutMs = req.timeoutMs ?? this.options.timeoutMs;
     const deadline = startDeadline(timeoutMs, req.signal);
     try {
-      const slot = await this.load();
-      const grammar = req.schema && (await this.grammarFor(slot, req.schema.jsonSchema));
+      // Loading and grammar building cannot be interrupted, but the caller need not wait for them.
+      const slot = await untilAborted(this.load(), deadline.signal);
+      const grammar =
+        req.schema &&
+        (await untilAborted(this.grammarFor(slot, req.schema.jsonSchema), deadline.signal));
       const { text, completionTokens, promptTokens } = await exclusively(
         slot,
         deadline.signal,
@@ -254,15 +257,7 @@ async function exclusively<T>(slot: Slot, signal: AbortSignal, task: () => Promi
   const mine = new Promise<void>((r) => (release = r));
   slot.busy = previous.then(() => mine);
   try {
-    await new Promise<void>((resolveWait, rejectWait) => {
-      if (signal.aborted) return rejectWait(signal.reason);
-      const onAbort = () => rejectWait(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      void previous.then(() => {
-        signal.removeEventListener('abort', onAbort);
-        resolveWait();
-      });
-    });
+    await untilAborted(previous, signal);
     return await task();
   } finally {
     release();

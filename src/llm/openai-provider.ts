@@ -22,6 +22,8 @@ export interface OpenAICompatibleOptions {
 
 /** The longest server message quoted in an error, so a HTML error page does not flood the terminal. */
 const MAX_QUOTED = 200;
+/** The SDK's default request timeout, used when no deadline is set. */
+const SDK_TIMEOUT_MS = 600_000;
 
 /** Any server that speaks OpenAI's /chat/completions: Ollama, llama.cpp server, vLLM, LM Studio, OpenAI. */
 export class OpenAICompatibleModel implements LanguageModel {
@@ -41,7 +43,6 @@ export class OpenAICompatibleModel implements LanguageModel {
       // Local servers need no key, but the SDK refuses to start without one.
       apiKey: options.apiKey ?? 'no-key',
       maxRetries: 0, // retries are ours: only transient errors, seeded jitter, one deadline
-      timeout: options.timeoutMs ?? 600_000,
     });
   }
 
@@ -50,15 +51,22 @@ export class OpenAICompatibleModel implements LanguageModel {
     const timeoutMs = req.timeoutMs ?? this.options.timeoutMs;
     const deadline = startDeadline(timeoutMs, req.signal);
     try {
-      const completion = await this.createWithRetries(this.requestBody(req), deadline.signal);
+      const completion = await this.createWithRetries(
+        this.requestBody(req),
+        deadline.signal,
+        // The SDK's own timeout only backs ours up: it would count as a retriable connection error.
+        timeoutMs === undefined ? SDK_TIMEOUT_MS : timeoutMs + 1000,
+      );
       const text = completion.choices[0]?.message?.content ?? '';
       return {
         text,
         json: req.schema ? parseJsonAnswer(text) : undefined,
-        usage: completion.usage && {
-          promptTokens: completion.usage.prompt_tokens,
-          completionTokens: completion.usage.completion_tokens,
-        },
+        usage: completion.usage
+          ? {
+              promptTokens: completion.usage.prompt_tokens,
+              completionTokens: completion.usage.completion_tokens,
+            }
+          : undefined,
         latencyMs: performance.now() - started,
         model: completion.model || this.options.model,
       };
@@ -84,10 +92,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       });
       await response.body?.cancel();
     } catch (err) {
-      throw unavailable(
-        `cannot reach the LLM endpoint ${this.baseUrl} (${connectionDetail(err)})`,
-        undefined,
-      );
+      throw unavailable(`cannot reach the LLM endpoint ${this.baseUrl} (${connectionDetail(err)})`);
     }
     if (response.status === 401 || response.status === 403)
       throw unavailable(this.authMessage(response.status));
@@ -120,11 +125,12 @@ export class OpenAICompatibleModel implements LanguageModel {
   private async createWithRetries(
     body: ChatCompletionCreateParamsNonStreaming,
     signal: AbortSignal,
+    timeout: number,
   ): Promise<OpenAI.Chat.Completions.ChatCompletion> {
     const policy = this.options.retry ?? DEFAULT_RETRY;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.chat.completions.create(body, { signal });
+        return await this.client.chat.completions.create(body, { signal, timeout });
       } catch (err) {
         if (signal.aborted) throw err;
         const transient = isTransient(err);

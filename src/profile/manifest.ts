@@ -25,10 +25,11 @@ export async function profileManifest(
 ): Promise<ProfileResult> {
   const rows = parseCsv(manifest, await readText(manifest));
   const [header, ...body] = rows;
-  if (!header)
+  if (!header) {
     throw new MetallmixError('empty manifest: expected a header row path,label[,split]', {
       location: { file: manifest },
     });
+  }
   const columns = header.record.map((c) => c.trim().toLowerCase());
   const index = (name: string): number => columns.indexOf(name);
   for (const required of ['path', 'label']) {
@@ -39,14 +40,11 @@ export async function profileManifest(
       );
     }
   }
-  const split = index('split');
+  const [pathColumn, labelColumn, split] = [index('path'), index('label'), index('split')];
   if (options.split !== undefined && split < 0) {
-    throw new MetallmixError(
-      `--split ${options.split} given but the manifest has no split column`,
-      {
-        location: { file: manifest, line: header.line },
-      },
-    );
+    throw new MetallmixError(`split "${options.split}" requested but there is no split column`, {
+      location: { file: manifest, line: header.line },
+    });
   }
 
   const base = path.dirname(path.resolve(manifest));
@@ -57,8 +55,8 @@ export async function profileManifest(
       bad.push({ line, reason: `${record.length} fields, the header has ${columns.length}` });
       continue;
     }
-    const file = record[index('path')].trim();
-    const label = record[index('label')].trim();
+    const file = record[pathColumn].trim();
+    const label = record[labelColumn].trim();
     if (!file) bad.push({ line, column: 'path', reason: 'empty path' });
     else if (!label) bad.push({ line, column: 'label', reason: 'empty label' });
     else if (options.split === undefined || record[split].trim() === options.split) {

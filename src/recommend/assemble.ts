@@ -1,6 +1,15 @@
 // Builds the Recommendation every strategy returns from its scored candidates, so that picks,
 // top-k, Pareto front and budget pick mean the same thing whichever strategy scored them.
-import type { Candidate, Contribution, DatasetProfile, EvidenceRef, Interval, Recommendation, RecommendedConfig, SearchSpace } from '../core/index.ts';
+import type {
+  Candidate,
+  Contribution,
+  DatasetProfile,
+  EvidenceRef,
+  Interval,
+  Recommendation,
+  RecommendedConfig,
+  SearchSpace,
+} from '../core/index.ts';
 import { extrapolatedParameters } from './candidates.ts';
 import { orderByObjective, paretoFront, pickUnderBudget, type Scored } from './select.ts';
 import type { RecommendOptions } from './types.ts';
@@ -34,7 +43,9 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
   const front = new Set(paretoFront(input.scored).map((s) => s.index));
   const explainTop = Math.min(options.explainTop ?? 5, options.topK);
   const started = performance.now();
-  const explanations = input.explain ? input.explain(ordered.slice(0, explainTop).map((s) => s.index)) : [];
+  const explanations = input.explain
+    ? input.explain(ordered.slice(0, explainTop).map((s) => s.index))
+    : [];
   const explainMs = performance.now() - started;
 
   const toConfig = (s: Scored, rank: number, explained?: Explained): RecommendedConfig => {
@@ -54,14 +65,17 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
   };
   const topK = ordered.slice(0, options.topK).map((s, i) => toConfig(s, i + 1, explanations[i]));
   const rankOf = new Map(ordered.map((s, i) => [s.index, i]));
-  const recommended = (s: Scored) => topK[rankOf.get(s.index)!] ?? toConfig(s, rankOf.get(s.index)! + 1);
+  const recommended = (s: Scored) =>
+    topK[rankOf.get(s.index)!] ?? toConfig(s, rankOf.get(s.index)! + 1);
   const notices = input.notices.slice();
   let budgetPick: RecommendedConfig | null | undefined;
   if (options.budgetMinutes !== undefined) {
     const under = pickUnderBudget(ordered, options.budgetMinutes * 60);
     budgetPick = under ? recommended(under) : null;
     if (!under) {
-      const fastest = input.scored.filter((s) => s.timeSec).sort((a, b) => a.timeSec!.mean - b.timeSec!.mean)[0];
+      const fastest = input.scored
+        .filter((s) => s.timeSec)
+        .sort((a, b) => a.timeSec!.mean - b.timeSec!.mean)[0];
       notices.push(
         fastest
           ? `No candidate is predicted to train within ${options.budgetMinutes} minutes; the fastest is predicted at ${(fastest.timeSec!.mean / 60).toFixed(1)} minutes.`
@@ -80,7 +94,9 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
     pick,
     topK,
     paretoFront: paretoFront(input.scored).map(recommended),
-    ...(options.budgetMinutes !== undefined ? { budgetMinutes: options.budgetMinutes, budgetPick } : {}),
+    ...(options.budgetMinutes !== undefined
+      ? { budgetMinutes: options.budgetMinutes, budgetPick }
+      : {}),
     justification: input.justification(pick),
     notices,
     knowledgeBase: input.kb,

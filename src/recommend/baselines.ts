@@ -5,7 +5,15 @@
 import { Rng, type Candidate, type DatasetProfile, type Interval } from '../core/index.ts';
 import { assembleRecommendation } from './assemble.ts';
 import { candidatesForRequest } from './candidates.ts';
-import { aggregateRuns, byDataset, candidateKey, metricScale, metricSign, type AggregatedRun, type KbView } from './kb-view.ts';
+import {
+  aggregateRuns,
+  byDataset,
+  candidateKey,
+  metricScale,
+  metricSign,
+  type AggregatedRun,
+  type KbView,
+} from './kb-view.ts';
 import type { Scored } from './select.ts';
 import type { RecommendOptions, Recommender } from './types.ts';
 
@@ -37,7 +45,10 @@ function history(view: KbView, metric: string): History {
       models.get(r.model)?.push(rel) ?? models.set(r.model, [rel]);
     }
     h.byKey.set(d, keys);
-    h.byModel.set(d, new Map([...models].map(([m, v]) => [m, v.reduce((s, x) => s + x, 0) / v.length])));
+    h.byModel.set(
+      d,
+      new Map([...models].map(([m, v]) => [m, v.reduce((s, x) => s + x, 0) / v.length])),
+    );
   }
   h.datasets.sort();
   return h;
@@ -49,7 +60,10 @@ function history(view: KbView, metric: string): History {
  */
 function pastScore(h: History, c: Candidate, weights: Map<string, number>): number | undefined {
   const key = candidateKey(c.model, c.config);
-  for (const table of [(d: string) => h.byKey.get(d)?.get(key), (d: string) => h.byModel.get(d)?.get(c.model)]) {
+  for (const table of [
+    (d: string) => h.byKey.get(d)?.get(key),
+    (d: string) => h.byModel.get(d)?.get(c.model),
+  ]) {
     let s = 0;
     let w = 0;
     for (const [d, wd] of weights) {
@@ -71,7 +85,11 @@ interface BaselineScoring {
   justification: string;
 }
 
-function baseline(name: string, view: KbView, score: (profile: DatasetProfile, cands: Candidate[], opts: RecommendOptions) => BaselineScoring): Recommender {
+function baseline(
+  name: string,
+  view: KbView,
+  score: (profile: DatasetProfile, cands: Candidate[], opts: RecommendOptions) => BaselineScoring,
+): Recommender {
   return {
     name,
     async recommend(profile, options) {
@@ -80,7 +98,10 @@ function baseline(name: string, view: KbView, score: (profile: DatasetProfile, c
       const candidates = candidatesForRequest(view, options.candidates, rng);
       const t1 = performance.now();
       const s = score(profile, candidates, options);
-      const scored: Scored[] = s.scores.map((v, index) => ({ index, score: { mean: v, low: v, high: v } }));
+      const scored: Scored[] = s.scores.map((v, index) => ({
+        index,
+        score: { mean: v, low: v, high: v },
+      }));
       const datasets = new Set(view.records.map((r) => r.dataset)).size;
       return assembleRecommendation({
         strategy: name,
@@ -101,7 +122,12 @@ function baseline(name: string, view: KbView, score: (profile: DatasetProfile, c
 
 const point = (v: number): Interval => ({ mean: v, low: v, high: v });
 
-function expectedFrom(h: History, metric: string, weights: Map<string, number>, rel: (number | undefined)[]): (i: number) => Interval {
+function expectedFrom(
+  h: History,
+  metric: string,
+  weights: Map<string, number>,
+  rel: (number | undefined)[],
+): (i: number) => Interval {
   let wSum = 0;
   let level = 0;
   for (const [d, w] of weights) {
@@ -140,7 +166,9 @@ export function singleBestRecommender(view: KbView): Recommender {
     // Greedy portfolio over candidates that were run on past datasets.
     const order: number[] = [];
     const bestSoFar = new Map(h.datasets.map((d) => [d, -Infinity]));
-    const remaining = new Set(cands.map((_, i) => i).filter((i) => h.datasets.some((d) => h.byKey.get(d)!.has(keyed[i]))));
+    const remaining = new Set(
+      cands.map((_, i) => i).filter((i) => h.datasets.some((d) => h.byKey.get(d)!.has(keyed[i]))),
+    );
     while (remaining.size) {
       let best = -1;
       let bestGain = -Infinity;
@@ -150,14 +178,19 @@ export function singleBestRecommender(view: KbView): Recommender {
           const v = h.byKey.get(d)!.get(keyed[i]);
           gain += v === undefined ? bestSoFar.get(d)! : Math.max(bestSoFar.get(d)!, v);
         }
-        if (gain > bestGain || (gain === bestGain && (rel[i] ?? -Infinity) > (rel[best] ?? -Infinity))) {
+        if (
+          gain > bestGain ||
+          (gain === bestGain && (rel[i] ?? -Infinity) > (rel[best] ?? -Infinity))
+        ) {
           bestGain = gain;
           best = i;
         }
       }
       if (order.length === 0) {
         // The first pick is the best on average, not the greedy gain against nothing.
-        best = [...remaining].reduce((a, b) => ((rel[b] ?? -Infinity) > (rel[a] ?? -Infinity) ? b : a));
+        best = [...remaining].reduce((a, b) =>
+          (rel[b] ?? -Infinity) > (rel[a] ?? -Infinity) ? b : a,
+        );
       }
       order.push(best);
       remaining.delete(best);
@@ -181,7 +214,11 @@ export function singleBestRecommender(view: KbView): Recommender {
 }
 
 /** Standardized meta-feature distance between profiles (log sizes, balance, resolution, task, modality). */
-export function profileDistance(a: DatasetProfile, b: DatasetProfile, spread: Map<string, number>): number {
+export function profileDistance(
+  a: DatasetProfile,
+  b: DatasetProfile,
+  spread: Map<string, number>,
+): number {
   let d = 0;
   for (const [name, get] of PROFILE_NUMERIC) {
     const va = get(a);
@@ -197,9 +234,21 @@ export function profileDistance(a: DatasetProfile, b: DatasetProfile, spread: Ma
 const PROFILE_NUMERIC: [string, (p: DatasetProfile) => number | undefined][] = [
   ['log_instances', (p) => Math.log10(p.numInstances)],
   ['log_classes', (p) => Math.log10(p.numClasses)],
-  ['log_imbalance', (p) => (p.imbalanceRatio && Number.isFinite(p.imbalanceRatio) ? Math.log10(p.imbalanceRatio) : undefined)],
+  [
+    'log_imbalance',
+    (p) =>
+      p.imbalanceRatio && Number.isFinite(p.imbalanceRatio)
+        ? Math.log10(p.imbalanceRatio)
+        : undefined,
+  ],
   ['normalized_entropy', (p) => p.normalizedEntropy],
-  ['log_side', (p) => (p.resolution ? Math.log10(Math.sqrt(p.resolution.medianWidth * p.resolution.medianHeight)) : undefined)],
+  [
+    'log_side',
+    (p) =>
+      p.resolution
+        ? Math.log10(Math.sqrt(p.resolution.medianWidth * p.resolution.medianHeight))
+        : undefined,
+  ],
 ];
 
 /** Standard deviation of each numeric meta-feature over `profiles` (the distance's scale). */
@@ -218,7 +267,9 @@ export function profileSpread(profiles: readonly DatasetProfile[]): Map<string, 
 export function knnRecommender(view: KbView, k = 3): Recommender {
   return baseline('knn', view, (profile, cands, opts) => {
     const h = history(view, opts.metric);
-    const profiles = h.datasets.map((d) => view.profiles.get(d)).filter((p): p is DatasetProfile => p !== undefined);
+    const profiles = h.datasets
+      .map((d) => view.profiles.get(d))
+      .filter((p): p is DatasetProfile => p !== undefined);
     const spread = profileSpread(profiles);
     const near = profiles
       .map((p) => ({ name: p.name, dist: profileDistance(profile, p, spread) }))

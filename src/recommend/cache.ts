@@ -18,7 +18,10 @@ export function defaultCacheDir(): string {
 }
 
 function cachePath(dir: string, kbVersion: string, settings: MetaLearnerSettings): string {
-  const key = createHash('sha256').update(`${kbVersion}\n${JSON.stringify(settings)}`).digest('hex').slice(0, 24);
+  const key = createHash('sha256')
+    .update(`${kbVersion}\n${JSON.stringify(settings)}`)
+    .digest('hex')
+    .slice(0, 24);
   return join(dir, 'metalearners', `${key}.json`);
 }
 
@@ -33,14 +36,23 @@ interface CachedFile {
   trainingRows: number;
 }
 
-function read(path: string, kbVersion: string, settings: MetaLearnerSettings): MetaLearner | undefined {
+function read(
+  path: string,
+  kbVersion: string,
+  settings: MetaLearnerSettings,
+): MetaLearner | undefined {
   let file: CachedFile;
   try {
     file = JSON.parse(readFileSync(path, 'utf8')) as CachedFile;
   } catch {
     return undefined;
   }
-  if (file.format !== FORMAT || file.kbVersion !== kbVersion || JSON.stringify(file.settings) !== JSON.stringify(settings)) return undefined;
+  if (
+    file.format !== FORMAT ||
+    file.kbVersion !== kbVersion ||
+    JSON.stringify(file.settings) !== JSON.stringify(settings)
+  )
+    return undefined;
   try {
     return {
       settings: file.settings,
@@ -78,7 +90,12 @@ export interface CacheOutcome {
 }
 
 /** The cached meta-learner for this knowledge-base version and settings, or a freshly fitted (and stored) one. */
-export function loadOrFit(kbVersion: string, settings: MetaLearnerSettings, fit: () => MetaLearner, dir: string | undefined): CacheOutcome {
+export function loadOrFit(
+  kbVersion: string,
+  settings: MetaLearnerSettings,
+  fit: () => MetaLearner,
+  dir: string | undefined,
+): CacheOutcome {
   if (!dir) return { learner: fit(), cached: false };
   const path = cachePath(dir, kbVersion, settings);
   const hit = read(path, kbVersion, settings);

@@ -29,13 +29,18 @@ function observedValues(space: SearchSpace, configs: readonly Config[]): Map<str
   const out = new Map<string, Set<ParamValue>>();
   for (const p of space.parameters) out.set(p.name, new Set());
   for (const c of configs) for (const [k, v] of Object.entries(c)) out.get(k)?.add(v);
-  return new Map([...out].map(([k, s]) => [k, [...s].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))]));
+  return new Map(
+    [...out].map(([k, s]) => [k, [...s].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))]),
+  );
 }
 
 function supportOf(p: Hyperparameter, observed: ParamValue[]): Support {
-  if (p.type === 'categorical') return { kind: 'grid', values: observed.length ? observed : p.choices };
-  if (p.type === 'bool') return { kind: 'grid', values: observed.length ? observed : [false, true] };
-  if (observed.length > 0 && observed.length <= GRID_LIMIT) return { kind: 'grid', values: observed };
+  if (p.type === 'categorical')
+    return { kind: 'grid', values: observed.length ? observed : p.choices };
+  if (p.type === 'bool')
+    return { kind: 'grid', values: observed.length ? observed : [false, true] };
+  if (observed.length > 0 && observed.length <= GRID_LIMIT)
+    return { kind: 'grid', values: observed };
   return { kind: 'range', param: p };
 }
 
@@ -45,8 +50,14 @@ function parentsFirst(space: SearchSpace): Hyperparameter[] {
   const out: Hyperparameter[] = [];
   let pending = space.parameters.slice();
   while (pending.length) {
-    const ready = pending.filter((p) => !p.condition || done.has(p.condition.parent) || !space.parameters.some((q) => q.name === p.condition!.parent));
-    if (ready.length === 0) throw new Error(`cyclic conditions among ${pending.map((p) => p.name).join(', ')}`);
+    const ready = pending.filter(
+      (p) =>
+        !p.condition ||
+        done.has(p.condition.parent) ||
+        !space.parameters.some((q) => q.name === p.condition!.parent),
+    );
+    if (ready.length === 0)
+      throw new Error(`cyclic conditions among ${pending.map((p) => p.name).join(', ')}`);
     for (const p of ready) {
       out.push(p);
       done.add(p.name);
@@ -58,12 +69,18 @@ function parentsFirst(space: SearchSpace): Hyperparameter[] {
 
 function drawFromRange(p: Hyperparameter, rng: Rng): ParamValue {
   if (p.type !== 'float' && p.type !== 'int') throw new Error(`range draw for ${p.type}`);
-  const v = p.log ? Math.exp(rng.uniform(Math.log(p.low), Math.log(p.high))) : rng.uniform(p.low, p.high);
+  const v = p.log
+    ? Math.exp(rng.uniform(Math.log(p.low), Math.log(p.high)))
+    : rng.uniform(p.low, p.high);
   return p.type === 'int' ? Math.min(p.high, Math.max(p.low, Math.round(v))) : v;
 }
 
 /** All grid combinations, or undefined when some parameter is a continuous range or there are too many. */
-function enumerateGrid(order: Hyperparameter[], supports: Map<string, Support>, limit: number): Config[] | undefined {
+function enumerateGrid(
+  order: Hyperparameter[],
+  supports: Map<string, Support>,
+  limit: number,
+): Config[] | undefined {
   let configs: Config[] = [{}];
   for (const p of order) {
     const s = supports.get(p.name)!;
@@ -93,7 +110,9 @@ export function generateCandidates(
     space,
     past.map((c) => c.config),
   );
-  const supports = new Map(space.parameters.map((p) => [p.name, supportOf(p, observed.get(p.name) ?? [])]));
+  const supports = new Map(
+    space.parameters.map((p) => [p.name, supportOf(p, observed.get(p.name) ?? [])]),
+  );
   const order = parentsFirst(space);
   const perModel = Math.max(1, Math.floor(options.maxCandidates / Math.max(1, models.length)));
   const grid = enumerateGrid(order, supports, perModel);
@@ -132,7 +151,12 @@ export function extrapolatedParameters(space: SearchSpace, config: Config): stri
   for (const p of space.parameters) {
     const v = config[p.name];
     if (v === undefined) continue;
-    if ((p.type === 'float' || p.type === 'int') && typeof v === 'number' && (v < p.low || v > p.high)) out.push(p.name);
+    if (
+      (p.type === 'float' || p.type === 'int') &&
+      typeof v === 'number' &&
+      (v < p.low || v > p.high)
+    )
+      out.push(p.name);
     if (p.type === 'categorical' && !p.choices.includes(v)) out.push(p.name);
   }
   return out;
@@ -140,7 +164,10 @@ export function extrapolatedParameters(space: SearchSpace, config: Config): stri
 
 /** Candidates of one request: the caller's list, or generated from the knowledge-base view. */
 export function candidatesForRequest(
-  view: { space: SearchSpace; records: readonly { model: string; config: Config; status: string }[] },
+  view: {
+    space: SearchSpace;
+    records: readonly { model: string; config: Config; status: string }[];
+  },
   given: readonly Candidate[] | undefined,
   rng: Rng,
   maxCandidates = 1500,

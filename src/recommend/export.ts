@@ -17,20 +17,29 @@ export function plainConfigs(rec: Recommendation): Record<string, unknown>[] {
     rank: c.rank,
     model: c.model,
     config: c.config,
-    predicted: { [rec.metric]: c.predictedMetric.mean, trainingTimeSec: c.predictedTrainingTimeSec?.mean ?? null },
+    predicted: {
+      [rec.metric]: c.predictedMetric.mean,
+      trainingTimeSec: c.predictedTrainingTimeSec?.mean ?? null,
+    },
   }));
 }
 
 function optunaTrials(rec: Recommendation) {
   return {
-    study: { direction: isLowerBetter(rec.metric) ? 'minimize' : 'maximize', metric: rec.metric, dataset: rec.dataset },
+    study: {
+      direction: isLowerBetter(rec.metric) ? 'minimize' : 'maximize',
+      metric: rec.metric,
+      dataset: rec.dataset,
+    },
     trials: rec.topK.map((c) => ({
       params: { model: c.model, ...c.config },
       user_attrs: {
         metallmix_rank: c.rank,
         metallmix_strategy: rec.strategy,
         [`metallmix_predicted_${rec.metric}`]: c.predictedMetric.mean,
-        ...(c.predictedTrainingTimeSec ? { metallmix_predicted_training_time_sec: c.predictedTrainingTimeSec.mean } : {}),
+        ...(c.predictedTrainingTimeSec
+          ? { metallmix_predicted_training_time_sec: c.predictedTrainingTimeSec.mean }
+          : {}),
       },
     })),
   };
@@ -61,13 +70,21 @@ print(f"enqueued {len(exported['trials'])} trials into study {study_name!r} at {
 }
 
 /** Files for `--export FORMAT` with names built from `base` (a path without extension). */
-export function exportRecommendation(rec: Recommendation, format: ExportFormat, base: string): ExportFile[] {
-  if (format === 'json') return [{ name: `${base}.json`, content: `${JSON.stringify(plainConfigs(rec), null, 2)}\n` }];
+export function exportRecommendation(
+  rec: Recommendation,
+  format: ExportFormat,
+  base: string,
+): ExportFile[] {
+  if (format === 'json')
+    return [{ name: `${base}.json`, content: `${JSON.stringify(plainConfigs(rec), null, 2)}\n` }];
   if (format === 'yaml') return [{ name: `${base}.yaml`, content: toYaml(plainConfigs(rec)) }];
   const trials = optunaTrials(rec);
   const jsonName = `${base}.json`;
   return [
     { name: jsonName, content: `${JSON.stringify(trials, null, 2)}\n` },
-    { name: `${base}.py`, content: optunaSnippet(jsonName.split('/').pop()!, trials.study.direction) },
+    {
+      name: `${base}.py`,
+      content: optunaSnippet(jsonName.split('/').pop()!, trials.study.direction),
+    },
   ];
 }

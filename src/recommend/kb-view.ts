@@ -43,8 +43,14 @@ export function candidateKey(model: string, config: Config): string {
  * Finished runs with the metric, grouped by dataset x model x config and averaged (weighted by
  * the record's count, so aggregated records such as means over seeds weigh as their runs).
  */
-export function aggregateRuns(records: readonly ExperimentRecord[], metric: string): AggregatedRun[] {
-  const groups = new Map<string, { run: AggregatedRun; wSum: number; vSum: number; tSum: number; tW: number }>();
+export function aggregateRuns(
+  records: readonly ExperimentRecord[],
+  metric: string,
+): AggregatedRun[] {
+  const groups = new Map<
+    string,
+    { run: AggregatedRun; wSum: number; vSum: number; tSum: number; tW: number }
+  >();
   for (const r of records as (ExperimentRecord & { id?: string })[]) {
     const v = r.metrics[metric];
     if (r.status !== 'finished' || v === undefined || !Number.isFinite(v)) continue;
@@ -53,7 +59,21 @@ export function aggregateRuns(records: readonly ExperimentRecord[], metric: stri
     const w = r.count ?? 1;
     let g = groups.get(gk);
     if (!g) {
-      g = { run: { dataset: r.dataset, model: r.model, config: r.config, key, value: 0, runs: 0, recordIds: [] }, wSum: 0, vSum: 0, tSum: 0, tW: 0 };
+      g = {
+        run: {
+          dataset: r.dataset,
+          model: r.model,
+          config: r.config,
+          key,
+          value: 0,
+          runs: 0,
+          recordIds: [],
+        },
+        wSum: 0,
+        vSum: 0,
+        tSum: 0,
+        tW: 0,
+      };
       groups.set(gk, g);
     }
     g.wSum += w;
@@ -114,6 +134,8 @@ export function viewOfKnowledgeBase(kb: {
 /** Metrics recorded on finished runs, with how many runs have each. */
 export function availableMetrics(records: readonly ExperimentRecord[]): Map<string, number> {
   const out = new Map<string, number>();
-  for (const r of records) if (r.status === 'finished') for (const m of Object.keys(r.metrics)) out.set(m, (out.get(m) ?? 0) + 1);
+  for (const r of records)
+    if (r.status === 'finished')
+      for (const m of Object.keys(r.metrics)) out.set(m, (out.get(m) ?? 0) + 1);
   return out;
 }

@@ -5,6 +5,10 @@ import type { Contribution, RecommendedConfig } from '../core/index.ts';
 import { candidateId, formatConfig, formatInterval, formatNumber } from '../judge/index.ts';
 import type { EvidenceItem, ReasoningContext } from './reasoning-context.ts';
 
+/** The one-line notice for a recommendation made without any LLM. */
+export const NO_LLM_NOTICE =
+  "No LLM was used: the justification is written from the meta-learner's SHAP explanation and the retrieved evidence.";
+
 const MAX_CONTRIBUTIONS = 3;
 const MAX_EVIDENCE = 3;
 const MAX_INSIGHTS = 2;

@@ -1,13 +1,26 @@
 // The MetaLLMiX core without an LLM: rank candidates by the meta-learner's predictions, choose
 // under the objective (best / balanced / fastest) and budget, explain each pick with TreeSHAP.
-import { Rng, type Candidate, type DatasetProfile, type EvidenceRef } from '../core/index.ts';
+import {
+  Rng,
+  type Candidate,
+  type DatasetProfile,
+  type EvidenceRef,
+  type Interval,
+} from '../core/index.ts';
 import { treeShap } from '../explain/index.ts';
 import { decodeValue, encodeRows } from '../learn/encode.ts';
 import { assembleRecommendation, type Explained } from './assemble.ts';
 import { loadOrFit } from './cache.ts';
 import { candidatesForRequest } from './candidates.ts';
 import { metricScale, metricSign, type KbView } from './kb-view.ts';
-import { DEFAULT_SETTINGS, fitMetaLearner, predictCandidates, type MetaLearner, type MetaLearnerSettings } from './metalearner.ts';
+import {
+  DEFAULT_SETTINGS,
+  Z80,
+  fitMetaLearner,
+  predictCandidates,
+  type MetaLearner,
+  type MetaLearnerSettings,
+} from './metalearner.ts';
 import type { Scored } from './select.ts';
 import type { RecommendOptions, Recommender } from './types.ts';
 
@@ -20,6 +33,20 @@ export interface MetaLearnerStrategyOptions {
   /** Writes the justification of the pick; a SHAP summary when absent. */
   justify?: (profile: DatasetProfile, pick: { explanationText: string; model: string }) => string;
   maxCandidates?: number;
+  /**
+   * Ranks by mean - riskAversion x sd of the ensemble (a lower confidence bound): candidates
+   * whose benefit the bootstrap members disagree on (it holds on some past datasets, not on
+   * others) rank lower. 0 ranks by the mean alone.
+   */
+  riskAversion?: number;
+}
+
+export const DEFAULT_RISK_AVERSION = 0;
+
+/** The interval moved down by `risk` standard deviations (the interval is mean ± Z80 sd). */
+function riskAdjusted(iv: Interval, risk: number): Interval {
+  const shift = (risk * (iv.high - iv.mean)) / Z80;
+  return { mean: iv.mean - shift, low: iv.low - shift, high: iv.high - shift };
 }
 
 /** How many SHAP contributions an explanation keeps. */
@@ -32,12 +59,22 @@ function fmt(v: number | string | null): string {
 }
 
 /** Local SHAP explanation of the effect ensemble (the part that ranks candidates) for some rows. */
-export function explainCandidates(learner: MetaLearner, profile: DatasetProfile, candidates: readonly Candidate[], cards: KbView['cards']): Explained[] {
+export function explainCandidates(
+  learner: MetaLearner,
+  profile: DatasetProfile,
+  candidates: readonly Candidate[],
+  cards: KbView['cards'],
+): Explained[] {
   if (candidates.length === 0) return [];
   const f = learner.encoder.features.length;
   const X = encodeRows(
     learner.encoder,
-    candidates.map((c) => ({ profile, card: cards.get(c.model), model: c.model, config: c.config })),
+    candidates.map((c) => ({
+      profile,
+      card: cards.get(c.model),
+      model: c.model,
+      config: c.config,
+    })),
   );
   const sum = new Float64Array(candidates.length * f);
   for (const member of learner.effect) {
@@ -47,25 +84,46 @@ export function explainCandidates(learner: MetaLearner, profile: DatasetProfile,
   const unit = metricScale(learner.settings.metric) === 100 ? 'points' : learner.settings.metric;
   return candidates.map((_, r) => {
     const contributions = learner.encoder.features
-      .map((spec, j) => ({ feature: spec.name, value: decodeValue(spec, X[r * f + j]), shap: sum[r * f + j] }))
+      .map((spec, j) => ({
+        feature: spec.name,
+        value: decodeValue(spec, X[r * f + j]),
+        shap: sum[r * f + j],
+      }))
       .filter((c) => c.shap !== 0)
       .sort((a, b) => Math.abs(b.shap) - Math.abs(a.shap))
       .slice(0, TOP_CONTRIBUTIONS);
     const text = contributions.length
-      ? contributions.map((c) => `${c.feature} = ${fmt(c.value)} (${c.shap >= 0 ? '+' : ''}${c.shap.toFixed(2)} ${unit})`).join(', ')
+      ? contributions
+          .map(
+            (c) =>
+              `${c.feature} = ${fmt(c.value)} (${c.shap >= 0 ? '+' : ''}${c.shap.toFixed(2)} ${unit})`,
+          )
+          .join(', ')
       : 'no feature moves this prediction away from the average run';
     return { explanation: contributions, text };
   });
 }
 
-export function metalearnerRecommender(view: KbView, strategyOptions: MetaLearnerStrategyOptions = {}): Recommender {
+export function metalearnerRecommender(
+  view: KbView,
+  strategyOptions: MetaLearnerStrategyOptions = {},
+): Recommender {
   const learners = new Map<string, { learner: MetaLearner; cached: boolean; ms: number }>();
   const learnerFor = (metric: string) => {
     let entry = learners.get(metric);
     if (!entry) {
-      const settings: MetaLearnerSettings = { ...DEFAULT_SETTINGS, ...strategyOptions.settings, metric };
+      const settings: MetaLearnerSettings = {
+        ...DEFAULT_SETTINGS,
+        ...strategyOptions.settings,
+        metric,
+      };
       const t0 = performance.now();
-      const outcome = loadOrFit(view.version, settings, () => fitMetaLearner(view, settings), strategyOptions.cacheDir);
+      const outcome = loadOrFit(
+        view.version,
+        settings,
+        () => fitMetaLearner(view, settings),
+        strategyOptions.cacheDir,
+      );
       entry = { ...outcome, ms: performance.now() - t0 };
       learners.set(metric, entry);
     }
@@ -80,18 +138,30 @@ export function metalearnerRecommender(view: KbView, strategyOptions: MetaLearne
       const t0 = performance.now();
       const { learner, cached, ms } = learnerFor(options.metric);
       const t1 = performance.now();
-      const candidates = candidatesForRequest(view, options.candidates, new Rng(options.seed), strategyOptions.maxCandidates);
+      const candidates = candidatesForRequest(
+        view,
+        options.candidates,
+        new Rng(options.seed),
+        strategyOptions.maxCandidates,
+      );
       const t2 = performance.now();
       const predictions = predictCandidates(learner, profile, candidates, view.cards);
       const sign = metricSign(options.metric);
+      const risk = strategyOptions.riskAversion ?? DEFAULT_RISK_AVERSION;
       const scored: Scored[] = predictions.map((p, index) => ({
         index,
-        score: sign > 0 ? p.effect : { mean: -p.effect.mean, low: -p.effect.high, high: -p.effect.low },
+        score: riskAdjusted(
+          sign > 0 ? p.effect : { mean: -p.effect.mean, low: -p.effect.high, high: -p.effect.low },
+          risk,
+        ),
         ...(p.trainingTimeSec ? { timeSec: p.trainingTimeSec } : {}),
       }));
       const t3 = performance.now();
       const notices: string[] = [];
-      if (learner.time.length === 0) notices.push('The knowledge base records no training times: no time predictions, Pareto front or budget pick.');
+      if (learner.time.length === 0)
+        notices.push(
+          'The knowledge base records no training times: no time predictions, Pareto front or budget pick.',
+        );
       const datasets = new Set(view.records.map((r) => r.dataset)).size;
       return assembleRecommendation({
         strategy: 'metalearner',
@@ -107,9 +177,22 @@ export function metalearnerRecommender(view: KbView, strategyOptions: MetaLearne
             ? strategyOptions.justify(profile, pick)
             : `The meta-learner (gradient-boosted trees over ${learner.trainingRows} past configurations) predicts ${pick.model} with this configuration to do best${options.objective === 'best' ? '' : ` under the "${options.objective}" objective`}; the deciding contributions: ${pick.explanationText}.`,
         notices,
-        timingsMs: { metalearner: ms + (t1 - t0 - ms), metalearnerCached: cached ? 1 : 0, candidates: t2 - t1, predict: t3 - t2 },
-        explain: (indices) => explainCandidates(learner, profile, indices.map((i) => candidates[i]), view.cards),
-        evidenceFor: strategyOptions.evidence ? (c) => strategyOptions.evidence!(profile, c) : undefined,
+        timingsMs: {
+          metalearner: ms + (t1 - t0 - ms),
+          metalearnerCached: cached ? 1 : 0,
+          candidates: t2 - t1,
+          predict: t3 - t2,
+        },
+        explain: (indices) =>
+          explainCandidates(
+            learner,
+            profile,
+            indices.map((i) => candidates[i]),
+            view.cards,
+          ),
+        evidenceFor: strategyOptions.evidence
+          ? (c) => strategyOptions.evidence!(profile, c)
+          : undefined,
       });
     },
   };

@@ -12,10 +12,24 @@ import { trainGBDT } from '../learn/gbdt.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
 import { predictMargin } from '../learn/predict.ts';
 import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
-import { aggregateRuns, byDataset, metricScale, type AggregatedRun, type KbView } from './kb-view.ts';
+import {
+  aggregateRuns,
+  byDataset,
+  metricScale,
+  type AggregatedRun,
+  type KbView,
+} from './kb-view.ts';
+
+/**
+ * What the effect model learns per run: `centered` = points above the dataset's mean run;
+ * `zscore` = that divided by the dataset's standard deviation (every dataset weighs the same);
+ * `rank` = the run's percentile within its dataset, in [0, 100] (robust to diverged runs).
+ */
+export type EffectTarget = 'centered' | 'zscore' | 'rank';
 
 export interface MetaLearnerSettings {
   metric: string;
+  target?: EffectTarget;
   members: number;
   seed: number;
   params: GBDTParamsInput;
@@ -24,7 +38,15 @@ export interface MetaLearnerSettings {
 export const DEFAULT_SETTINGS: Omit<MetaLearnerSettings, 'metric'> = {
   members: 5,
   seed: 0,
-  params: { n_estimators: 150, eta: 0.05, max_depth: 4, min_child_weight: 1, subsample: 0.8, colsample_bytree: 0.8, lambda: 1 },
+  params: {
+    n_estimators: 150,
+    eta: 0.05,
+    max_depth: 4,
+    min_child_weight: 1,
+    subsample: 0.8,
+    colsample_bytree: 0.8,
+    lambda: 1,
+  },
 };
 
 export interface MetaLearner {
@@ -47,23 +69,38 @@ export interface Prediction {
 }
 
 /** Central 80% interval of a normal approximation to the ensemble's spread. */
-const Z80 = 1.2816;
+export const Z80 = 1.2816;
 
 function interval(values: readonly number[]): Interval {
   const mean = values.reduce((s, v) => s + v, 0) / values.length;
-  const sd = values.length > 1 ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1)) : 0;
+  const sd =
+    values.length > 1
+      ? Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (values.length - 1))
+      : 0;
   return { mean, low: mean - Z80 * sd, high: mean + Z80 * sd };
 }
 
 function rowsFor(view: KbView, runs: readonly AggregatedRun[]): EncodedRow[] {
-  return runs.map((r) => ({ profile: view.profiles.get(r.dataset)!, card: view.cards.get(r.model), model: r.model, config: r.config }));
+  return runs.map((r) => ({
+    profile: view.profiles.get(r.dataset)!,
+    card: view.cards.get(r.model),
+    model: r.model,
+    config: r.config,
+  }));
 }
 
 function featureTypes(encoder: EncoderSpec): FeatureType[] {
   return encoder.features.map((f) => (f.kind === 'categorical' ? 'c' : 'q'));
 }
 
-function fit(encoder: EncoderSpec, X: Float64Array, numRows: number, y: Float64Array, params: GBDTParamsInput, seed: number): TreeEnsemble {
+function fit(
+  encoder: EncoderSpec,
+  X: Float64Array,
+  numRows: number,
+  y: Float64Array,
+  params: GBDTParamsInput,
+  seed: number,
+): TreeEnsemble {
   // Start from the target mean (XGBoost 1.7's default 0.5 would cost the first trees on the offset).
   const baseScore = y.reduce((s, v) => s + v, 0) / y.length;
   return trainGBDT(
@@ -90,20 +127,56 @@ function take(X: Float64Array, f: number, idx: readonly number[]): Float64Array 
   return out;
 }
 
+function effectTargets(
+  runs: readonly AggregatedRun[],
+  means: Map<string, number>,
+  scale: number,
+  target: EffectTarget,
+): Float64Array {
+  const y = new Float64Array(runs.length);
+  for (const [d, list] of byDataset(
+    runs.map((r, i) => ({ dataset: r.dataset, value: r.value, i })),
+  )) {
+    const mean = means.get(d)!;
+    const sd = Math.sqrt(list.reduce((s, r) => s + (r.value - mean) ** 2, 0) / list.length) || 1;
+    const sorted = list.map((r) => r.value).sort((a, b) => a - b);
+    for (const r of list) {
+      if (target === 'centered') y[r.i] = (r.value - mean) * scale;
+      else if (target === 'zscore') y[r.i] = (r.value - mean) / sd;
+      else {
+        // Mid-rank percentile, ties share their average rank.
+        const below = sorted.findIndex((v) => v >= r.value);
+        const upto =
+          sorted.length -
+          sorted
+            .slice()
+            .reverse()
+            .findIndex((v) => v <= r.value);
+        y[r.i] = list.length > 1 ? ((below + upto - 1) / 2 / (list.length - 1)) * 100 : 50;
+      }
+    }
+  }
+  return y;
+}
+
 /** Trains the meta-learner on every dataset of `view` that has a profile and finished runs with the metric. */
 export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): MetaLearner {
   const scale = metricScale(settings.metric);
-  const runs = aggregateRuns(view.records, settings.metric).filter((r) => view.profiles.has(r.dataset));
+  const runs = aggregateRuns(view.records, settings.metric).filter((r) =>
+    view.profiles.has(r.dataset),
+  );
   const datasets = [...byDataset(runs).keys()].sort();
-  if (datasets.length === 0) throw new Error(`no finished runs with metric "${settings.metric}" on a profiled dataset`);
+  if (datasets.length === 0)
+    throw new Error(`no finished runs with metric "${settings.metric}" on a profiled dataset`);
   const rows = rowsFor(view, runs);
   const encoder = fitEncoder(rows, view.space);
   const f = encoder.features.length;
   const X = encodeRows(encoder, rows);
 
   const means = new Map<string, number>();
-  for (const [d, list] of byDataset(runs)) means.set(d, list.reduce((s, r) => s + r.value, 0) / list.length);
-  const effectY = Float64Array.from(runs, (r) => (r.value - means.get(r.dataset)!) * scale);
+  for (const [d, list] of byDataset(runs))
+    means.set(d, list.reduce((s, r) => s + r.value, 0) / list.length);
+  const effectY = effectTargets(runs, means, scale, settings.target ?? 'centered');
   const rowsOf = new Map<string, number[]>();
   runs.forEach((r, i) => rowsOf.get(r.dataset)?.push(i) ?? rowsOf.set(r.dataset, [i]));
 
@@ -116,22 +189,63 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     });
   });
   const levelY = Float64Array.from(datasets, (d) => means.get(d)! * scale);
-  const timed = runs.map((r, i) => (r.timeSec !== undefined && r.timeSec > 0 ? i : -1)).filter((i) => i >= 0);
+  const timed = runs
+    .map((r, i) => (r.timeSec !== undefined && r.timeSec > 0 ? i : -1))
+    .filter((i) => i >= 0);
 
   const rng = new Rng(settings.seed).fork('metalearner');
   const effect: TreeEnsemble[] = [];
   const level: TreeEnsemble[] = [];
   const time: TreeEnsemble[] = [];
-  const levelParams = { ...settings.params, max_depth: 2, n_estimators: 50, subsample: 1, colsample_bytree: 1 };
+  const levelParams = {
+    ...settings.params,
+    max_depth: 2,
+    n_estimators: 50,
+    subsample: 1,
+    colsample_bytree: 1,
+  };
   for (let m = 0; m < settings.members; m++) {
     const memberRng = rng.fork(m);
-    const idx = settings.members === 1 ? runs.map((_, i) => i) : datasetBootstrap(datasets, rowsOf, memberRng);
-    effect.push(fit(encoder, take(X, f, idx), idx.length, Float64Array.from(idx, (i) => effectY[i]), settings.params, settings.seed + m));
-    const lidx = settings.members === 1 ? datasets.map((_, i) => i) : datasets.map(() => memberRng.int(datasets.length));
-    level.push(fit(encoder, take(levelX, f, lidx), lidx.length, Float64Array.from(lidx, (i) => levelY[i]), levelParams, settings.seed + m));
+    const idx =
+      settings.members === 1
+        ? runs.map((_, i) => i)
+        : datasetBootstrap(datasets, rowsOf, memberRng);
+    effect.push(
+      fit(
+        encoder,
+        take(X, f, idx),
+        idx.length,
+        Float64Array.from(idx, (i) => effectY[i]),
+        settings.params,
+        settings.seed + m,
+      ),
+    );
+    const lidx =
+      settings.members === 1
+        ? datasets.map((_, i) => i)
+        : datasets.map(() => memberRng.int(datasets.length));
+    level.push(
+      fit(
+        encoder,
+        take(levelX, f, lidx),
+        lidx.length,
+        Float64Array.from(lidx, (i) => levelY[i]),
+        levelParams,
+        settings.seed + m,
+      ),
+    );
     if (timed.length > 0) {
       const tidx = idx.filter((i) => runs[i].timeSec !== undefined && runs[i].timeSec! > 0);
-      time.push(fit(encoder, take(X, f, tidx), tidx.length, Float64Array.from(tidx, (i) => Math.log10(runs[i].timeSec!)), settings.params, settings.seed + 1000 + m));
+      time.push(
+        fit(
+          encoder,
+          take(X, f, tidx),
+          tidx.length,
+          Float64Array.from(tidx, (i) => Math.log10(runs[i].timeSec!)),
+          settings.params,
+          settings.seed + 1000 + m,
+        ),
+      );
     }
   }
   return { settings, encoder, effect, level, time, trainingRows: runs.length };
@@ -144,8 +258,17 @@ export function predictCandidates(
   candidates: readonly Candidate[],
   cards: KbView['cards'],
 ): Prediction[] {
-  const rows: EncodedRow[] = candidates.map((c) => ({ profile, card: cards.get(c.model), model: c.model, config: c.config }));
-  const X = { data: encodeRows(learner.encoder, rows), numRows: rows.length, numFeatures: learner.encoder.features.length };
+  const rows: EncodedRow[] = candidates.map((c) => ({
+    profile,
+    card: cards.get(c.model),
+    model: c.model,
+    config: c.config,
+  }));
+  const X = {
+    data: encodeRows(learner.encoder, rows),
+    numRows: rows.length,
+    numFeatures: learner.encoder.features.length,
+  };
   const scale = metricScale(learner.settings.metric);
   const effects = learner.effect.map((m) => predictMargin(m, X));
   const levels = learner.level.map((m) => predictMargin(m, { ...X, numRows: 1 })[0]);

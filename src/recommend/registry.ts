@@ -7,7 +7,11 @@ import type { Recommender } from './types.ts';
 
 export const BASE_STRATEGIES = ['metalearner', 'random', 'single-best', 'knn'] as const;
 
-export function createBaseRecommender(name: string, view: KbView, options: MetaLearnerStrategyOptions = {}): Recommender {
+export function createBaseRecommender(
+  name: string,
+  view: KbView,
+  options: MetaLearnerStrategyOptions = {},
+): Recommender {
   switch (name) {
     case 'metalearner':
       return metalearnerRecommender(view, options);
@@ -18,6 +22,9 @@ export function createBaseRecommender(name: string, view: KbView, options: MetaL
     case 'knn':
       return knnRecommender(view);
     default:
-      throw new MetallmixError(`unknown strategy "${name}"; choose one of ${BASE_STRATEGIES.join(', ')}, llm, hybrid`, { location: { field: 'strategy' } });
+      throw new MetallmixError(
+        `unknown strategy "${name}"; choose one of ${BASE_STRATEGIES.join(', ')}, llm, hybrid`,
+        { location: { field: 'strategy' } },
+      );
   }
 }

@@ -12,7 +12,8 @@ export interface Scored {
 // Comparisons, not differences: scores may be -Infinity (never seen) and Infinity - Infinity is NaN.
 const cmp = (x: number, y: number) => (x < y ? -1 : x > y ? 1 : 0);
 const byScore = (a: Scored, b: Scored) => cmp(b.score.mean, a.score.mean) || a.index - b.index;
-const byTime = (a: Scored, b: Scored) => cmp(a.timeSec?.mean ?? Infinity, b.timeSec?.mean ?? Infinity) || byScore(a, b);
+const byTime = (a: Scored, b: Scored) =>
+  cmp(a.timeSec?.mean ?? Infinity, b.timeSec?.mean ?? Infinity) || byScore(a, b);
 
 /**
  * Candidates best-first under the objective.
@@ -25,7 +26,8 @@ const byTime = (a: Scored, b: Scored) => cmp(a.timeSec?.mean ?? Infinity, b.time
  */
 export function orderByObjective(items: readonly Scored[], objective: Objective): Scored[] {
   const sorted = items.slice().sort(byScore);
-  if (objective === 'best' || sorted.length === 0 || sorted.some((s) => s.timeSec === undefined)) return sorted;
+  if (objective === 'best' || sorted.length === 0 || sorted.some((s) => s.timeSec === undefined))
+    return sorted;
   let eligible: Scored[];
   if (objective === 'balanced') {
     const bestMean = sorted[0].score.mean;

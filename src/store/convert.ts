@@ -2,20 +2,19 @@
 // out, or is reported as invalid with its file, line, column and reason.
 import {
   ExperimentRecord,
+  MetallmixError,
   describeIssues,
   isLowerBetter,
   type Config,
   type ParamValue,
   type RunStatus,
 } from '../core/index.ts';
-import { MetallmixError } from '../core/index.ts';
 import {
   TIME_UNITS,
   type HyperparameterSpec,
   type LoadedMapping,
   type Mapping,
   type MetricSource,
-  type NumberSource,
   type RowCondition,
   type StatusSpec,
   type TimeSource,
@@ -32,20 +31,33 @@ export interface Conversion {
   hyperparameters: HyperparameterSpec[];
 }
 
-/** Default status rules of formats that carry a state column of their own. */
+/** Default status rules of the formats whose sources carry a run state of their own. */
 const FORMAT_STATUS: Partial<Record<string, StatusSpec>> = {
   wandb: {
     column: 'State',
-    map: { finished: 'finished', crashed: 'failed', failed: 'failed', killed: 'stopped', running: 'skip' },
+    map: {
+      finished: 'finished',
+      crashed: 'failed',
+      failed: 'failed',
+      killed: 'stopped',
+      running: 'skip',
+    },
     otherwise: 'stopped',
   },
   optuna: {
     column: 'state',
-    map: { COMPLETE: 'finished', PRUNED: 'stopped', FAIL: 'failed', RUNNING: 'skip', WAITING: 'skip' },
+    map: {
+      COMPLETE: 'finished',
+      PRUNED: 'stopped',
+      FAIL: 'failed',
+      RUNNING: 'skip',
+      WAITING: 'skip',
+    },
     otherwise: 'stopped',
   },
 };
 
+/** A problem with one row; convertTable turns it into a RowProblem with the file and line. */
 class RowError extends Error {
   constructor(
     readonly column: string | undefined,
@@ -219,26 +231,35 @@ function requiredText(row: SourceRow, spec: ValueSource, what: string): string {
   return String(value).trim();
 }
 
-function optionalNumber(row: SourceRow, spec: AnySource | undefined, factor = 1): number | undefined {
+type Unit = (n: number) => number;
+const asIs: Unit = (n) => n;
+
+function optionalNumber(
+  row: SourceRow,
+  spec: AnySource | undefined,
+  unit: Unit = asIs,
+): number | undefined {
   if (!spec) return undefined;
   const { value, column } = read(row, spec);
   if (value === null) return undefined;
   const n = toNumber(value, column);
   // Diverged or crashed runs log NaN/inf: the metric is absent, the row is not invalid.
   if (!Number.isFinite(n)) return undefined;
-  return n * factor * (spec.scale ?? 1) + (spec.offset ?? 0);
+  return unit(n) * (spec.scale ?? 1) + (spec.offset ?? 0);
 }
 
-function metricFactor(spec: MetricSource): number {
-  return spec.unit === 'percent' ? 0.01 : 1;
+// Dividing by 100 (not multiplying by 0.01) keeps 81.5 % exactly 0.815.
+function metricUnit(spec: MetricSource): Unit {
+  return spec.unit === 'percent' ? (n) => n / 100 : asIs;
 }
 
-function timeFactor(spec: TimeSource): number {
-  return TIME_UNITS[spec.unit ?? 's'];
+function timeUnit(spec: TimeSource): Unit {
+  const unit = spec.unit ?? 's';
+  return unit === 'ms' ? (n) => n / 1000 : (n) => n * TIME_UNITS[unit];
 }
 
 function readMetric(row: SourceRow, name: string, spec: MetricSource): number | undefined {
-  const v = optionalNumber(row, spec, metricFactor(spec));
+  const v = optionalNumber(row, spec, metricUnit(spec));
   if (v !== undefined && !isLowerBetter(name) && (v < 0 || v > 1)) {
     const column = read(row, spec).column;
     throw new RowError(
@@ -317,7 +338,9 @@ function readConfig(row: SourceRow, specs: HyperparameterSpec[]): Config {
   };
   for (const s of specs) visit(s, 0);
   // Parents may be read first; keep the declared order for readable, stable records.
-  return Object.fromEntries(specs.filter((s) => s.name in config).map((s) => [s.name, config[s.name]]));
+  return Object.fromEntries(
+    specs.filter((s) => s.name in config).map((s) => [s.name, config[s.name]]),
+  );
 }
 
 function hyperparametersFor(table: SourceTable, mapping: Mapping): HyperparameterSpec[] {
@@ -327,7 +350,13 @@ function hyperparametersFor(table: SourceTable, mapping: Mapping): Hyperparamete
 }
 
 /** Every column the mapping needs must exist in the source (unless marked optional). */
-function checkColumns(table: SourceTable, mapping: Mapping, status: StatusSpec, params: HyperparameterSpec[], mappingFile: string): void {
+function checkColumns(
+  table: SourceTable,
+  mapping: Mapping,
+  status: StatusSpec,
+  params: HyperparameterSpec[],
+  mappingFile: string,
+): void {
   const needs: { field: string; spec: { column?: string | string[]; optional?: boolean } }[] = [
     { field: 'dataset', spec: mapping.dataset },
     { field: 'model', spec: mapping.model },
@@ -337,7 +366,10 @@ function checkColumns(table: SourceTable, mapping: Mapping, status: StatusSpec, 
     ...(['seed', 'runId', 'count'] as const)
       .filter((k) => mapping[k])
       .map((k) => ({ field: k, spec: mapping[k]! })),
-    ...params.map((h, i) => ({ field: `hyperparameters.${i}`, spec: { column: h.column ?? h.name } })),
+    ...params.map((h, i) => ({
+      field: `hyperparameters.${i}`,
+      spec: { column: h.column ?? h.name },
+    })),
     ...(mapping.filters ?? []).map((f, i) => ({ field: `filters.${i}`, spec: f })),
   ];
   if (typeof status !== 'string') {
@@ -351,7 +383,13 @@ function checkColumns(table: SourceTable, mapping: Mapping, status: StatusSpec, 
     if (spec.optional || cols.length === 0 || cols.some((c) => table.columns.has(c))) continue;
     throw new MetallmixError(
       `the mapping ${mappingFile} (field "${field}") names ${cols.length > 1 ? `columns ${cols.join(', ')}; none is` : 'a column that is not'} in this source`,
-      { location: { file: table.file, line: table.format === 'csv' || table.format === 'wandb' ? 1 : undefined, column: cols.join('|') } },
+      {
+        location: {
+          file: table.file,
+          line: table.format === 'csv' || table.format === 'wandb' ? 1 : undefined,
+          column: cols.join('|'),
+        },
+      },
     );
   }
 }
@@ -369,6 +407,7 @@ export function convertTable(table: SourceTable, loaded: LoadedMapping): Convers
   let filtered = 0;
   for (const row of table.rows) {
     try {
+      if (row.problem) throw new RowError(row.problem.column, row.problem.reason);
       if (mapping.filters?.some((f) => !compare(row.get(f.column), f))) {
         filtered++;
         continue;
@@ -409,7 +448,9 @@ function convertRow(
   const config = readConfig(row, params);
   const cost: Record<string, number | string> = {};
   const c = mapping.cost ?? {};
-  const time = c.trainingTimeSec ? optionalNumber(row, c.trainingTimeSec, timeFactor(c.trainingTimeSec)) : undefined;
+  const time = c.trainingTimeSec
+    ? optionalNumber(row, c.trainingTimeSec, timeUnit(c.trainingTimeSec))
+    : undefined;
   if (time !== undefined) cost.trainingTimeSec = time;
   const epochs = optionalNumber(row, c.epochs);
   if (epochs !== undefined) cost.epochs = epochs;
@@ -424,14 +465,16 @@ function convertRow(
   const count = optionalNumber(row, mapping.count);
   const std: Record<string, number> = {};
   for (const [name, spec] of Object.entries(mapping.std ?? {})) {
-    const v = optionalNumber(row, spec, name === 'trainingTimeSec' ? 1 : metricFactor(spec));
+    const v = optionalNumber(row, spec, name === 'trainingTimeSec' ? asIs : metricUnit(spec));
     if (v !== undefined) std[name] = v;
   }
   const curve =
     curveMetric && row.curve?.length
       ? row.curve.map((p) => ({
           epoch: p.step,
-          metrics: { [curveMetric[0]]: p.value * metricFactor(curveMetric[1]) * (curveMetric[1].scale ?? 1) },
+          metrics: {
+            [curveMetric[0]]: metricUnit(curveMetric[1])(p.value) * (curveMetric[1].scale ?? 1),
+          },
         }))
       : undefined;
   const candidate = {

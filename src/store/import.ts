@@ -50,7 +50,8 @@ export interface ImportReport {
   version: string;
 }
 
-function describeProblem(p: RowProblem): string {
+/** `file:line column "x": reason`, as the CLI lists skipped rows. */
+export function describeProblem(p: RowProblem): string {
   return `${p.file}:${p.line}${p.column ? ` column "${p.column}"` : ''}: ${p.reason}`;
 }
 
@@ -85,7 +86,9 @@ export function importFiles(
       .map(({ name, type, log, condition, choices, description }) => [
         name,
         Object.fromEntries(
-          Object.entries({ name, type, log, condition, choices, description }).filter(([, v]) => v !== undefined),
+          Object.entries({ name, type, log, condition, choices, description }).filter(
+            ([, v]) => v !== undefined,
+          ),
         ) as { name: string; type: 'float' | 'int' | 'categorical' | 'bool' },
       ]),
   );
@@ -133,10 +136,12 @@ export function importFiles(
     skipped: problems,
     profiles: result.profiles,
     models: result.models,
-    datasetsWithoutProfile: [...new Set(records.map((r) => r.dataset))].filter((d) => !profiled.has(d)).sort(),
-    modelsWithoutCard: [...new Set(records.map((r) => r.model))].filter((m) => !carded.has(m)).sort(),
+    datasetsWithoutProfile: [...new Set(records.map((r) => r.dataset))]
+      .filter((d) => !profiled.has(d))
+      .sort(),
+    modelsWithoutCard: [...new Set(records.map((r) => r.model))]
+      .filter((m) => !carded.has(m))
+      .sort(),
     version: kb.version(),
   };
 }
-
-export { describeProblem };

@@ -1,7 +1,15 @@
 // The knowledge base: the only way in or out of experiment records. An embedded SQLite file in
 // WAL mode (readers never block the writer), versioned migrations, and writes in IMMEDIATE
 // transactions with a busy timeout so concurrent importers queue instead of failing.
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -88,7 +96,10 @@ export interface KnowledgeBase {
 const BUSY_TIMEOUT_MS = 30_000;
 
 class SqliteKnowledgeBase implements KnowledgeBase {
-  private cache: { stamp: string; records: StoredRecord[]; version: string } | undefined;
+  // Raw rows, not parsed records, are cached: records() parses afresh, so a caller that mutates
+  // what it got cannot corrupt what the next caller sees.
+  private cache:
+    { stamp: string; rows: { id: string; body: string }[]; version: string } | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -102,14 +113,13 @@ class SqliteKnowledgeBase implements KnowledgeBase {
     return `${dataVersion}:${own}`;
   }
 
-  private snapshot(): { records: StoredRecord[]; version: string } {
+  private snapshot(): { rows: { id: string; body: string }[]; version: string } {
     const stamp = this.stamp();
     if (this.cache?.stamp === stamp) return this.cache;
     const rows = this.db.prepare('SELECT id, body FROM records ORDER BY rowid').all() as {
       id: string;
       body: string;
     }[];
-    const records = rows.map((r) => ({ ...(JSON.parse(r.body) as ExperimentRecord), id: r.id }));
     const hash = (sql: string) =>
       (this.db.prepare(sql).all() as { k: string; b: string }[])
         .map((r) => `${r.k}\t${r.b}`)
@@ -124,42 +134,46 @@ class SqliteKnowledgeBase implements KnowledgeBase {
         hash('SELECT id AS k, body AS b FROM model_cards ORDER BY id'),
       ].join('\n--\n'),
     ).slice(0, 16);
-    this.cache = { stamp, records, version };
+    this.cache = { stamp, rows, version };
     return this.cache;
   }
 
   records(filter: RecordFilter = {}): StoredRecord[] {
-    return this.snapshot().records.filter(
-      (r) =>
+    const out: StoredRecord[] = [];
+    for (const row of this.snapshot().rows) {
+      const r = JSON.parse(row.body) as ExperimentRecord;
+      if (
         (filter.dataset === undefined || r.dataset === filter.dataset) &&
         (filter.model === undefined || r.model === filter.model) &&
-        (filter.status === undefined || r.status === filter.status),
-    );
+        (filter.status === undefined || r.status === filter.status)
+      )
+        out.push({ ...r, id: row.id });
+    }
+    return out;
   }
 
   datasetProfiles(): DatasetProfile[] {
-    return (this.db.prepare('SELECT body FROM dataset_profiles ORDER BY name').all() as { body: string }[]).map(
-      (r) => JSON.parse(r.body) as DatasetProfile,
-    );
+    return (
+      this.db.prepare('SELECT body FROM dataset_profiles ORDER BY name').all() as { body: string }[]
+    ).map((r) => JSON.parse(r.body) as DatasetProfile);
   }
 
   datasetProfile(name: string): DatasetProfile | undefined {
     const row = this.db.prepare('SELECT body FROM dataset_profiles WHERE name = ?').get(name) as
-      | { body: string }
-      | undefined;
+      { body: string } | undefined;
     return row ? (JSON.parse(row.body) as DatasetProfile) : undefined;
   }
 
   modelCards(): ModelCard[] {
-    return (this.db.prepare('SELECT body FROM model_cards ORDER BY id').all() as { body: string }[]).map(
-      (r) => JSON.parse(r.body) as ModelCard,
-    );
+    return (
+      this.db.prepare('SELECT body FROM model_cards ORDER BY id').all() as { body: string }[]
+    ).map((r) => JSON.parse(r.body) as ModelCard);
   }
 
   private declared(): DeclaredHyperparameter[] {
-    return (this.db.prepare('SELECT body FROM hyperparameters ORDER BY rowid').all() as { body: string }[]).map(
-      (r) => JSON.parse(r.body) as DeclaredHyperparameter,
-    );
+    return (
+      this.db.prepare('SELECT body FROM hyperparameters ORDER BY rowid').all() as { body: string }[]
+    ).map((r) => JSON.parse(r.body) as DeclaredHyperparameter);
   }
 
   searchSpace(): SearchSpace {
@@ -177,12 +191,24 @@ class SqliteKnowledgeBase implements KnowledgeBase {
         const nums = values.filter((v): v is number => typeof v === 'number');
         const low = Math.min(...nums);
         parameters.push(
-          Hyperparameter.parse({ ...base, type: d.type, low, high: Math.max(...nums), log: Boolean(d.log) && low > 0 }),
+          Hyperparameter.parse({
+            ...base,
+            type: d.type,
+            low,
+            high: Math.max(...nums),
+            log: Boolean(d.log) && low > 0,
+          }),
         );
       } else if (d.type === 'bool') {
         parameters.push(Hyperparameter.parse({ ...base, type: 'bool' }));
       } else {
-        parameters.push(Hyperparameter.parse({ ...base, type: 'categorical', choices: orderChoices(values, d.choices) }));
+        parameters.push(
+          Hyperparameter.parse({
+            ...base,
+            type: 'categorical',
+            choices: orderChoices(values, d.choices),
+          }),
+        );
       }
     }
     return { parameters };
@@ -221,7 +247,9 @@ class SqliteKnowledgeBase implements KnowledgeBase {
 
   importBatch(batch: ImportBatch): BatchResult {
     if (this.db.readonly)
-      throw new MetallmixError('the knowledge base was opened read-only', { location: { file: this.path } });
+      throw new MetallmixError('the knowledge base was opened read-only', {
+        location: { file: this.path },
+      });
     const insert = this.db.prepare(
       'INSERT OR IGNORE INTO records (id, dataset, model, status, source, body) VALUES (?, ?, ?, ?, ?, ?)',
     );
@@ -229,15 +257,30 @@ class SqliteKnowledgeBase implements KnowledgeBase {
       const addedIds = new Set<string>();
       for (const record of batch.records) {
         const id = recordId(record);
-        const r = insert.run(id, record.dataset, record.model, record.status, record.provenance.source, JSON.stringify(record));
+        const r = insert.run(
+          id,
+          record.dataset,
+          record.model,
+          record.status,
+          record.provenance.source,
+          JSON.stringify(record),
+        );
         if (r.changes === 1) addedIds.add(id);
       }
       // Declared last: a conflict here must roll back everything written above.
       this.declare(batch.hyperparameters ?? [], batch.declaredIn);
       return {
         addedIds,
-        profiles: this.upsert('dataset_profiles', 'name', (batch.profiles ?? []).map((p) => [p.name, p])),
-        models: this.upsert('model_cards', 'id', (batch.models ?? []).map((m) => [m.id, m])),
+        profiles: this.upsert(
+          'dataset_profiles',
+          'name',
+          (batch.profiles ?? []).map((p) => [p.name, p]),
+        ),
+        models: this.upsert(
+          'model_cards',
+          'id',
+          (batch.models ?? []).map((m) => [m.id, m]),
+        ),
       };
     });
     return write.immediate();
@@ -261,7 +304,9 @@ class SqliteKnowledgeBase implements KnowledgeBase {
 
   private declare(params: DeclaredHyperparameter[], declaredIn?: string): void {
     const get = this.db.prepare('SELECT body FROM hyperparameters WHERE name = ?');
-    const put = this.db.prepare('INSERT OR REPLACE INTO hyperparameters (name, body) VALUES (?, ?)');
+    const put = this.db.prepare(
+      'INSERT OR REPLACE INTO hyperparameters (name, body) VALUES (?, ?)',
+    );
     params.forEach((p, i) => {
       const existing = get.get(p.name) as { body: string } | undefined;
       const previous = existing ? (JSON.parse(existing.body) as DeclaredHyperparameter) : undefined;
@@ -273,7 +318,8 @@ class SqliteKnowledgeBase implements KnowledgeBase {
       const body = canonicalJson(p);
       if (existing?.body === body) return;
       // Stored rows keep their rowid (declaration order) unless the declaration is new.
-      if (existing) this.db.prepare('UPDATE hyperparameters SET body = ? WHERE name = ?').run(body, p.name);
+      if (existing)
+        this.db.prepare('UPDATE hyperparameters SET body = ? WHERE name = ?').run(body, p.name);
       else put.run(p.name, body);
     });
   }
@@ -321,13 +367,20 @@ export interface OpenOptions {
 export function openKnowledgeBase(file: string, options: OpenOptions = {}): KnowledgeBase {
   const memory = file === ':memory:';
   if (!memory && (options.readonly || options.mustExist) && !existsSync(file))
-    throw new MetallmixError('no knowledge base at this path; create one with `metallmix import ... --kb PATH`', {
-      location: { file },
-    });
-  if (!memory && !options.readonly) mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    throw new MetallmixError(
+      'no knowledge base at this path; create one with `metallmix import ... --kb PATH`',
+      {
+        location: { file },
+      },
+    );
+  if (!memory && !options.readonly)
+    mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   let db: Database.Database;
   try {
-    db = new Database(file, { readonly: Boolean(options.readonly), fileMustExist: Boolean(options.readonly) });
+    db = new Database(file, {
+      readonly: Boolean(options.readonly),
+      fileMustExist: Boolean(options.readonly),
+    });
     configure(db);
   } catch (err) {
     throw new MetallmixError(`cannot open the knowledge base: ${(err as Error).message}`, {
@@ -365,7 +418,9 @@ let builtinImage: Buffer | undefined;
  */
 function builtinCacheFile(): string {
   const inputs = [
-    ...['medmnist-aggregate.csv', 'mapping.json', 'profiles.json', 'models.json'].map((f) => path.join(BUILTIN_DIR, f)),
+    ...['medmnist-aggregate.csv', 'mapping.json', 'profiles.json', 'models.json'].map((f) =>
+      path.join(BUILTIN_DIR, f),
+    ),
     ...['convert.ts', 'mapping.ts', 'sources.ts', 'fingerprint.ts', 'migrations.ts'].map((f) =>
       fileURLToPath(new URL(f, import.meta.url)),
     ),
@@ -403,6 +458,11 @@ function loadBuiltinImage(): Buffer {
       const tmp = `${cache}.${process.pid}.tmp`;
       writeFileSync(tmp, image);
       renameSync(tmp, cache);
+      // Images of older inputs are never read again.
+      const dir = path.dirname(cache);
+      for (const f of readdirSync(dir))
+        if (/^builtin-[0-9a-f]+\.sqlite$/.test(f) && f !== path.basename(cache))
+          rmSync(path.join(dir, f));
     } catch {
       // A read-only home only costs the rebuild next time.
     }

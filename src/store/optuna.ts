@@ -23,7 +23,13 @@ export function decodeDistribution(json: string): DecodedDistribution {
   const num = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : undefined);
   switch (parsed.name) {
     case 'FloatDistribution':
-      return { type: 'float', low: num('low'), high: num('high'), log: a.log === true, step: num('step') };
+      return {
+        type: 'float',
+        low: num('low'),
+        high: num('high'),
+        log: a.log === true,
+        step: num('step'),
+      };
     case 'UniformDistribution':
       return { type: 'float', low: num('low'), high: num('high'), log: false };
     case 'LogUniformDistribution':
@@ -31,13 +37,23 @@ export function decodeDistribution(json: string): DecodedDistribution {
     case 'DiscreteUniformDistribution':
       return { type: 'float', low: num('low'), high: num('high'), log: false, step: num('q') };
     case 'IntDistribution':
-      return { type: 'int', low: num('low'), high: num('high'), log: a.log === true, step: num('step') };
+      return {
+        type: 'int',
+        low: num('low'),
+        high: num('high'),
+        log: a.log === true,
+        step: num('step'),
+      };
     case 'IntUniformDistribution':
       return { type: 'int', low: num('low'), high: num('high'), log: false, step: num('step') };
     case 'IntLogUniformDistribution':
       return { type: 'int', low: num('low'), high: num('high'), log: true, step: num('step') };
     case 'CategoricalDistribution':
-      return { type: 'categorical', log: false, choices: a.choices as (string | number | boolean)[] };
+      return {
+        type: 'categorical',
+        log: false,
+        choices: a.choices as (string | number | boolean)[],
+      };
     default:
       throw new Error(`unknown Optuna distribution "${parsed.name}"`);
   }
@@ -83,16 +99,20 @@ export function readOptunaStudy(file: string, studyName?: string): SourceTable {
   }
   try {
     const tables = new Set(
-      (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]).map(
-        (t) => t.name,
-      ),
+      (
+        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as {
+          name: string;
+        }[]
+      ).map((t) => t.name),
     );
     const missing = REQUIRED_TABLES.filter((t) => !tables.has(t));
     if (missing.length)
       throw new MetallmixError(`not an Optuna storage: missing table(s) ${missing.join(', ')}`, {
         location: { file },
       });
-    const studies = db.prepare('SELECT study_id, study_name FROM studies ORDER BY study_id').all() as {
+    const studies = db
+      .prepare('SELECT study_id, study_name FROM studies ORDER BY study_id')
+      .all() as {
       study_id: number;
       study_name: string;
     }[];
@@ -142,17 +162,21 @@ function readStudy(
     cells.get(trialId)?.set(column, value);
     columns.add(column);
   };
-  const problems: SourceTable['problems'] = [];
-  const trialNumber = new Map(trials.map((t) => [t.trial_id, t.number]));
+  const rowProblems = new Map<number, { column: string; reason: string }>();
 
-  const hasValueType = (db.prepare('PRAGMA table_info(trial_values)').all() as { name: string }[]).some(
-    (c) => c.name === 'value_type',
-  );
+  const hasValueType = (
+    db.prepare('PRAGMA table_info(trial_values)').all() as { name: string }[]
+  ).some((c) => c.name === 'value_type');
   const values = db
     .prepare(
       `SELECT v.trial_id, v.objective, v.value${hasValueType ? ', v.value_type' : ''} FROM trial_values v JOIN trials t ON t.trial_id = v.trial_id WHERE t.study_id = ?`,
     )
-    .all(studyId) as { trial_id: number; objective: number; value: number | null; value_type?: string }[];
+    .all(studyId) as {
+    trial_id: number;
+    objective: number;
+    value: number | null;
+    value_type?: string;
+  }[];
   for (const v of values) {
     const value =
       v.value_type === 'INF_POS' ? Infinity : v.value_type === 'INF_NEG' ? -Infinity : v.value;
@@ -165,7 +189,12 @@ function readStudy(
     .prepare(
       'SELECT p.trial_id, p.param_name, p.param_value, p.distribution_json FROM trial_params p JOIN trials t ON t.trial_id = p.trial_id WHERE t.study_id = ? ORDER BY p.param_id',
     )
-    .all(studyId) as { trial_id: number; param_name: string; param_value: number; distribution_json: string }[];
+    .all(studyId) as {
+    trial_id: number;
+    param_name: string;
+    param_value: number;
+    distribution_json: string;
+  }[];
   for (const p of params) {
     const column = `params.${p.param_name}`;
     let decoded: DecodedDistribution;
@@ -174,12 +203,8 @@ function readStudy(
       decoded = decodeDistribution(p.distribution_json);
       value = decodeParamValue(decoded, p.param_value);
     } catch (err) {
-      problems.push({
-        file,
-        line: p.trial_id,
-        column,
-        reason: `trial ${trialNumber.get(p.trial_id)}: ${(err as Error).message}`,
-      });
+      if (!rowProblems.has(p.trial_id))
+        rowProblems.set(p.trial_id, { column, reason: (err as Error).message });
       continue;
     }
     put(p.trial_id, column, value);
@@ -206,7 +231,11 @@ function readStudy(
       put(
         a.trial_id,
         `${prefix}.${a.key}`,
-        value === null || typeof value === 'object' ? (value === null ? null : JSON.stringify(value)) : (value as Cell),
+        value === null || typeof value === 'object'
+          ? value === null
+            ? null
+            : JSON.stringify(value)
+          : (value as Cell),
       );
     }
   }
@@ -231,8 +260,10 @@ function readStudy(
     return {
       line: t.trial_id,
       where: `trial ${t.number}`,
+      problem: rowProblems.get(t.trial_id),
       curve: curves.get(t.trial_id),
-      get: (column: string) => (own.has(column) ? own.get(column) : columns.has(column) ? null : undefined),
+      get: (column: string) =>
+        own.has(column) ? own.get(column) : columns.has(column) ? null : undefined,
     };
   });
   return {
@@ -241,7 +272,7 @@ function readStudy(
     label: `optuna:${path.resolve(file)}#${studyName}`,
     columns,
     rows,
-    problems,
+    problems: [],
     declared: [...declared.values()],
   };
 }

@@ -20,6 +20,8 @@ export interface SourceRow {
   line: number;
   /** How a user names the row when a line number means little (an Optuna trial). */
   where?: string;
+  /** Set when the reader already knows the row is invalid (an undecodable Optuna parameter). */
+  problem?: { column: string; reason: string };
   /** Intermediate values of the first objective, by step (Optuna). */
   curve?: { step: number; value: number }[];
   /** The cell, null when empty, undefined when the source has no such column. */

@@ -1,6 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { averageRanks, hitAtK, median, ndcgAtK, regret, spearman } from '../../src/bench/metrics.ts';
+import {
+  averageRanks,
+  hitAtK,
+  median,
+  ndcgAtK,
+  regret,
+  spearman,
+} from '../../src/bench/metrics.ts';
 
 // Hand-computed case: values (points) of 4 configurations, a method's order best-first.
 const values = [90, 80, 85, 70];

@@ -64,7 +64,11 @@ export function buildTree(root: NodeSpec): Tree {
 export function ensemble(
   trees: Tree[],
   numFeatures: number,
-  options: { baseScore?: number; objective?: TreeEnsemble['objective']; types?: FeatureType[] } = {},
+  options: {
+    baseScore?: number;
+    objective?: TreeEnsemble['objective'];
+    types?: FeatureType[];
+  } = {},
 ): TreeEnsemble {
   return {
     objective: options.objective ?? 'reg:squarederror',
@@ -79,12 +83,7 @@ export function ensemble(
  * A random tree of the given depth whose leaves are reached by covers that add up; features
  * repeat along paths and feature `catFeature` (if any) splits on category sets.
  */
-export function randomTree(
-  rng: Rng,
-  depth: number,
-  numFeatures: number,
-  catFeature = -1,
-): Tree {
+export function randomTree(rng: Rng, depth: number, numFeatures: number, catFeature = -1): Tree {
   const grow = (d: number, cover: number): NodeSpec => {
     if (d === depth || (d > 0 && rng.next() < 0.15)) return { value: rng.normal(), cover };
     const feature = rng.int(numFeatures);

@@ -5,6 +5,7 @@ import {
   featureEffects,
   formatValue,
   globalImportance,
+  interactionEffects,
   insightSentences,
   strongestInteractions,
   type FeatureDisplay,
@@ -39,7 +40,10 @@ for (let r = 0; r < n; r++) {
 }
 
 test('globalImportance ranks features by mean |SHAP| with stable ids', () => {
-  const imp = globalImportance(values, features.map((f) => f.name));
+  const imp = globalImportance(
+    values,
+    features.map((f) => f.name),
+  );
   assert.deepEqual(
     imp.map((i) => [i.id, i.rank]),
     [
@@ -109,10 +113,12 @@ test('featureEffects conditioned on another feature range, and its sentences', (
 
 test('strongestInteractions reads the (F+1) x (F+1) layout and ranks pairs', () => {
   // Two features (W = 3), two rows; phi_01 + phi_10 is 0.2 and -0.4 -> mean |.| = 0.3.
-  const I = Float64Array.from([
-    [0.5, 0.1, 0, 0.1, 0.2, 0, 0, 0, 1],
-    [0.1, -0.2, 0, -0.2, 0.3, 0, 0, 0, 1],
-  ].flat());
+  const I = Float64Array.from(
+    [
+      [0.5, 0.1, 0, 0.1, 0.2, 0, 0, 0, 1],
+      [0.1, -0.2, 0, -0.2, 0.3, 0, 0, 0, 1],
+    ].flat(),
+  );
   const pairs = strongestInteractions(I, ['lr', 'batch_size']);
   assert.equal(pairs.length, 1);
   assert.equal(pairs[0].id, 'insight:interaction:lr:batch_size');
@@ -124,16 +130,24 @@ test('strongestInteractions reads the (F+1) x (F+1) layout and ranks pairs', () 
 });
 
 test('importance sentences and number formatting', () => {
-  const [top] = globalImportance(values, features.map((f) => f.name));
+  const [top] = globalImportance(
+    values,
+    features.map((f) => f.name),
+  );
   assert.equal(
     insightSentences([top], { metricName: 'accuracy points', scale: 100, rowNoun: 'trials' })[0]
       .text,
     'lr moves the prediction by about 1.7 accuracy points on average (importance rank 1, n=100 trials)',
   );
-  assert.deepEqual(
-    [1e-4, 3.2e-4, 0.25, 12.345, 4873, 2.5e6, 0].map(formatValue),
-    ['1e-4', '3.2e-4', '0.25', '12.3', '4,870', '2.5e+6', '0'],
-  );
+  assert.deepEqual([1e-4, 3.2e-4, 0.25, 12.345, 4873, 2.5e6, 0].map(formatValue), [
+    '1e-4',
+    '3.2e-4',
+    '0.25',
+    '12.3',
+    '4,870',
+    '2.5e+6',
+    '0',
+  ]);
 });
 
 test('insight inputs of the wrong shape or naming unknown features are MetallmixErrors', () => {
@@ -151,5 +165,33 @@ test('insight inputs of the wrong shape or naming unknown features are Metallmix
   assert.throws(
     () => featureEffects({ values, X, features }, { features: ['batch'] }),
     isError(/unknown feature "batch"/),
+  );
+});
+
+test('interactionEffects splits rows at the partner feature median (rounded) or its categories', () => {
+  const pair = {
+    id: 'insight:interaction:lr:n_instances',
+    kind: 'interaction' as const,
+    features: ['lr', 'n_instances'],
+    direction: 'mixed' as const,
+    magnitude: 0.01,
+    support: n,
+    rank: 1,
+  };
+  const effects = interactionEffects({ values, X, features }, [pair]);
+  const conditions = [...new Set(effects.map((e) => JSON.stringify(e.condition)))];
+  // Median n_instances is 10,000 (half the rows at 1,000, half at 10,000).
+  assert.deepEqual(conditions, [
+    JSON.stringify({ feature: 'n_instances', high: 10000 }),
+    JSON.stringify({ feature: 'n_instances', low: 10000 }),
+  ]);
+  const small = effects.filter((e) => e.condition?.high === 10000);
+  assert.ok(Math.abs(small[1].magnitude - 0.03) < 1e-12, 'small datasets: 1.5 x 0.02');
+  const byModel = interactionEffects({ values, X, features }, [
+    { ...pair, features: ['lr', 'model'] },
+  ]);
+  assert.deepEqual(
+    [...new Set(byModel.map((e) => e.condition?.categories?.[0]))],
+    ['resnet50', 'vit_b16'],
   );
 });

@@ -5,6 +5,9 @@ import { MetallmixError } from '../../src/core/errors.ts';
 import { treeShap, treeShapInteractions } from '../../src/explain/index.ts';
 import { leafPaths, tablePaysOff } from '../../src/explain/leaf-table.ts';
 import { prepareModel } from '../../src/explain/prepared-model.ts';
+import { trainGBDT } from '../../src/learn/gbdt.ts';
+import { predictMargin } from '../../src/learn/predict.ts';
+import { synthetic } from '../learn/synthetic.ts';
 import {
   bruteForceInteractions,
   bruteForceShap,
@@ -12,6 +15,7 @@ import {
   ensemble,
   marginOf,
   randomRow,
+  type NodeSpec,
   randomTree,
 } from './hand-trees.ts';
 
@@ -69,13 +73,20 @@ test('treeShap and interactions equal brute-force Shapley values on random trees
     const W = F + 1;
     rows.forEach((x, r) => {
       const expected = bruteForceShap(model, x);
-      expected.forEach((e, f) => close(values[r * F + f], e, 1e-9, `trial ${trial} row ${r} f${f}`));
+      expected.forEach((e, f) =>
+        close(values[r * F + f], e, 1e-9, `trial ${trial} row ${r} f${f}`),
+      );
       const sum = values.subarray(r * F, (r + 1) * F).reduce((a, b) => a + b, bias);
       close(sum, marginOf(model, x), 1e-9, 'additivity');
       const inter = bruteForceInteractions(model, x);
       for (let i = 0; i < F; i++)
         for (let j = 0; j < F; j++)
-          close(I[r * W * W + i * W + j], inter[i][j], 1e-9, `trial ${trial} row ${r} I[${i}][${j}]`);
+          close(
+            I[r * W * W + i * W + j],
+            inter[i][j],
+            1e-9,
+            `trial ${trial} row ${r} I[${i}][${j}]`,
+          );
       close(I[r * W * W + F * W + F], bias, 1e-12, 'interaction bias');
     });
   }
@@ -98,6 +109,58 @@ test('treeShap: the tabulated batch method and the per-row walk give the same va
   });
 });
 
+test('additivity on a model of our own trainer (missing values, a categorical feature)', () => {
+  const data = synthetic(3, { rows: 400, numFeatures: 8, missingRate: 0.1, categorical: 1 });
+  const model = trainGBDT(
+    { X: data.X, y: data.y, featureNames: data.featureNames, featureTypes: data.featureTypes },
+    { n_estimators: 30, max_depth: 5 },
+  );
+  const { data: X, numRows, numFeatures: F } = data.X;
+  const margin = predictMargin(model, data.X);
+  const { bias, values } = treeShap(model, X, numRows);
+  for (let r = 0; r < numRows; r++) {
+    const sum = values.subarray(r * F, (r + 1) * F).reduce((a, b) => a + b, bias);
+    close(sum, margin[r], 1e-6, `row ${r}`);
+  }
+  const W = F + 1;
+  const I = treeShapInteractions(model, X.subarray(0, 5 * F), 5);
+  for (let r = 0; r < 5; r++)
+    for (let i = 0; i < F; i++) {
+      const rowSum = I.subarray(r * W * W + i * W, r * W * W + i * W + W).reduce((a, b) => a + b);
+      close(rowSum, values[r * F + i], 1e-9, `row ${r} interaction row ${i}`);
+      close(
+        I[r * W * W + i * W + ((i + 1) % F)],
+        I[r * W * W + ((i + 1) % F) * W + i],
+        1e-9,
+        'symmetry',
+      );
+    }
+});
+
+test('treeShap: a deep tree with 40 distinct features on one path (no table, long path)', () => {
+  const F = 40;
+  const chain = (d: number, cover: number): NodeSpec =>
+    d === F
+      ? { value: d, cover }
+      : {
+          feature: d,
+          threshold: 0,
+          cover,
+          left: { value: -d, cover: cover / 4 },
+          right: chain(d + 1, (cover * 3) / 4),
+        };
+  const model = ensemble([buildTree(chain(0, 1e6))], F);
+  const rng = new Rng(2);
+  const rows = Array.from({ length: 400 }, () => randomRow(rng, F).map((x) => x + 0.9));
+  const X = Float64Array.from(rows.flat());
+  const { bias, values } = treeShap(model, X, rows.length);
+  const margin = predictMargin(model, { data: X, numRows: rows.length, numFeatures: F });
+  rows.forEach((_, r) => {
+    const sum = values.subarray(r * F, (r + 1) * F).reduce((a, b) => a + b, bias);
+    close(sum, margin[r], 1e-7, `row ${r}`); // subset weights span 1/C(40, k): some rounding
+  });
+});
+
 test('treeShap: a model without trees gives the base margin and zero values', () => {
   const model = ensemble([], 3, { baseScore: 0.7 });
   const { bias, values } = treeShap(model, new Float64Array(6), 2);
@@ -109,7 +172,8 @@ test('treeShap: bad input sizes and bad trees are MetallmixErrors naming the pro
   const model = ensemble([depth2], 2);
   assert.throws(
     () => treeShap(model, new Float64Array(5), 3),
-    (e: unknown) => e instanceof MetallmixError && /3 rows x 2 features = 6 values, got 5/.test(e.message),
+    (e: unknown) =>
+      e instanceof MetallmixError && /3 rows x 2 features = 6 values, got 5/.test(e.message),
   );
   const narrow = ensemble([depth2], 1);
   assert.throws(

@@ -93,6 +93,10 @@ test('claims outside the meta-learner interval are violations with the numbers',
     "expectedMetric: 0.99 is outside the meta-learner's interval for vit_b16 with these hyperparameters: accuracy 0.89 [0.86, 0.92], tolerance ±0.05",
     "expectedTrainingTimeSec: 60 is outside the meta-learner's interval for vit_b16 with these hyperparameters: 2121 [1697, 2546] s, accepted 1131 to 3818 s",
   ]);
+  assert.match(
+    checkProposal(ctx, validProposal({ expectedMetric: 89 })).violations[0],
+    /tolerance ±0\.05 \(accuracy is a fraction between 0 and 1, not a percentage\)$/,
+  );
   // inside the tolerance band, and a custom tolerance
   assert.deepEqual(checkProposal(ctx, validProposal({ expectedMetric: 0.96 })).violations, []);
   assert.equal(

@@ -26,7 +26,7 @@ export interface SyntheticOptions {
 /** A nonlinear target with interactions, so trees of depth 6 have something to learn. */
 export function synthetic(seed: number, o: SyntheticOptions): Synthetic {
   const rng = new Rng(seed);
-  const f = o.numFeatures ?? 20;
+  const f = o.numFeatures ?? 20; // at least 5: the target reads x0..x4
   const nCat = o.categorical ?? 0;
   const k = o.numCategories ?? 8;
   const catEffect = Array.from({ length: nCat * k }, () => rng.normal());

@@ -40,7 +40,7 @@ export interface ReferenceRun {
   featureNames: string[];
   featureTypes: FeatureType[];
   /** Trains a new model into `model` when given; otherwise loads `model`. */
-  train?: { X: Matrix; y: Float64Array; groups?: number[] };
+  train?: { X: Matrix; y: Float64Array; groups?: number[]; weights?: Float64Array };
   valid?: { X: Matrix; y: Float64Array };
   params?: Record<string, unknown>;
   model: string;
@@ -49,7 +49,9 @@ export interface ReferenceRun {
 
 export interface ReferenceResult {
   trainSeconds?: number;
+  trainCpuSeconds?: number;
   predictSeconds?: number;
+  predictCpuSeconds?: number;
   peakRssMb: number;
   bestIteration?: number;
   margin?: Float64Array;
@@ -74,6 +76,9 @@ export function runXGBoost(run: ReferenceRun): ReferenceResult {
       ...mat('train', run.train.X),
       y: writeF64(join(dir, 'train.y.f64'), run.train.y),
       ...(run.train.groups ? { groups: run.train.groups } : {}),
+      ...(run.train.weights
+        ? { weights: writeF64(join(dir, 'train.w.f64'), run.train.weights) }
+        : {}),
     };
   if (run.valid)
     spec.valid = {
@@ -94,7 +99,9 @@ export function runXGBoost(run: ReferenceRun): ReferenceResult {
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   return {
     trainSeconds: out.train_seconds,
+    trainCpuSeconds: out.train_cpu_seconds,
     predictSeconds: out.predict_seconds,
+    predictCpuSeconds: out.predict_cpu_seconds,
     peakRssMb: out.peak_rss_mb,
     bestIteration: out.best_iteration,
     margin: run.predict ? readF64(join(dir, 'margin.f64')) : undefined,

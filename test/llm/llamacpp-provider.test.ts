@@ -6,9 +6,10 @@ import { promisify } from 'node:util';
 import { after, before, describe, test } from 'node:test';
 import { z } from 'zod';
 import { ExitCode, MetallmixError } from '../../src/core/errors.ts';
-import { jsonSchemaOf } from '../../src/core/json-schema.ts';
+import { jsonSchemaOf, SCHEMA_NAMES } from '../../src/core/json-schema.ts';
 import { LlmProposal } from '../../src/core/recommendation.ts';
 import { checkReachable } from '../../src/llm/create.ts';
+import { toGrammarSchema } from '../../src/llm/grammar-schema.ts';
 import { LlamaCppModel } from '../../src/llm/llamacpp-provider.ts';
 import type { ChatMessage } from '../../src/llm/types.ts';
 
@@ -37,6 +38,15 @@ const messages: ChatMessage[] = [
   { role: 'user', content: 'Dataset: chest x-ray, 5,000 images, 2 classes.' },
 ];
 const proposal = { name: 'LlmProposal', jsonSchema: jsonSchemaOf('LlmProposal') };
+/** An answer of several hundred tokens: it runs far longer than the deadlines below. */
+const longStory = {
+  name: 'LongStory',
+  jsonSchema: {
+    type: 'object',
+    properties: { story: { type: 'string', minLength: 600, maxLength: 600 } },
+    required: ['story'],
+  },
+};
 
 /** Rejects with an unavailable MetallmixError, one line; returns it. */
 async function unavailableError(promise: Promise<unknown>): Promise<MetallmixError> {
@@ -84,6 +94,15 @@ describe('in-process llama.cpp with stories260K', { skip }, () => {
     );
   });
 
+  test('node-llama-cpp accepts the converted schema of every domain type', async () => {
+    const { llama } = await model.load();
+    for (const name of SCHEMA_NAMES)
+      await assert.doesNotReject(
+        llama.createGrammarForJsonSchema(toGrammarSchema(jsonSchemaOf(name))),
+        name,
+      );
+  });
+
   test('maxTokens bounds free text; the same seed gives the same sample', async (t) => {
     const ask = () =>
       model.generate({
@@ -104,7 +123,7 @@ describe('in-process llama.cpp with stories260K', { skip }, () => {
     await model.load();
     const started = performance.now();
     const err = await unavailableError(
-      model.generate({ messages, schema: proposal, maxTokens: 4000, timeoutMs: 150 }),
+      model.generate({ messages, schema: longStory, maxTokens: 4000, timeoutMs: 150 }),
     );
     const elapsed = performance.now() - started;
     assert.match(
@@ -117,12 +136,16 @@ describe('in-process llama.cpp with stories260K', { skip }, () => {
   test('aborting stops a running generation and one waiting for its turn', async () => {
     const controller = new AbortController();
     const reason = new Error('cancelled by the caller');
-    const running = model.generate({ messages, maxTokens: 4000, signal: controller.signal });
-    const waiting = model.generate({ messages, maxTokens: 4000, signal: controller.signal });
-    setTimeout(() => controller.abort(reason), 100);
+    const ask = () =>
+      model.generate({ messages, schema: longStory, maxTokens: 4000, signal: controller.signal });
+    const running = ask();
+    const waiting = ask();
+    setTimeout(() => controller.abort(reason), 50);
     const started = performance.now();
-    await assert.rejects(running, (e) => e === reason);
-    await assert.rejects(waiting, (e) => e === reason);
+    await Promise.all([
+      assert.rejects(running, (e) => e === reason),
+      assert.rejects(waiting, (e) => e === reason),
+    ]);
     assert.ok(performance.now() - started < 3000);
     // The model is still usable afterwards.
     const after = await model.generate({ messages, maxTokens: 4 });

@@ -103,7 +103,7 @@ test('manifest errors: header, malformed rows with line numbers, missing manifes
   await rejectsWith(profileManifest(path.join(root, 'nope.csv')), /nope\.csv: no such file/);
   await rejectsWith(
     profileManifest(manifest('nosplit.csv', 'path,label\nimages/1.png,a\n'), { split: 'train' }),
-    /nosplit\.csv:1: --split train given but the manifest has no split column/,
+    /nosplit\.csv:1: split "train" requested but there is no split column/,
   );
   await rejectsWith(
     profileManifest(manifest('one-class.csv', 'path,label\nimages/1.png,a\nimages/2.png,a\n')),

@@ -17,7 +17,16 @@ import { makeContext, validProposal } from '../judge/fixture.ts';
 const GGUF = fileURLToPath(
   new URL('../../../shared/models/stories260K-gguf/stories260K.gguf', import.meta.url),
 );
-const skip = existsSync(GGUF) ? false : `tiny GGUF model absent: ${GGUF}`;
+async function skipReason(): Promise<string | false> {
+  if (!existsSync(GGUF)) return `tiny GGUF model absent: ${GGUF}`;
+  try {
+    await import('node-llama-cpp');
+  } catch {
+    return 'node-llama-cpp (optional dependency) is not installed';
+  }
+  return false;
+}
+const skip = await skipReason();
 
 // Short templates keep each prompt to a few hundred tokens: the default ones (about 1,800 tokens
 // of this model's 512-token vocabulary) took ~17-24 s per attempt on the loaded 2-core machine.

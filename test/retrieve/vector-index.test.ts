@@ -1,6 +1,6 @@
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { MetallmixError, Rng } from '../../src/core/index.ts';
@@ -12,6 +12,7 @@ import {
 } from '../../src/retrieve/index.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'metallmix-retrieve-index-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 function randomUnitVectors(rng: Rng, n: number, dim: number): Float32Array[] {
   return Array.from({ length: n }, () =>

@@ -43,7 +43,14 @@ export const SMALL_CSV = [
 ].join('\n');
 
 export const PROFILES = [
-  { name: 'derma', task: 'multiclass', modality: 'dermoscopy', numInstances: 30, numClasses: 3, classCounts: { a: 10, b: 10, c: 10 } },
+  {
+    name: 'derma',
+    task: 'multiclass',
+    modality: 'dermoscopy',
+    numInstances: 30,
+    numClasses: 3,
+    classCounts: { a: 10, b: 10, c: 10 },
+  },
   { name: 'blood', task: 'multiclass', modality: 'blood-smear', numInstances: 40, numClasses: 2 },
 ];
 
@@ -64,10 +71,14 @@ export function dumpTables(file: string): string {
   const db = new Database(file, { readonly: true });
   try {
     const tables = (
-      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as { name: string }[]
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all() as {
+        name: string;
+      }[]
     ).map((t) => t.name);
     return JSON.stringify(
-      Object.fromEntries(tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()])),
+      Object.fromEntries(
+        tables.map((t) => [t, db.prepare(`SELECT * FROM ${t} ORDER BY rowid`).all()]),
+      ),
     );
   } finally {
     db.close();
@@ -75,13 +86,21 @@ export function dumpTables(file: string): string {
 }
 
 /** Runs `fn` with stdout and stderr captured. */
-export async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string; err: string }> {
+export async function capture(
+  fn: () => Promise<number>,
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const o = process.stdout.write.bind(process.stdout);
   const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (err.push(String(chunk)), true)) as typeof process.stderr.write;
+  process.stdout.write = ((chunk: string | Uint8Array) => (
+    out.push(String(chunk)),
+    true
+  )) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string | Uint8Array) => (
+    err.push(String(chunk)),
+    true
+  )) as typeof process.stderr.write;
   try {
     const code = await fn();
     return { code, out: out.join(''), err: err.join('') };

@@ -27,25 +27,64 @@ const n = (x: number | null, d = 2) => (x === null || Number.isNaN(x) ? '-' : x.
 
 export function renderBench(r: BenchReport): string {
   const head = `Leave-one-dataset-out on ${r.datasets} datasets, metric ${r.metric}, objective ${r.objective}, ${r.seeds} seed(s)`;
-  const skipped = r.skipped.length ? `\nLeft out: ${r.skipped.map((s) => `${s.dataset} (${s.reason})`).join(', ')}` : '';
+  const skipped = r.skipped.length
+    ? `\nLeft out: ${r.skipped.map((s) => `${s.dataset} (${s.reason})`).join(', ')}`
+    : '';
   return `${head}${skipped}\n\n${table(
-    ['method', 'mean regret', 'hit@1', 'hit@3', 'NDCG@5', 'Spearman', 'cost ratio', 'pick time s', 'response ms'],
-    r.methods.map((m) => [m.name, n(m.meanRegret), n(m.hitAt1), n(m.hitAt3), n(m.ndcgAt5), n(m.spearman), n(m.meanCostRatio), n(m.meanPickTimeSec, 0), n(m.responseMsMedian, 1)]),
+    [
+      'method',
+      'mean regret',
+      'hit@1',
+      'hit@3',
+      'NDCG@5',
+      'Spearman',
+      'cost ratio',
+      'pick time s',
+      'response ms',
+    ],
+    r.methods.map((m) => [
+      m.name,
+      n(m.meanRegret),
+      n(m.hitAt1),
+      n(m.hitAt3),
+      n(m.ndcgAt5),
+      n(m.spearman),
+      n(m.meanCostRatio),
+      n(m.meanPickTimeSec, 0),
+      n(m.responseMsMedian, 1),
+    ]),
   )}`;
 }
 
 export function registerBench(program: Command): void {
   const cmd = program
     .command('bench')
-    .description('Leave-one-dataset-out evaluation of every strategy and baseline on a knowledge base')
-    .option('--kb <path>', 'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)')
+    .description(
+      'Leave-one-dataset-out evaluation of every strategy and baseline on a knowledge base',
+    )
+    .option(
+      '--kb <path>',
+      'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
+    )
     .option('--methods <list>', 'comma-separated methods', DEFAULT_METHODS.join(','))
     .option('--metric <name>', 'metric scored by lookup', 'accuracy')
-    .addOption(new Option('--objective <objective>', 'objective the recommenders choose under').choices(Objective.options).default('best'))
-    .option('--seeds <n>', 'repetitions of the random methods (random pick, HPO baselines)', positiveInt, 5)
+    .addOption(
+      new Option('--objective <objective>', 'objective the recommenders choose under')
+        .choices(Objective.options)
+        .default('best'),
+    )
+    .option(
+      '--seeds <n>',
+      'repetitions of the random methods (random pick, HPO baselines)',
+      positiveInt,
+      5,
+    )
     .option('--datasets <list>', 'only hold out these datasets (comma-separated)')
     .option('--include-multilabel', 'also hold out multilabel datasets')
-    .option('--report <file.html>', 'write an HTML page with a regret-per-dataset chart and the table')
+    .option(
+      '--report <file.html>',
+      'write an HTML page with a regret-per-dataset chart and the table',
+    )
     .addOption(jsonOption())
     .action(async (flags: BenchFlags) => {
       const methods = flags.methods.split(',').map((m) => benchMethod(m.trim()));
@@ -66,7 +105,9 @@ export function registerBench(program: Command): void {
         seeds: flags.seeds,
         datasets,
         includeMultilabel: flags.includeMultilabel,
-        progress: flags.json ? silentProgress : createProgress('held-out datasets', datasets?.length ?? total),
+        progress: flags.json
+          ? silentProgress
+          : createProgress('held-out datasets', datasets?.length ?? total),
       });
       if (flags.report) {
         writeFileSync(flags.report, renderHtmlReport(report));

@@ -33,9 +33,10 @@ export function registerImport(program: Command): void {
     .argument('<file...>', 'files to import (all in one transaction)')
     .requiredOption('--mapping <file>', 'mapping file (see data/README.md)')
     .addOption(
-      new Option('--format <format>', 'source format (default: the mapping, else the file extension)').choices(
-        SOURCE_FORMATS,
-      ),
+      new Option(
+        '--format <format>',
+        'source format (default: the mapping, else the file extension)',
+      ).choices(SOURCE_FORMATS),
     )
     .option('--study <name>', 'Optuna study to import when the storage holds several')
     .option('--kb <path>', 'knowledge base file (default: $METALLMIX_KB, else a per-user file)')
@@ -52,7 +53,8 @@ export function registerImport(program: Command): void {
       const mapping = loadMapping(flags.mapping);
       const kb = openKnowledgeBase(kbPath);
       try {
-        const progress = flags.quiet || flags.json ? silentProgress : createProgress('import', files.length);
+        const progress =
+          flags.quiet || flags.json ? silentProgress : createProgress('import', files.length);
         const report = importFiles(kb, files, mapping, {
           format: flags.format,
           study: flags.study,
@@ -82,7 +84,8 @@ function render(r: ImportReport): string {
   ];
   if (r.datasetsWithoutProfile.length)
     lines.push(`datasets without a profile: ${r.datasetsWithoutProfile.join(', ')}`);
-  if (r.modelsWithoutCard.length) lines.push(`models without a card: ${r.modelsWithoutCard.join(', ')}`);
+  if (r.modelsWithoutCard.length)
+    lines.push(`models without a card: ${r.modelsWithoutCard.join(', ')}`);
   if (r.skipped.length) {
     lines.push(`skipped ${r.skipped.length} invalid row(s):`);
     for (const p of r.skipped.slice(0, MAX_LISTED_SKIPS)) lines.push(`  ${describeProblem(p)}`);

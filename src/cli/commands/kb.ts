@@ -16,14 +16,19 @@ interface RecordsFlags extends KbFlags {
 }
 
 const kbOption = () =>
-  new Option('--kb <path>', 'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)');
+  new Option(
+    '--kb <path>',
+    'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
+  );
 
 export function registerKb(program: Command): void {
   const kb = program.command('kb').description('Inspect a knowledge base of past fine-tuning runs');
 
   const stats = kb
     .command('stats')
-    .description('Counts of records, datasets, models, statuses and sources, and the content version')
+    .description(
+      'Counts of records, datasets, models, statuses and sources, and the content version',
+    )
     .addOption(kbOption())
     .addOption(jsonOption())
     .action((flags: KbFlags) => {
@@ -48,7 +53,11 @@ export function registerKb(program: Command): void {
     .action((flags: RecordsFlags) => {
       const base = resolveKnowledgeBase(flags.kb);
       try {
-        const list = base.records({ dataset: flags.dataset, model: flags.model, status: flags.status });
+        const list = base.records({
+          dataset: flags.dataset,
+          model: flags.model,
+          status: flags.status,
+        });
         emit(list, flags.json, (l) => renderRecords(l, Number(flags.limit) || 50));
       } finally {
         base.close();
@@ -90,6 +99,7 @@ function renderRecords(list: StoredRecord[], limit: number): string {
       .map(([k, v]) => `${k}=${v}`)
       .join(' '),
   ]);
-  const more = list.length > limit ? `\n... ${list.length - limit} more (--limit, or --json for all)` : '';
+  const more =
+    list.length > limit ? `\n... ${list.length - limit} more (--limit, or --json for all)` : '';
   return `${table(['id', 'dataset', 'model', 'status', 'accuracy', 'time s', 'config'], rows)}${more}`;
 }

@@ -1,7 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
-import { ExitCode, MetallmixError, MODALITIES, Objective, type Modality, type Recommendation } from '../../core/index.ts';
+import {
+  ExitCode,
+  MetallmixError,
+  MODALITIES,
+  Objective,
+  type Modality,
+  type Recommendation,
+} from '../../core/index.ts';
 import { defaultCacheDir } from '../../recommend/cache.ts';
 import { EXPORT_FORMATS, exportRecommendation, type ExportFormat } from '../../recommend/export.ts';
 import { recommendFromKnowledgeBase } from '../../recommend/service.ts';
@@ -33,20 +40,60 @@ interface RecommendFlags {
 export function registerRecommend(program: Command): void {
   const cmd = program
     .command('recommend')
-    .description('Recommend a pretrained model and fine-tuning hyperparameters for a dataset, zero-shot (no trial runs)')
-    .option('--profile <file>', 'dataset profile JSON (see `metallmix profile --json` and `metallmix schema DatasetProfile`)')
+    .description(
+      'Recommend a pretrained model and fine-tuning hyperparameters for a dataset, zero-shot (no trial runs)',
+    )
+    .option(
+      '--profile <file>',
+      'dataset profile JSON (see `metallmix profile --json` and `metallmix schema DatasetProfile`)',
+    )
     .option('--dataset <dir>', 'image folder, one sub-folder per class (profiled on the fly)')
     .option('--manifest <file>', 'CSV manifest with path,label[,split] (profiled on the fly)')
-    .addOption(new Option('--modality <modality>', 'imaging modality (overrides the profile)').choices(MODALITIES))
-    .option('--kb <path>', 'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)')
-    .option('--metric <name>', 'metric to maximize (any stored metric; losses are minimized)', 'accuracy')
-    .addOption(new Option('--objective <objective>', 'best metric, balanced (fastest not credibly worse than the best), or fastest').choices(Objective.options).default('best'))
-    .option('--budget-minutes <n>', 'training-time budget: also report the best pick predicted to fit it', positiveNumber)
+    .addOption(
+      new Option('--modality <modality>', 'imaging modality (overrides the profile)').choices(
+        MODALITIES,
+      ),
+    )
+    .option(
+      '--kb <path>',
+      'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
+    )
+    .option(
+      '--metric <name>',
+      'metric to maximize (any stored metric; losses are minimized)',
+      'accuracy',
+    )
+    .addOption(
+      new Option(
+        '--objective <objective>',
+        'best metric, balanced (fastest not credibly worse than the best), or fastest',
+      )
+        .choices(Objective.options)
+        .default('best'),
+    )
+    .option(
+      '--budget-minutes <n>',
+      'training-time budget: also report the best pick predicted to fit it',
+      positiveNumber,
+    )
     .option('--top-k <k>', 'how many configurations to list', positiveInt, 5)
-    .option('--seed <n>', 'seed of every random draw (same inputs and seed, same answer)', integer, 0)
+    .option(
+      '--seed <n>',
+      'seed of every random draw (same inputs and seed, same answer)',
+      integer,
+      0,
+    )
     .option('--strategy <name>', 'metalearner, random, single-best or knn', 'metalearner')
-    .option('--models <ids>', 'only consider these models (comma-separated ids from the knowledge base)')
-    .addOption(new Option('--export <format>', 'also write the top-k configs: optuna (trials JSON + enqueue_trial snippet), json or yaml').choices(EXPORT_FORMATS))
+    .option(
+      '--models <ids>',
+      'only consider these models (comma-separated ids from the knowledge base)',
+    )
+    .addOption(
+      new Option(
+        '--export <format>',
+        'also write the top-k configs: optuna (trials JSON + enqueue_trial snippet), json or yaml',
+      ).choices(EXPORT_FORMATS),
+    )
     .option('--out <path>', 'file name (without extension) for --export', 'metallmix-trials')
     .option('--no-cache', 'retrain the meta-learner instead of using the cached one')
     .addOption(jsonOption())
@@ -62,7 +109,10 @@ export function registerRecommend(program: Command): void {
           topK: flags.topK,
           seed: flags.seed,
           budgetMinutes: flags.budgetMinutes,
-          models: flags.models?.split(',').map((m) => m.trim()).filter(Boolean),
+          models: flags.models
+            ?.split(',')
+            .map((m) => m.trim())
+            .filter(Boolean),
           cacheDir: flags.cache ? defaultCacheDir() : undefined,
         });
       } finally {
@@ -78,7 +128,10 @@ export function registerRecommend(program: Command): void {
         }
       }
       if (rec.budgetMinutes !== undefined && !rec.budgetPick)
-        throw new MetallmixError(`no candidate is predicted to train within ${rec.budgetMinutes} minutes (see the notice above)`, { exitCode: ExitCode.unsatisfiable });
+        throw new MetallmixError(
+          `no candidate is predicted to train within ${rec.budgetMinutes} minutes (see the notice above)`,
+          { exitCode: ExitCode.unsatisfiable },
+        );
     });
   withExamples(cmd, [
     'metallmix recommend --profile examples/chest-xray-small.json',

@@ -1,0 +1,200 @@
+import type { Command } from 'commander';
+import { MetallmixError } from '../../core/errors.ts';
+import { groupIds, readCsvTable, requiredNumbers, selectFeatures } from '../../learn/csv-matrix.ts';
+import { trainGBDT } from '../../learn/gbdt.ts';
+import { predict, predictMargin } from '../../learn/predict.ts';
+import type { FeatureType } from '../../learn/tree-model.ts';
+import { loadModelFile, saveModelFile } from '../../learn/xgboost-json.ts';
+import { createProgress } from '../progress.ts';
+import { emit, jsonOption, withExamples } from '../output.ts';
+import { registerGbdtShap } from './gbdt-shap.ts';
+
+interface TrainFlags {
+  data: string;
+  target: string;
+  objective?: string;
+  group?: string;
+  categorical?: string;
+  ignore?: string;
+  params?: string;
+  valid?: string;
+  out: string;
+  json?: boolean;
+}
+
+interface PredictFlags {
+  model: string;
+  data: string;
+  margin?: boolean;
+  json?: boolean;
+}
+
+const list = (value: string | undefined): string[] =>
+  value
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
+
+function parseParams(text: string | undefined): Record<string, unknown> {
+  if (text === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new MetallmixError(`--params is not valid JSON: ${(err as Error).message}`, {
+      location: { field: '--params' },
+    });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new MetallmixError('--params must be a JSON object, e.g. \'{"max_depth":6}\'', {
+      location: { field: '--params' },
+    });
+  return value as Record<string, unknown>;
+}
+
+function train(flags: TrainFlags): void {
+  const params = parseParams(flags.params);
+  if (flags.objective) {
+    if (params.objective !== undefined && params.objective !== flags.objective)
+      throw new MetallmixError(
+        `--objective ${flags.objective} contradicts "objective": "${String(params.objective)}" in --params`,
+        { location: { field: '--objective' } },
+      );
+    params.objective = flags.objective;
+  }
+  const table = readCsvTable(flags.data);
+  const categorical = list(flags.categorical);
+  const notFeatures = new Set([
+    flags.target,
+    ...(flags.group ? [flags.group] : []),
+    ...list(flags.ignore),
+  ]);
+  for (const name of [...categorical, ...list(flags.ignore)])
+    if (!table.columns.includes(name))
+      throw new MetallmixError(`no column "${name}" (columns: ${table.columns.join(', ')})`, {
+        location: { file: flags.data, line: 1 },
+      });
+  const featureNames = table.columns.filter((c) => !notFeatures.has(c));
+  if (featureNames.length === 0)
+    throw new MetallmixError('no feature columns besides the target', {
+      location: { file: flags.data, line: 1 },
+    });
+  const featureTypes = featureNames.map((c): FeatureType => (categorical.includes(c) ? 'c' : 'q'));
+  const y = requiredNumbers(table, flags.target);
+  const X = selectFeatures(table, featureNames, featureTypes);
+  const groups = flags.group ? groupIds(table, flags.group) : undefined;
+  let valid;
+  if (flags.valid) {
+    const v = readCsvTable(flags.valid);
+    valid = {
+      X: selectFeatures(v, featureNames, featureTypes),
+      y: requiredNumbers(v, flags.target),
+      groups: flags.group ? groupIds(v, flags.group) : undefined,
+    };
+  }
+  const rounds = typeof params.n_estimators === 'number' ? params.n_estimators : 100;
+  const progress = flags.json ? undefined : createProgress('training', rounds);
+  let bestLoss: number | undefined;
+  const model = trainGBDT({ X, y, featureNames, featureTypes, groups }, params, {
+    valid,
+    onRound: (round, loss) => {
+      if (loss !== undefined && (bestLoss === undefined || loss < bestLoss)) bestLoss = loss;
+      progress?.tick(round + 1, loss === undefined ? undefined : `valid ${loss.toFixed(5)}`);
+    },
+  });
+  progress?.finish();
+  saveModelFile(flags.out, model);
+  const summary = {
+    model: flags.out,
+    objective: model.objective,
+    trees: model.trees.length,
+    rows: X.numRows,
+    features: featureNames,
+    categorical,
+    ...(bestLoss !== undefined ? { bestValidationLoss: bestLoss } : {}),
+  };
+  emit(
+    summary,
+    flags.json,
+    (s) =>
+      `wrote ${s.model}: ${s.trees} trees (${s.objective}) over ${s.features.length} features from ${s.rows} rows` +
+      (s.bestValidationLoss !== undefined ? `; best validation loss ${s.bestValidationLoss}` : ''),
+  );
+}
+
+function predictCommand(flags: PredictFlags): void {
+  const model = loadModelFile(flags.model);
+  const X = selectFeatures(readCsvTable(flags.data), model.featureNames, model.featureTypes);
+  const values = flags.margin ? predictMargin(model, X) : predict(model, X);
+  emit({ predictions: Array.from(values) }, flags.json, (v) => v.predictions.join('\n'));
+}
+
+/** The `gbdt` command group: train, predict, shap. */
+export function registerGbdt(program: Command): void {
+  const group = program
+    .command('gbdt')
+    .description('Gradient-boosted trees in XGBoost JSON format: train, predict, explain (SHAP)');
+
+  const trainCmd = group
+    .command('train')
+    .description(
+      'Train a gradient-boosted tree model (XGBoost hist-compatible) and save it as XGBoost JSON',
+    )
+    .requiredOption(
+      '--data <file>',
+      'training CSV: header of column names, numbers, empty cell = missing',
+    )
+    .requiredOption('--target <column>', 'column to predict')
+    .option('--objective <name>', 'reg:squarederror (default), binary:logistic or rank:pairwise')
+    .option('--group <column>', 'query group of each row (rank:pairwise ranks rows within a group)')
+    .option(
+      '--categorical <columns>',
+      'comma-separated feature columns holding integer category codes',
+    )
+    .option(
+      '--ignore <columns>',
+      'comma-separated columns that are not features (ids, other targets)',
+    )
+    .option(
+      '--params <json>',
+      'XGBoost parameters: n_estimators, eta, max_depth, min_child_weight, lambda, alpha, gamma, subsample, colsample_bytree, max_bin, max_cat_to_onehot, base_score, seed, early_stopping_rounds',
+    )
+    .option('--valid <file>', 'validation CSV (same columns), watched for early_stopping_rounds')
+    .requiredOption('--out <file>', 'where to write the XGBoost JSON model')
+    .addOption(jsonOption())
+    .action(train);
+  withExamples(trainCmd, [
+    'metallmix gbdt train --data train.csv --target accuracy --out model.json',
+    `metallmix gbdt train --data train.csv --target y --categorical model_family --params '{"max_depth":4,"eta":0.05,"n_estimators":300}' --out model.json`,
+    `metallmix gbdt train --data runs.csv --target accuracy --objective rank:pairwise --group dataset --out ranker.json`,
+    `metallmix gbdt train --data train.csv --valid valid.csv --target y --params '{"n_estimators":1000,"early_stopping_rounds":20}' --out model.json`,
+  ]);
+
+  const predictCmd = group
+    .command('predict')
+    .description(
+      'Predict with an XGBoost JSON model (ours or one saved by XGBoost) for each CSV row',
+    )
+    .requiredOption(
+      '--model <file>',
+      'XGBoost JSON model (gbdt train, or save_model("m.json") in XGBoost)',
+    )
+    .requiredOption(
+      '--data <file>',
+      "CSV with the model's feature columns (others are ignored), empty cell = missing",
+    )
+    .option(
+      '--margin',
+      'untransformed scores (log-odds for binary:logistic), as output_margin=True',
+    )
+    .addOption(jsonOption())
+    .action(predictCommand);
+  withExamples(predictCmd, [
+    'metallmix gbdt predict --model model.json --data rows.csv --json',
+    'metallmix gbdt predict --model xgboost-model.json --data rows.csv --margin',
+  ]);
+
+  registerGbdtShap(group);
+}

@@ -1,0 +1,85 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { runCli } from '../support/cli.ts';
+
+let dir: string;
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'metallmix-bench-'));
+  delete process.env.METALLMIX_KB;
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('bench on the built-in knowledge base: JSON shape, reference figure, HTML report', async () => {
+  const html = path.join(dir, 'bench.html');
+  const r = await runCli(
+    'bench',
+    '--methods',
+    'random,single-best,knn,metalearner,random-search@10,tpe@10',
+    '--seeds',
+    '2',
+    '--json',
+    '--report',
+    html,
+  );
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(r.out);
+  assert.equal(report.protocol, 'lodo');
+  assert.equal(report.metric, 'accuracy');
+  assert.equal(
+    report.datasets,
+    9,
+    'the 9 multiclass MedMNIST datasets; ChestMNIST (multilabel) left out',
+  );
+  assert.deepEqual(report.skipped, [
+    { dataset: 'chestmnist', reason: 'multilabel task (use --include-multilabel)' },
+  ]);
+  assert.deepEqual(
+    report.methods.map((m: { name: string }) => m.name),
+    ['random', 'single-best', 'knn', 'metalearner', 'random-search@10', 'tpe@10'],
+  );
+  for (const m of report.methods) {
+    for (const key of [
+      'meanRegret',
+      'hitAt1',
+      'hitAt3',
+      'ndcgAt5',
+      'spearman',
+      'meanCostRatio',
+      'responseMsMedian',
+      'perDataset',
+    ])
+      assert.ok(key in m, `${m.name}.${key}`);
+    assert.equal(m.perDataset.length, 9);
+    for (const d of m.perDataset) {
+      assert.ok(d.regret >= 0);
+      assert.ok(d.pick.model);
+    }
+  }
+  const byName = Object.fromEntries(report.methods.map((m: { name: string }) => [m.name, m]));
+  // Independent reference: ../shared/metadata/README.md gives 0.39 points for the single best
+  // configuration of the other datasets (leave-one-dataset-out, MedMNIST, 9 datasets).
+  assert.ok(
+    Math.abs(byName['single-best'].meanRegret - 0.39) < 0.01,
+    `single-best ${byName['single-best'].meanRegret}`,
+  );
+  assert.ok(
+    byName.metalearner.meanRegret < byName.random.meanRegret,
+    'the meta-learner beats a random pick',
+  );
+  assert.equal(byName['random-search@10'].ndcgAt5, null, 'HPO baselines rank only what they ran');
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<svg[^>]*aria-label="regret per dataset"/);
+  assert.match(page, /<td>metalearner<\/td>/);
+});
+
+test('bench rejects an unknown method and a metric nobody recorded', async () => {
+  let r = await runCli('bench', '--methods', 'metalearner,oracle');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown method "oracle"/);
+  r = await runCli('bench', '--metric', 'top5');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /no finished run in builtin:medmnist records the metric "top5"/);
+});

@@ -1,0 +1,189 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Recommendation } from '../../src/core/index.ts';
+import { openKnowledgeBase } from '../../src/store/index.ts';
+import { runCli } from '../support/cli.ts';
+
+const EXAMPLE = new URL('../../examples/chest-xray-small.json', import.meta.url).pathname;
+let dir: string;
+
+before(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'metallmix-recommend-'));
+  process.env.METALLMIX_CACHE = path.join(dir, 'cache');
+  delete process.env.METALLMIX_KB;
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+async function recommendJson(...args: string[]): Promise<Recommendation> {
+  const r = await runCli('recommend', '--profile', EXAMPLE, '--json', ...args);
+  assert.equal(r.code, 0, r.err);
+  return Recommendation.parse(JSON.parse(r.out));
+}
+
+test('recommend on the built-in knowledge base: schema-valid answer, explained, cached, deterministic', async () => {
+  const first = await recommendJson('--top-k', '4');
+  assert.equal(first.topK.length, 4);
+  assert.deepEqual(first.pick, first.topK[0]);
+  assert.ok(first.pick.explanation.length > 0, 'the pick has SHAP contributions');
+  assert.match(first.pick.explanationText, /points/);
+  assert.ok(first.pick.predictedTrainingTimeSec, 'training time is predicted');
+  const p = first.pick.predictedMetric;
+  assert.ok(p.low <= p.mean && p.mean <= p.high, 'interval around the mean');
+  assert.ok(first.paretoFront.length > 0 && first.paretoFront.some((c) => c.onParetoFront));
+  assert.equal(first.timingsMs.metalearnerCached, 0);
+  assert.equal(
+    readdirSync(path.join(dir, 'cache', 'metalearners')).length,
+    1,
+    'the trained meta-learner is cached',
+  );
+
+  const second = await recommendJson('--top-k', '4');
+  assert.equal(second.timingsMs.metalearnerCached, 1, 'the second call does not retrain');
+  assert.deepEqual(second.topK, first.topK, 'same inputs and seed, same recommendation');
+});
+
+test('a corrupt cache file is replaced, not fatal', async () => {
+  const cacheDir = path.join(dir, 'cache', 'metalearners');
+  for (const f of readdirSync(cacheDir)) writeFileSync(path.join(cacheDir, f), '{ not json');
+  const rec = await recommendJson();
+  assert.equal(rec.timingsMs.metalearnerCached, 0);
+});
+
+test('balanced and fastest objectives trade metric for predicted time', async () => {
+  const best = await recommendJson('--objective', 'best');
+  const balanced = await recommendJson('--objective', 'balanced');
+  const fastest = await recommendJson('--objective', 'fastest');
+  const t = (r: Recommendation) => r.pick.predictedTrainingTimeSec!.mean;
+  assert.ok(t(balanced) <= t(best));
+  assert.ok(t(fastest) <= t(balanced));
+  assert.ok(best.pick.predictedMetric.mean >= fastest.pick.predictedMetric.mean);
+});
+
+test('budget: a pick under the budget, and a clear error when no candidate meets it', async () => {
+  const ok = await recommendJson('--budget-minutes', '600');
+  assert.ok(ok.budgetPick && ok.budgetPick.predictedTrainingTimeSec!.mean <= 600 * 60);
+  const r = await runCli('recommend', '--profile', EXAMPLE, '--budget-minutes', '0.001');
+  assert.equal(r.code, 3);
+  assert.match(r.err, /no candidate is predicted to train within 0.001 minutes/);
+  assert.match(
+    r.out,
+    /No candidate is predicted to train within 0.001 minutes; the fastest is predicted at/,
+  );
+});
+
+test('bad inputs: unknown model, unknown metric, empty knowledge base, profile missing fields, no input', async () => {
+  let r = await runCli('recommend', '--profile', EXAMPLE, '--models', 'resnet18,not-a-model');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /unknown model "not-a-model": the knowledge base has runs for .*resnet18/);
+  assert.doesNotMatch(r.err, /at .*\.ts:\d+/, 'no stack trace');
+
+  r = await runCli('recommend', '--profile', EXAMPLE, '--metric', 'top5');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /metric "top5"; available: accuracy, auc/);
+
+  const empty = path.join(dir, 'empty.sqlite');
+  openKnowledgeBase(empty).close();
+  r = await runCli('recommend', '--profile', EXAMPLE, '--kb', empty);
+  assert.equal(r.code, 3);
+  assert.match(r.err, /has no finished runs: import runs first/);
+
+  const partial = path.join(dir, 'partial.json');
+  writeFileSync(
+    partial,
+    JSON.stringify({ name: 'x', task: 'multiclass', modality: 'ct', numInstances: 100 }),
+  );
+  r = await runCli('recommend', '--profile', partial);
+  assert.equal(r.code, 2);
+  assert.match(
+    r.err,
+    new RegExp(
+      `${partial.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} field "numClasses": invalid dataset profile`,
+    ),
+  );
+
+  r = await runCli('recommend');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /give exactly one of --profile FILE, --dataset DIR or --manifest FILE/);
+});
+
+test('the readable report names the pick, the top-k, the Pareto front and the timings', async () => {
+  const r = await runCli('recommend', '--profile', EXAMPLE, '--budget-minutes', '60');
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^Recommendation for chest-xray-small/);
+  assert.match(r.out, /Pick: \S+/);
+  assert.match(r.out, /Top 5:/);
+  assert.match(r.out, /Pareto front/);
+  assert.match(r.out, /Within 60 min: /);
+  assert.match(r.out, /Timings \(ms\): profile \d+/);
+});
+
+test('--export optuna writes trials that real Optuna enqueues; json and yaml exports', async (t) => {
+  const base = path.join(dir, 'export', 'trials');
+  const r = await runCli(
+    'recommend',
+    '--profile',
+    EXAMPLE,
+    '--top-k',
+    '3',
+    '--export',
+    'optuna',
+    '--out',
+    base,
+    '--json',
+  );
+  assert.equal(r.code, 0, r.err);
+  const rec = Recommendation.parse(JSON.parse(r.out));
+  assert.ok(existsSync(`${base}.json`) && existsSync(`${base}.py`));
+  try {
+    execFileSync('/usr/bin/python3', ['-c', 'import optuna'], { stdio: 'ignore' });
+  } catch {
+    t.skip('python3-optuna is not installed (scripts/install-system-deps.sh installs it)');
+    return;
+  }
+  const db = path.join(dir, 'study.db');
+  const printed = execFileSync('/usr/bin/python3', [`${base}.py`, `sqlite:///${db}`, 'exported'], {
+    encoding: 'utf8',
+  });
+  assert.match(printed, /enqueued 3 trials into study 'exported'/);
+  const check = execFileSync(
+    '/usr/bin/python3',
+    [
+      '-c',
+      `import json, optuna
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+s = optuna.load_study(study_name="exported", storage="sqlite:///${db}")
+# A waiting trial keeps its enqueued parameters until it runs.
+print(json.dumps([{"state": t.state.name, "params": t.system_attrs["fixed_params"], "rank": t.user_attrs.get("metallmix_rank")} for t in s.trials]))`,
+    ],
+    { encoding: 'utf8' },
+  );
+  const trials = JSON.parse(check) as {
+    state: string;
+    params: Record<string, unknown>;
+    rank: number;
+  }[];
+  assert.equal(trials.length, 3);
+  trials.forEach((tr, i) => {
+    assert.equal(tr.state, 'WAITING');
+    assert.equal(tr.rank, i + 1);
+    assert.deepEqual(tr.params, { model: rec.topK[i].model, ...rec.topK[i].config });
+  });
+
+  const y = await runCli(
+    'recommend',
+    '--profile',
+    EXAMPLE,
+    '--top-k',
+    '2',
+    '--export',
+    'yaml',
+    '--out',
+    path.join(dir, 'export', 'plain'),
+  );
+  assert.equal(y.code, 0, y.err);
+  assert.ok(existsSync(path.join(dir, 'export', 'plain.yaml')));
+});
