@@ -9,7 +9,13 @@ import type { Matrix } from './matrix.ts';
 import { resolveParams, type GBDTParams } from './params.ts';
 import { binColumns, binMatrix, computeCuts, type Cuts } from './quantize.ts';
 import { SplitFinder, nodeWeight, type Split } from './split.ts';
-import { computeGradients, groupsFromIds, validationLoss } from './objective.ts';
+import {
+  METRIC_NAME,
+  computeGradients,
+  groupsFromIds,
+  metricValue,
+  validationLoss,
+} from './objective.ts';
 import { addTreeToMargin, toFloat32 } from './predict.ts';
 import { baseMargin, type FeatureType, type Tree, type TreeEnsemble } from './tree-model.ts';
 
@@ -32,10 +38,16 @@ export interface ValidationData {
   groups?: ArrayLike<number>;
 }
 
+export interface ValidationScore {
+  metric: string;
+  value: number;
+}
+
 export interface TrainOptions {
   /** Watched after every round; with `early_stopping_rounds` the model keeps its best round. */
   valid?: ValidationData;
-  onRound?: (round: number, validLoss: number | undefined) => void;
+  /** After each round, with the validation metric (rmse, logloss or ndcg) when watched. */
+  onRound?: (round: number, valid: ValidationScore | undefined) => void;
 }
 
 /** Trains a tree ensemble with XGBoost-named parameters (see params.ts for defaults). */
@@ -59,10 +71,13 @@ export function trainGBDT(
     throw new MetallmixError('early_stopping_rounds needs a validation set', {
       location: { field: 'early_stopping_rounds' },
     });
-  if (options.valid && options.valid.X.numFeatures !== F)
-    throw new MetallmixError(
-      `validation data has ${options.valid.X.numFeatures} features, training data ${F}`,
-    );
+  if (options.valid) {
+    if (options.valid.X.numFeatures !== F)
+      throw new MetallmixError(
+        `validation data has ${options.valid.X.numFeatures} features, training data ${F}`,
+      );
+    checkTargets(p, options.valid.y, undefined, 'validation ');
+  }
   const groups = p.objective === 'rank:pairwise' ? groupsFromIds(data.groups!) : undefined;
   const validGroups =
     options.valid && p.objective === 'rank:pairwise'
@@ -120,7 +135,12 @@ export function trainGBDT(
         bestRound = round;
       }
     }
-    options.onRound?.(round, loss);
+    options.onRound?.(
+      round,
+      loss === undefined
+        ? undefined
+        : { metric: METRIC_NAME[p.objective], value: metricValue(p.objective, loss) },
+    );
     if (
       p.early_stopping_rounds !== undefined &&
       bestRound >= 0 &&
@@ -132,14 +152,21 @@ export function trainGBDT(
   return model;
 }
 
-function checkTargets(p: GBDTParams, y: Float64Array, groups: ArrayLike<number> | undefined): void {
+function checkTargets(
+  p: GBDTParams,
+  y: Float64Array,
+  groups: ArrayLike<number> | undefined,
+  which = '',
+): void {
   for (let i = 0; i < y.length; i++) {
     if (!Number.isFinite(y[i]))
-      throw new MetallmixError(`target of row ${i + 1} is missing or not finite`);
+      throw new MetallmixError(`${which}target of row ${i + 1} is missing or not finite`);
     if (p.objective === 'binary:logistic' && !(y[i] >= 0 && y[i] <= 1))
-      throw new MetallmixError(`binary:logistic needs targets in [0, 1]; row ${i + 1} has ${y[i]}`);
+      throw new MetallmixError(
+        `binary:logistic needs ${which}targets in [0, 1]; row ${i + 1} has ${y[i]}`,
+      );
   }
-  if (p.objective === 'rank:pairwise' && (!groups || groups.length !== y.length))
+  if (which === '' && p.objective === 'rank:pairwise' && (!groups || groups.length !== y.length))
     throw new MetallmixError('rank:pairwise needs a query group id for every row');
 }
 

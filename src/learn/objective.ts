@@ -96,6 +96,11 @@ export function validationLoss(
   return objective === 'binary:logistic' ? s / n : Math.sqrt(s / n);
 }
 
+/** The metric as users read it, from the loss early stopping minimizes. */
+export function metricValue(objective: Objective, loss: number): number {
+  return objective === 'rank:pairwise' ? -loss : loss;
+}
+
 /** Mean NDCG over groups with gain 2^label - 1 (XGBoost's ndcg); groups without gain count 1. */
 export function meanNdcg(score: Float64Array, y: Float64Array, groups: Groups): number {
   let total = 0;

@@ -11,7 +11,6 @@ import {
   candidateKey,
   metricScale,
   metricSign,
-  type AggregatedRun,
   type KbView,
 } from './kb-view.ts';
 import type { Scored } from './select.ts';

@@ -9,7 +9,7 @@ import { parseXGBoostJson, toXGBoostJson } from '../learn/xgboost-json.ts';
 import type { EncoderSpec } from '../learn/encode.ts';
 import type { MetaLearner, MetaLearnerSettings } from './metalearner.ts';
 
-const FORMAT = 'metallmix-metalearner/1';
+const FORMAT = 'metallmix-metalearner/2';
 
 /** METALLMIX_CACHE, else $XDG_CACHE_HOME/metallmix, else ~/.cache/metallmix. */
 export function defaultCacheDir(): string {
@@ -34,6 +34,7 @@ interface CachedFile {
   level: object[];
   time: object[];
   trainingRows: number;
+  insights: MetaLearner['insights'];
 }
 
 function read(
@@ -61,6 +62,7 @@ function read(
       level: file.level.map((m) => parseXGBoostJson(m, path)),
       time: file.time.map((m) => parseXGBoostJson(m, path)),
       trainingRows: file.trainingRows,
+      insights: file.insights,
     };
   } catch {
     return undefined;
@@ -77,6 +79,7 @@ function write(path: string, kbVersion: string, learner: MetaLearner): void {
     level: learner.level.map(toXGBoostJson),
     time: learner.time.map(toXGBoostJson),
     trainingRows: learner.trainingRows,
+    insights: learner.insights,
   };
   mkdirSync(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;

@@ -1,12 +1,6 @@
 // The MetaLLMiX core without an LLM: rank candidates by the meta-learner's predictions, choose
 // under the objective (best / balanced / fastest) and budget, explain each pick with TreeSHAP.
-import {
-  Rng,
-  type Candidate,
-  type DatasetProfile,
-  type EvidenceRef,
-  type Interval,
-} from '../core/index.ts';
+import { Rng, type Candidate, type DatasetProfile, type EvidenceRef } from '../core/index.ts';
 import { treeShap } from '../explain/index.ts';
 import { decodeValue, encodeRows } from '../learn/encode.ts';
 import { assembleRecommendation, type Explained } from './assemble.ts';
@@ -15,7 +9,6 @@ import { candidatesForRequest } from './candidates.ts';
 import { metricScale, metricSign, type KbView } from './kb-view.ts';
 import {
   DEFAULT_SETTINGS,
-  Z80,
   fitMetaLearner,
   predictCandidates,
   type MetaLearner,
@@ -33,20 +26,6 @@ export interface MetaLearnerStrategyOptions {
   /** Writes the justification of the pick; a SHAP summary when absent. */
   justify?: (profile: DatasetProfile, pick: { explanationText: string; model: string }) => string;
   maxCandidates?: number;
-  /**
-   * Ranks by mean - riskAversion x sd of the ensemble (a lower confidence bound): candidates
-   * whose benefit the bootstrap members disagree on (it holds on some past datasets, not on
-   * others) rank lower. 0 ranks by the mean alone.
-   */
-  riskAversion?: number;
-}
-
-export const DEFAULT_RISK_AVERSION = 0;
-
-/** The interval moved down by `risk` standard deviations (the interval is mean ± Z80 sd). */
-function riskAdjusted(iv: Interval, risk: number): Interval {
-  const shift = (risk * (iv.high - iv.mean)) / Z80;
-  return { mean: iv.mean - shift, low: iv.low - shift, high: iv.high - shift };
 }
 
 /** How many SHAP contributions an explanation keeps. */
@@ -104,10 +83,15 @@ export function explainCandidates(
   });
 }
 
+/** The metalearner strategy, which also lends its fitted meta-learner to the LLM pipeline. */
+export interface MetaLearnerRecommender extends Recommender {
+  learnerFor(metric: string): { learner: MetaLearner; cached: boolean; ms: number };
+}
+
 export function metalearnerRecommender(
   view: KbView,
   strategyOptions: MetaLearnerStrategyOptions = {},
-): Recommender {
+): MetaLearnerRecommender {
   const learners = new Map<string, { learner: MetaLearner; cached: boolean; ms: number }>();
   const learnerFor = (metric: string) => {
     let entry = learners.get(metric);
@@ -131,6 +115,7 @@ export function metalearnerRecommender(
   };
   return {
     name: 'metalearner',
+    learnerFor,
     async prepare(metric) {
       learnerFor(metric);
     },
@@ -147,13 +132,10 @@ export function metalearnerRecommender(
       const t2 = performance.now();
       const predictions = predictCandidates(learner, profile, candidates, view.cards);
       const sign = metricSign(options.metric);
-      const risk = strategyOptions.riskAversion ?? DEFAULT_RISK_AVERSION;
       const scored: Scored[] = predictions.map((p, index) => ({
         index,
-        score: riskAdjusted(
+        score:
           sign > 0 ? p.effect : { mean: -p.effect.mean, low: -p.effect.high, high: -p.effect.low },
-          risk,
-        ),
         ...(p.trainingTimeSec ? { timeSec: p.trainingTimeSec } : {}),
       }));
       const t3 = performance.now();

@@ -12,6 +12,8 @@ import { trainGBDT } from '../learn/gbdt.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
 import { predictMargin } from '../learn/predict.ts';
 import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
+import type { Insight } from '../explain/index.ts';
+import { globalInsights } from './global-insights.ts';
 import {
   aggregateRuns,
   byDataset,
@@ -20,16 +22,8 @@ import {
   type KbView,
 } from './kb-view.ts';
 
-/**
- * What the effect model learns per run: `centered` = points above the dataset's mean run;
- * `zscore` = that divided by the dataset's standard deviation (every dataset weighs the same);
- * `rank` = the run's percentile within its dataset, in [0, 100] (robust to diverged runs).
- */
-export type EffectTarget = 'centered' | 'zscore' | 'rank';
-
 export interface MetaLearnerSettings {
   metric: string;
-  target?: EffectTarget;
   members: number;
   seed: number;
   params: GBDTParamsInput;
@@ -56,8 +50,10 @@ export interface MetaLearner {
   level: TreeEnsemble[];
   /** Absent when the knowledge base records no training times. */
   time: TreeEnsemble[];
-  /** Training rows of the effect model, kept for global SHAP insights. */
+  /** Training rows (distinct configurations per dataset) the effect model saw. */
   trainingRows: number;
+  /** Global SHAP insights of the effect model, in effect units (metric points for scores). */
+  insights: Insight[];
 }
 
 export interface Prediction {
@@ -69,7 +65,7 @@ export interface Prediction {
 }
 
 /** Central 80% interval of a normal approximation to the ensemble's spread. */
-export const Z80 = 1.2816;
+const Z80 = 1.2816;
 
 function interval(values: readonly number[]): Interval {
   const mean = values.reduce((s, v) => s + v, 0) / values.length;
@@ -127,38 +123,6 @@ function take(X: Float64Array, f: number, idx: readonly number[]): Float64Array 
   return out;
 }
 
-function effectTargets(
-  runs: readonly AggregatedRun[],
-  means: Map<string, number>,
-  scale: number,
-  target: EffectTarget,
-): Float64Array {
-  const y = new Float64Array(runs.length);
-  for (const [d, list] of byDataset(
-    runs.map((r, i) => ({ dataset: r.dataset, value: r.value, i })),
-  )) {
-    const mean = means.get(d)!;
-    const sd = Math.sqrt(list.reduce((s, r) => s + (r.value - mean) ** 2, 0) / list.length) || 1;
-    const sorted = list.map((r) => r.value).sort((a, b) => a - b);
-    for (const r of list) {
-      if (target === 'centered') y[r.i] = (r.value - mean) * scale;
-      else if (target === 'zscore') y[r.i] = (r.value - mean) / sd;
-      else {
-        // Mid-rank percentile, ties share their average rank.
-        const below = sorted.findIndex((v) => v >= r.value);
-        const upto =
-          sorted.length -
-          sorted
-            .slice()
-            .reverse()
-            .findIndex((v) => v <= r.value);
-        y[r.i] = list.length > 1 ? ((below + upto - 1) / 2 / (list.length - 1)) * 100 : 50;
-      }
-    }
-  }
-  return y;
-}
-
 /** Trains the meta-learner on every dataset of `view` that has a profile and finished runs with the metric. */
 export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): MetaLearner {
   const scale = metricScale(settings.metric);
@@ -176,7 +140,7 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
   const means = new Map<string, number>();
   for (const [d, list] of byDataset(runs))
     means.set(d, list.reduce((s, r) => s + r.value, 0) / list.length);
-  const effectY = effectTargets(runs, means, scale, settings.target ?? 'centered');
+  const effectY = Float64Array.from(runs, (r) => (r.value - means.get(r.dataset)!) * scale);
   const rowsOf = new Map<string, number[]>();
   runs.forEach((r, i) => rowsOf.get(r.dataset)?.push(i) ?? rowsOf.set(r.dataset, [i]));
 
@@ -248,7 +212,8 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
       );
     }
   }
-  return { settings, encoder, effect, level, time, trainingRows: runs.length };
+  const insights = globalInsights(effect, encoder, X, runs.length, settings.seed);
+  return { settings, encoder, effect, level, time, trainingRows: runs.length, insights };
 }
 
 /** Predictions for every candidate on the dataset described by `profile`. */

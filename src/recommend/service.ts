@@ -1,19 +1,9 @@
-// One recommendation request against a knowledge base: checks the request against what the
-// knowledge base can speak to, then runs the chosen strategy. The CLI and any later server
-// call this, so their answers are the same.
-import {
-  MetallmixError,
-  ExitCode,
-  type DatasetProfile,
-  type Recommendation,
-} from '../core/index.ts';
-import { availableMetrics, viewOfKnowledgeBase, type KbView } from './kb-view.ts';
-import { candidatesForRequest } from './candidates.ts';
-import { createBaseRecommender } from './registry.ts';
+// What a recommendation request asks of a knowledge base, and the check that the knowledge
+// base can speak to it at all (used by the pipeline and the benchmark).
+import { MetallmixError, ExitCode } from '../core/index.ts';
+import { availableMetrics, type KbView } from './kb-view.ts';
 import type { MetaLearnerStrategyOptions } from './metalearner-strategy.ts';
 import type { RecommendOptions } from './types.ts';
-import { Rng } from '../core/index.ts';
-import type { KnowledgeBase } from '../store/knowledge-base.ts';
 
 export interface RecommendRequest extends RecommendOptions {
   strategy: string;
@@ -64,31 +54,4 @@ export function checkRequest(
         },
       );
   }
-}
-
-export async function recommendFromKnowledgeBase(
-  kb: KnowledgeBase,
-  profile: DatasetProfile,
-  request: RecommendRequest,
-): Promise<Recommendation> {
-  const t0 = performance.now();
-  const view = viewOfKnowledgeBase(kb);
-  checkRequest(view, kb.path, request);
-  const loadMs = performance.now() - t0;
-  let candidates = request.candidates;
-  if (request.models) {
-    const allowed = new Set(request.models);
-    candidates = candidatesForRequest(view, candidates, new Rng(request.seed)).filter((c) =>
-      allowed.has(c.model),
-    );
-  }
-  const recommender = createBaseRecommender(request.strategy, view, {
-    cacheDir: request.cacheDir,
-    ...request.strategyOptions,
-  });
-  const answer = await recommender.recommend(profile, { ...request, candidates });
-  return {
-    ...answer,
-    timingsMs: { knowledgeBase: loadMs, ...answer.timingsMs, total: performance.now() - t0 },
-  };
 }

@@ -73,6 +73,38 @@ test('gbdt train writes an XGBoost JSON model; gbdt predict prints what XGBoost 
   predictions.forEach((p, i) => assert.ok(Math.abs(p - ref.prediction![i]) <= 1e-5));
 });
 
+test('gbdt train --valid stops early and reports the validation metric', async () => {
+  const dir = tempDir();
+  const noisy = synthetic(3, { rows: 900, numFeatures: 5, noise: 2 });
+  writeFileSync(
+    join(dir, 'train.csv'),
+    toCsv(sliceRows(noisy, 0, 600), { y: noisy.y.subarray(0, 600) }),
+  );
+  writeFileSync(
+    join(dir, 'valid.csv'),
+    toCsv(sliceRows(noisy, 600, 900), { y: noisy.y.subarray(600) }),
+  );
+  const r = await runCli(
+    'gbdt',
+    'train',
+    '--data',
+    join(dir, 'train.csv'),
+    '--valid',
+    join(dir, 'valid.csv'),
+    '--target',
+    'y',
+    '--params',
+    '{"n_estimators":500,"eta":0.3,"early_stopping_rounds":5}',
+    '--out',
+    join(dir, 'm.json'),
+    '--json',
+  );
+  assert.equal(r.code, 0, r.err);
+  const summary = JSON.parse(r.out);
+  assert.equal(summary.validation.metric, 'rmse');
+  assert.ok(summary.trees < 100);
+});
+
 test('gbdt predict reads a model saved by XGBoost', { skip: xgboostMissing() }, async () => {
   const dir = tempDir();
   const model = join(dir, 'xgb.json');

@@ -224,7 +224,7 @@ test('early stopping keeps the rounds up to the best validation score', () => {
     { n_estimators: 500, eta: 0.3, early_stopping_rounds: 10 },
     {
       valid,
-      onRound: (_, loss) => losses.push(loss!),
+      onRound: (_, score) => losses.push(score!.value),
     },
   );
   const best = losses.indexOf(Math.min(...losses));

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { MetallmixError } from '../../core/errors.ts';
 import { groupIds, readCsvTable, requiredNumbers, selectFeatures } from '../../learn/csv-matrix.ts';
-import { trainGBDT } from '../../learn/gbdt.ts';
+import { trainGBDT, type ValidationScore } from '../../learn/gbdt.ts';
 import { predict, predictMargin } from '../../learn/predict.ts';
 import type { FeatureType } from '../../learn/tree-model.ts';
 import { loadModelFile, saveModelFile } from '../../learn/xgboost-json.ts';
@@ -54,6 +54,11 @@ function parseParams(text: string | undefined): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
+/** ndcg grows with quality; rmse and logloss shrink. */
+const improves = (score: ValidationScore, best: ValidationScore | undefined): boolean =>
+  best === undefined ||
+  (score.metric === 'ndcg' ? score.value > best.value : score.value < best.value);
+
 function train(flags: TrainFlags): void {
   const params = parseParams(flags.params);
   if (flags.objective) {
@@ -96,15 +101,15 @@ function train(flags: TrainFlags): void {
   }
   const rounds = typeof params.n_estimators === 'number' ? params.n_estimators : 100;
   const progress = flags.json ? undefined : createProgress('training', rounds);
-  let bestLoss: number | undefined;
+  let best: ValidationScore | undefined;
   const model = trainGBDT({ X, y, featureNames, featureTypes, groups }, params, {
     valid,
-    onRound: (round, loss) => {
-      if (loss !== undefined && (bestLoss === undefined || loss < bestLoss)) bestLoss = loss;
-      progress?.tick(round + 1, loss === undefined ? undefined : `valid ${loss.toFixed(5)}`);
+    onRound: (round, score) => {
+      if (score && improves(score, best)) best = score;
+      progress?.tick(round + 1, score && `valid ${score.metric} ${score.value.toFixed(5)}`);
     },
   });
-  progress?.finish();
+  progress?.finish(`${model.trees.length} trees kept`);
   saveModelFile(flags.out, model);
   const summary = {
     model: flags.out,
@@ -113,14 +118,14 @@ function train(flags: TrainFlags): void {
     rows: X.numRows,
     features: featureNames,
     categorical,
-    ...(bestLoss !== undefined ? { bestValidationLoss: bestLoss } : {}),
+    ...(best ? { validation: best } : {}),
   };
   emit(
     summary,
     flags.json,
     (s) =>
       `wrote ${s.model}: ${s.trees} trees (${s.objective}) over ${s.features.length} features from ${s.rows} rows` +
-      (s.bestValidationLoss !== undefined ? `; best validation loss ${s.bestValidationLoss}` : ''),
+      (s.validation ? `; best validation ${s.validation.metric} ${s.validation.value}` : ''),
   );
 }
 

@@ -11,7 +11,9 @@ import {
 } from '../../core/index.ts';
 import { defaultCacheDir } from '../../recommend/cache.ts';
 import { EXPORT_FORMATS, exportRecommendation, type ExportFormat } from '../../recommend/export.ts';
-import { recommendFromKnowledgeBase } from '../../recommend/service.ts';
+import { runPipeline } from '../../recommend/pipeline.ts';
+import { commanderLlmOptions, type LlmFlags } from '../../llm/index.ts';
+import { indexPathForKb, languageModelsFrom } from '../llm-setup.ts';
 import { resolveKnowledgeBase } from '../../store/index.ts';
 import { emit, jsonOption, withExamples } from '../output.ts';
 import { resolveProfile } from '../profile-input.ts';
@@ -35,6 +37,10 @@ interface RecommendFlags {
   out?: string;
   cache: boolean;
   json?: boolean;
+  maxAttempts: number;
+  llmJudge: boolean;
+  promptsDir?: string;
+  llmConfig?: string;
 }
 
 export function registerRecommend(program: Command): void {
@@ -83,7 +89,11 @@ export function registerRecommend(program: Command): void {
       integer,
       0,
     )
-    .option('--strategy <name>', 'metalearner, random, single-best or knn', 'metalearner')
+    .option(
+      '--strategy <name>',
+      'auto (hybrid with an LLM, else metalearner), metalearner, hybrid, llm, random, single-best or knn',
+      'auto',
+    )
     .option(
       '--models <ids>',
       'only consider these models (comma-separated ids from the knowledge base)',
@@ -96,44 +106,72 @@ export function registerRecommend(program: Command): void {
     )
     .option('--out <path>', 'file name (without extension) for --export', 'metallmix-trials')
     .option('--no-cache', 'retrain the meta-learner instead of using the cached one')
-    .addOption(jsonOption())
-    .action(async (flags: RecommendFlags) => {
-      const { profile, ms } = await resolveProfile(flags, flags.json);
-      const kb = resolveKnowledgeBase(flags.kb);
-      let rec: Recommendation;
-      try {
-        rec = await recommendFromKnowledgeBase(kb, profile, {
-          strategy: flags.strategy,
-          metric: flags.metric,
-          objective: flags.objective,
-          topK: flags.topK,
-          seed: flags.seed,
-          budgetMinutes: flags.budgetMinutes,
-          models: flags.models
-            ?.split(',')
-            .map((m) => m.trim())
-            .filter(Boolean),
-          cacheDir: flags.cache ? defaultCacheDir() : undefined,
-        });
-      } finally {
-        kb.close();
+    .option(
+      '--max-attempts <n>',
+      'LLM attempts before falling back to the meta-learner',
+      positiveInt,
+      3,
+    )
+    .option('--no-llm-judge', 'check LLM answers with the rules only (no LLM-as-judge)')
+    .option(
+      '--prompts-dir <dir>',
+      'directory of prompt templates that replace the built-in ones (see prompts/)',
+    )
+    .option(
+      '--llm-config <file>',
+      'LLM config file (YAML or JSON; default $METALLMIX_CONFIG or ~/.config/metallmix/config.yaml)',
+    )
+    .addOption(jsonOption());
+  commanderLlmOptions(cmd);
+  cmd.action(async (flags: RecommendFlags & LlmFlags) => {
+    const { profile, ms } = await resolveProfile(flags, flags.json);
+    const kb = resolveKnowledgeBase(flags.kb);
+    const models = languageModelsFrom(flags);
+    const cacheDir = defaultCacheDir();
+    let rec: Recommendation;
+    try {
+      rec = await runPipeline(kb, profile, {
+        strategy: flags.strategy,
+        llm: models.llm,
+        judge: models.judge,
+        llmJudge: flags.llmJudge,
+        llmSeed: models.seed,
+        maxAttempts: flags.maxAttempts,
+        promptsDir: flags.promptsDir,
+        indexPath: indexPathForKb(kb.path, cacheDir),
+        metric: flags.metric,
+        objective: flags.objective,
+        topK: flags.topK,
+        seed: flags.seed,
+        budgetMinutes: flags.budgetMinutes,
+        models: flags.models
+          ?.split(',')
+          .map((m) => m.trim())
+          .filter(Boolean),
+        cacheDir: flags.cache ? cacheDir : undefined,
+      });
+    } finally {
+      kb.close();
+      await models.close();
+    }
+    rec = { ...rec, timingsMs: { profile: ms, ...rec.timingsMs } };
+    emit(rec, flags.json, renderRecommendation);
+    if (flags.export) {
+      for (const file of exportRecommendation(rec, flags.export, flags.out!)) {
+        mkdirSync(dirname(file.name), { recursive: true });
+        writeFileSync(file.name, file.content);
+        process.stderr.write(`metallmix: wrote ${file.name}\n`);
       }
-      rec = { ...rec, timingsMs: { profile: ms, ...rec.timingsMs } };
-      emit(rec, flags.json, renderRecommendation);
-      if (flags.export) {
-        for (const file of exportRecommendation(rec, flags.export, flags.out!)) {
-          mkdirSync(dirname(file.name), { recursive: true });
-          writeFileSync(file.name, file.content);
-          process.stderr.write(`metallmix: wrote ${file.name}\n`);
-        }
-      }
-      if (rec.budgetMinutes !== undefined && !rec.budgetPick)
-        throw new MetallmixError(
-          `no candidate is predicted to train within ${rec.budgetMinutes} minutes (see the notice above)`,
-          { exitCode: ExitCode.unsatisfiable },
-        );
-    });
+    }
+    if (rec.budgetMinutes !== undefined && !rec.budgetPick)
+      throw new MetallmixError(
+        `no candidate is predicted to train within ${rec.budgetMinutes} minutes (see the notice above)`,
+        { exitCode: ExitCode.unsatisfiable },
+      );
+  });
   withExamples(cmd, [
+    'metallmix recommend --profile p.json --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct   # Ollama',
+    'metallmix recommend --profile p.json --llm-gguf ./model.gguf --llm-threads 2   # in-process llama.cpp',
     'metallmix recommend --profile examples/chest-xray-small.json',
     'metallmix recommend --dataset ./my-images --modality xray --objective balanced --budget-minutes 30',
     'metallmix recommend --profile p.json --kb runs.sqlite --metric auc --top-k 10 --json',
