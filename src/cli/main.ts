@@ -5,6 +5,7 @@ import { registerImport } from './commands/import.ts';
 import { registerKb } from './commands/kb.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerBench } from './commands/bench.ts';
+import { registerSchema } from './commands/schema.ts';
 import { registerGbdt } from './commands/gbdt.ts';
 
 /** Builds the `metallmix` program; each command lives in cli/commands and calls the library. */
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerKb(program);
   registerRecommend(program);
   registerBench(program);
+  registerSchema(program);
   registerGbdt(program);
   return program;
 }

@@ -83,3 +83,49 @@ test('bench rejects an unknown method and a metric nobody recorded', async () =>
   assert.equal(r.code, 2);
   assert.match(r.err, /no finished run in builtin:medmnist records the metric "top5"/);
 });
+
+test('bench --methods hybrid runs the LLM pipeline per held-out dataset and reports its figures', async () => {
+  const { startFakeOpenAIServer, completion } = await import('../llm/fake-openai-server.ts');
+  const server = await startFakeOpenAIServer({
+    fallback: completion('I would pick a good model.'),
+  });
+  try {
+    const r = await runCli(
+      'bench',
+      '--methods',
+      'metalearner,hybrid',
+      '--datasets',
+      'breastmnist,retinamnist',
+      '--llm-base-url',
+      server.baseUrl,
+      '--llm-model',
+      'fake',
+      '--max-attempts',
+      '2',
+      '--no-llm-judge',
+      '--json',
+    );
+    assert.equal(r.code, 0, r.err);
+    const report = JSON.parse(r.out);
+    assert.equal(report.datasets, 2);
+    const hybrid = report.methods.find((m: { name: string }) => m.name === 'hybrid');
+    const meta = report.methods.find((m: { name: string }) => m.name === 'metalearner');
+    for (const d of hybrid.perDataset) {
+      assert.equal(d.extra.attempts, 2, 'two rejected attempts (the answer is not JSON)');
+      assert.equal(d.extra.accepted, false);
+      assert.match(d.extra.strategy, /fell back to metalearner/);
+      assert.ok(d.extra.llmMs >= 0);
+    }
+    assert.deepEqual(
+      hybrid.perDataset.map((d: { regret: number }) => d.regret),
+      meta.perDataset.map((d: { regret: number }) => d.regret),
+      "after falling back, the pick is the meta-learner's",
+    );
+    assert.equal(server.chatRequests().length, 4);
+  } finally {
+    await server.close();
+  }
+  const noLlm = await runCli('bench', '--methods', 'hybrid');
+  assert.equal(noLlm.code, 2);
+  assert.match(noLlm.err, /method "hybrid" needs an LLM/);
+});

@@ -97,3 +97,13 @@ test('every domain type has a JSON Schema', () => {
     assert.equal(schema.type, 'object', name);
   }
 });
+
+test('metallmix schema prints a domain type and rejects an unknown one', async () => {
+  const { runCli } = await import('../support/cli.ts');
+  const ok = await runCli('schema', 'DatasetProfile');
+  assert.equal(ok.code, 0);
+  assert.ok(JSON.parse(ok.out).required.includes('numClasses'));
+  const bad = await runCli('schema', 'Nope');
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /Allowed choices are DatasetProfile/);
+});

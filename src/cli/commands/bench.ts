@@ -10,6 +10,8 @@ import { resolveKnowledgeBase } from '../../store/index.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
 import { createProgress, silentProgress } from '../progress.ts';
 import { positiveInt } from '../parse-flags.ts';
+import { commanderLlmOptions, type LlmFlags } from '../../llm/index.ts';
+import { languageModelsFrom } from '../llm-setup.ts';
 
 interface BenchFlags {
   kb?: string;
@@ -21,6 +23,10 @@ interface BenchFlags {
   includeMultilabel?: boolean;
   report?: string;
   json?: boolean;
+  maxAttempts: number;
+  llmJudge: boolean;
+  promptsDir?: string;
+  llmConfig?: string;
 }
 
 const n = (x: number | null, d = 2) => (x === null || Number.isNaN(x) ? '-' : x.toFixed(d));
@@ -85,9 +91,24 @@ export function registerBench(program: Command): void {
       '--report <file.html>',
       'write an HTML page with a regret-per-dataset chart and the table',
     )
-    .addOption(jsonOption())
-    .action(async (flags: BenchFlags) => {
-      const methods = flags.methods.split(',').map((m) => benchMethod(m.trim()));
+    .option('--max-attempts <n>', 'LLM attempts per dataset (methods llm, hybrid)', positiveInt, 3)
+    .option('--no-llm-judge', 'check LLM answers with the rules only')
+    .option('--prompts-dir <dir>', 'prompt templates that replace the built-in ones')
+    .option('--llm-config <file>', 'LLM config file (YAML or JSON)')
+    .addOption(jsonOption());
+  commanderLlmOptions(cmd);
+  cmd.action(async (flags: BenchFlags & LlmFlags) => {
+    const models = languageModelsFrom(flags);
+    try {
+      const pipeline = {
+        llm: models.llm,
+        judge: models.judge,
+        llmJudge: flags.llmJudge,
+        maxAttempts: flags.maxAttempts,
+        promptsDir: flags.promptsDir,
+        llmSeed: models.seed,
+      };
+      const methods = flags.methods.split(',').map((m) => benchMethod(m.trim(), pipeline));
       const kb = resolveKnowledgeBase(flags.kb);
       let view;
       try {
@@ -114,10 +135,14 @@ export function registerBench(program: Command): void {
         process.stderr.write(`metallmix: wrote ${flags.report}\n`);
       }
       emit(report, flags.json, renderBench);
-    });
+    } finally {
+      await models.close();
+    }
+  });
   withExamples(cmd, [
     'metallmix bench',
     'metallmix bench --kb quicktune.sqlite --methods metalearner,random,random-search@10,tpe@10 --seeds 10',
     'metallmix bench --kb medmnist.sqlite --objective balanced --report bench.html --json',
+    'metallmix bench --methods metalearner,hybrid --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct',
   ]);
 }
