@@ -120,7 +120,6 @@ export function metalearnerRecommender(
       learnerFor(metric);
     },
     async recommend(profile, options: RecommendOptions) {
-      const t0 = performance.now();
       const { learner, cached, ms } = learnerFor(options.metric);
       const t1 = performance.now();
       const candidates = candidatesForRequest(
@@ -160,7 +159,8 @@ export function metalearnerRecommender(
             : `The meta-learner (gradient-boosted trees over ${learner.trainingRows} past configurations) predicts ${pick.model} with this configuration to do best${options.objective === 'best' ? '' : ` under the "${options.objective}" objective`}; the deciding contributions: ${pick.explanationText}.`,
         notices,
         timingsMs: {
-          metalearner: ms + (t1 - t0 - ms),
+          // Fitting or loading the meta-learner, whenever it happened for this recommender.
+          metalearner: ms,
           metalearnerCached: cached ? 1 : 0,
           candidates: t2 - t1,
           predict: t3 - t2,
