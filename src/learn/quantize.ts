@@ -54,7 +54,7 @@ export function computeCuts(
       perFeature.push(Float32Array.from({ length: max + 1 }, (_, i) => i));
       continue;
     }
-    const sorted = column.subarray(0, n).slice().sort();
+    const sorted = column.subarray(0, n).sort(); // `column` is scratch: sort in place
     perFeature.push(numericalCuts(sorted, maxBin));
     const mval = n > 0 ? sorted[0] : 0;
     minValue[f] = Math.fround(mval - Math.abs(mval) - 1e-5);

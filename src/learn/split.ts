@@ -72,7 +72,7 @@ export class SplitFinder {
       else if (nb < this.p.max_cat_to_onehot) this.scanOneHot(f, begin, nb, hasMissing);
       else this.scanPartitions(f, begin, nb, hasMissing);
     }
-    // TS cannot see that the scans above assign `this.best`.
+    // The scans assign `this.best`; TS still holds the narrowing from the reset above.
     const best = this.best as Split | undefined;
     return best !== undefined && best.gain >= this.p.gamma ? best : undefined;
   }

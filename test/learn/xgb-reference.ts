@@ -2,7 +2,7 @@
 // the TypeScript side, for the reference tests and the benchmark.
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,8 +21,16 @@ export function xgboostMissing(): string | undefined {
   return r.stdout.startsWith('1.7') ? undefined : `need XGBoost 1.7, found ${r.stdout.trim()}`;
 }
 
+const created: string[] = [];
+process.on('exit', () => {
+  for (const dir of created) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A scratch directory, removed when the process exits. */
 export function tempDir(): string {
-  return mkdtempSync(join(tmpdir(), 'metallmix-gbdt-'));
+  const dir = mkdtempSync(join(tmpdir(), 'metallmix-gbdt-'));
+  created.push(dir);
+  return dir;
 }
 
 function writeF64(path: string, values: Float64Array): string {
