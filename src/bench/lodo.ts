@@ -121,11 +121,7 @@ export function recommenderMethod(
 }
 
 /** HPO on the lookup table: `nTrials` trials, the incumbent is the pick, its trials are the cost. */
-export function hpoMethod(
-  method: LookupMethod,
-  nTrials: number,
-  label = method === 'random' ? 'random-search' : method,
-): BenchMethod {
+export function hpoMethod(method: LookupMethod, nTrials: number, label: string): BenchMethod {
   return {
     name: `${label}@${nTrials}`,
     stochastic: true,

@@ -16,7 +16,8 @@ export const DEFAULT_METHODS = [
 ];
 
 const HPO_NAMES: Record<string, LookupMethod> = {
-  'random-search': 'random',
+  // Uniform draws among the configurations actually run (HPO-B style), as the reference figures measure.
+  'random-search': 'uniform',
   tpe: 'tpe',
   'successive-halving': 'successive-halving',
   hyperband: 'hyperband',

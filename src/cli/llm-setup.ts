@@ -7,7 +7,9 @@ import {
   type LanguageModel,
   type LlmFlags,
 } from '../llm/index.ts';
-import { indexPathFor } from '../retrieve/index.ts';
+import type { Command } from 'commander';
+import { MetallmixError } from '../core/index.ts';
+import { HttpEmbedder, NeuralEmbedder, indexPathFor, type Embedder } from '../retrieve/index.ts';
 
 export interface LlmModels {
   llm?: LanguageModel;
@@ -36,4 +38,55 @@ export function indexPathForKb(kbPath: string, cacheDir: string): string {
   return kbPath.startsWith('builtin:')
     ? join(cacheDir, `${kbPath.replace(/[^a-z0-9]+/gi, '-')}.vectors`)
     : indexPathFor(kbPath);
+}
+
+export interface EmbedderFlags {
+  embedder: string;
+  embedderModelDir?: string;
+  embedderBaseUrl?: string;
+  embedderModel?: string;
+}
+
+/** The retrieval embedder chosen on the command line; undefined = the dependency-free default. */
+export async function embedderFrom(flags: EmbedderFlags): Promise<Embedder | undefined> {
+  switch (flags.embedder) {
+    case 'default':
+      return undefined;
+    case 'neural':
+      return NeuralEmbedder.load({ modelDir: flags.embedderModelDir });
+    case 'http':
+      if (!flags.embedderBaseUrl || !flags.embedderModel)
+        throw new MetallmixError('--embedder http needs --embedder-base-url and --embedder-model', {
+          location: { field: 'embedder' },
+        });
+      return HttpEmbedder.connect({
+        baseUrl: flags.embedderBaseUrl,
+        model: flags.embedderModel,
+        apiKey: process.env.METALLMIX_EMBEDDER_API_KEY,
+      });
+    default:
+      throw new MetallmixError(
+        `unknown embedder "${flags.embedder}"; choose default, neural or http`,
+        { location: { field: 'embedder' } },
+      );
+  }
+}
+
+/** Adds --embedder and its settings to a command. */
+export function embedderOptions(cmd: Command): Command {
+  return cmd
+    .option(
+      '--embedder <kind>',
+      'retrieval embedder: default (meta-features + hashed TF-IDF, no model files), neural (local model directory) or http (OpenAI-compatible /embeddings)',
+      'default',
+    )
+    .option(
+      '--embedder-model-dir <dir>',
+      'model directory for --embedder neural (default: the bundled Universal Sentence Encoder lite)',
+    )
+    .option(
+      '--embedder-base-url <url>',
+      'base URL for --embedder http, e.g. http://127.0.0.1:11434/v1 (key from $METALLMIX_EMBEDDER_API_KEY)',
+    )
+    .option('--embedder-model <name>', 'model for --embedder http, e.g. nomic-embed-text');
 }

@@ -12,7 +12,12 @@ import {
 } from '../core/index.ts';
 import { insightSentences } from '../explain/index.ts';
 import type { LanguageModel } from '../llm/types.ts';
-import { openRetriever, toEvidenceRef, type EvidenceHit } from '../retrieve/index.ts';
+import {
+  openRetriever,
+  toEvidenceRef,
+  type Embedder,
+  type EvidenceHit,
+} from '../retrieve/index.ts';
 import type { KnowledgeBase } from '../store/knowledge-base.ts';
 import { extrapolatedParameters } from './candidates.ts';
 import { candidateKey, metricScale, viewOfKnowledgeBase, type KbView } from './kb-view.ts';
@@ -44,6 +49,8 @@ export interface PipelineRequest extends RecommendRequest {
   llmSeed?: number;
   /** File for the retrieval index (rebuilt only when the knowledge base changes); in memory when absent. */
   indexPath?: string;
+  /** Retrieval embedder; the dependency-free default when absent. */
+  embedder?: Embedder;
   /** Evidence hits per kind. */
   evidenceK?: number;
 }
@@ -160,6 +167,7 @@ export async function runPipelineOnView(
     metric: request.metric,
     kbVersion: view.version,
     cachePath: request.indexPath,
+    embedder: request.embedder,
   });
   const k = request.evidenceK ?? 5;
   hits = await retriever.retrieve(profile, { k, kinds: ['dataset', 'run', 'insight'] });

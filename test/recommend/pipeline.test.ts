@@ -161,3 +161,34 @@ test('the real tiny GGUF model through llama.cpp runs the whole pipeline', async
   assert.ok(rec.pick.model, 'an answer whatever the tiny model said');
   assert.ok(rec.timingsMs.llm > 0);
 });
+
+test('retrieval embedders: a missing model directory or endpoint is a clear error', async () => {
+  let r = await runCli('recommend', '--profile', EXAMPLE, '--embedder', 'http');
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--embedder http needs --embedder-base-url and --embedder-model/);
+  const missing = path.join(dir, 'no-model');
+  r = await runCli(
+    'recommend',
+    '--profile',
+    EXAMPLE,
+    '--embedder',
+    'neural',
+    '--embedder-model-dir',
+    missing,
+  );
+  assert.equal(r.code, 4);
+  assert.match(r.err, new RegExp(missing));
+  r = await runCli(
+    'recommend',
+    '--profile',
+    EXAMPLE,
+    '--embedder',
+    'http',
+    '--embedder-base-url',
+    await refusedBaseUrl(),
+    '--embedder-model',
+    'e',
+  );
+  assert.equal(r.code, 4);
+  assert.doesNotMatch(r.err, /\n\s+at /);
+});

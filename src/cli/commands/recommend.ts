@@ -13,7 +13,13 @@ import { defaultCacheDir } from '../../recommend/cache.ts';
 import { EXPORT_FORMATS, exportRecommendation, type ExportFormat } from '../../recommend/export.ts';
 import { runPipeline } from '../../recommend/pipeline.ts';
 import { commanderLlmOptions, type LlmFlags } from '../../llm/index.ts';
-import { indexPathForKb, languageModelsFrom } from '../llm-setup.ts';
+import {
+  embedderFrom,
+  embedderOptions,
+  indexPathForKb,
+  languageModelsFrom,
+  type EmbedderFlags,
+} from '../llm-setup.ts';
 import { resolveKnowledgeBase } from '../../store/index.ts';
 import { emit, jsonOption, withExamples } from '../output.ts';
 import { resolveProfile } from '../profile-input.ts';
@@ -123,10 +129,12 @@ export function registerRecommend(program: Command): void {
     )
     .addOption(jsonOption());
   commanderLlmOptions(cmd);
-  cmd.action(async (flags: RecommendFlags & LlmFlags) => {
+  embedderOptions(cmd);
+  cmd.action(async (flags: RecommendFlags & LlmFlags & EmbedderFlags) => {
     const { profile, ms } = await resolveProfile(flags, flags.json);
     const kb = resolveKnowledgeBase(flags.kb);
     const models = languageModelsFrom(flags);
+    const embedder = await embedderFrom(flags);
     const cacheDir = defaultCacheDir();
     let rec: Recommendation;
     try {
@@ -139,6 +147,7 @@ export function registerRecommend(program: Command): void {
         maxAttempts: flags.maxAttempts,
         promptsDir: flags.promptsDir,
         indexPath: indexPathForKb(kb.path, cacheDir),
+        embedder,
         metric: flags.metric,
         objective: flags.objective,
         topK: flags.topK,
