@@ -4,7 +4,7 @@
 // prompt short for small local models.
 import type { Attempt } from '../core/index.ts';
 import { jsonSchemaOf } from '../core/json-schema.ts';
-import { contextValues, renderTemplate, type PromptTemplates } from '../judge/index.ts';
+import { citableIds, contextValues, renderTemplate, type PromptTemplates } from '../judge/index.ts';
 import type { ChatMessage } from '../llm/types.ts';
 import type { ReasoningContext } from './reasoning-context.ts';
 
@@ -13,7 +13,28 @@ export type LlmStrategy = 'llm' | 'hybrid';
 /** The previous answer shown back to the model is cut here: enough to see the mistake, not a prompt's worth. */
 const MAX_PREVIOUS_ANSWER_CHARS = 1500;
 
-export const LLM_PROPOSAL_SCHEMA = { name: 'LlmProposal', jsonSchema: jsonSchemaOf('LlmProposal') };
+const BASE_PROPOSAL_SCHEMA = jsonSchemaOf('LlmProposal') as { properties: Record<string, unknown> };
+
+/**
+ * The LlmProposal schema narrowed to this request: the model must be one of the allowed models
+ * (the shortlist's for hybrid) and every cited id one that exists. Sent as response_format or
+ * compiled to a grammar, it rules out invented models and citations before the rules see them.
+ */
+export function proposalSchemaFor(context: ReasoningContext, strategy: LlmStrategy) {
+  const models =
+    strategy === 'hybrid'
+      ? [...new Set(context.shortlist.map((c) => c.model))]
+      : context.models.map((m) => m.id);
+  const ids = [...citableIds(context)].sort();
+  const properties = {
+    ...BASE_PROPOSAL_SCHEMA.properties,
+    model: { type: 'string', enum: models },
+    ...(ids.length
+      ? { citedEvidence: { type: 'array', items: { type: 'string', enum: ids } } }
+      : {}),
+  };
+  return { name: 'LlmProposal', jsonSchema: { ...BASE_PROPOSAL_SCHEMA, properties } };
+}
 
 /** The {{feedback}} section: empty on the first attempt, otherwise what to fix in the previous answer. */
 export function renderFeedback(previous: Attempt | undefined, maxAttempts: number): string {
@@ -52,7 +73,7 @@ export function buildRecommenderMessages(req: {
 }): ChatMessage[] {
   const values = {
     ...contextValues(req.context),
-    schema: JSON.stringify(LLM_PROPOSAL_SCHEMA.jsonSchema),
+    schema: JSON.stringify(proposalSchemaFor(req.context, req.strategy).jsonSchema),
     feedback: renderFeedback(req.previous, req.maxAttempts),
     attempt: String(req.attempt),
     maxAttempts: String(req.maxAttempts),

@@ -15,7 +15,7 @@ import {
   type PromptTemplates,
 } from '../judge/index.ts';
 import type { LanguageModel } from '../llm/types.ts';
-import { buildRecommenderMessages, LLM_PROPOSAL_SCHEMA, type LlmStrategy } from './llm-prompts.ts';
+import { buildRecommenderMessages, proposalSchemaFor, type LlmStrategy } from './llm-prompts.ts';
 import type { ReasoningContext } from './reasoning-context.ts';
 
 export interface LlmReasoningOptions {
@@ -115,7 +115,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
     try {
       answer = await llm.generate({
         messages,
-        schema: LLM_PROPOSAL_SCHEMA,
+        schema: proposalSchemaFor(context, strategy),
         temperature: options.temperature,
         seed: seed + n - 1,
         maxTokens: options.maxTokens,
