@@ -9,7 +9,7 @@ import { parseXGBoostJson, toXGBoostJson } from '../learn/xgboost-json.ts';
 import type { EncoderSpec } from '../learn/encode.ts';
 import type { MetaLearner, MetaLearnerSettings } from './metalearner.ts';
 
-const FORMAT = 'metallmix-metalearner/2';
+const FORMAT = 'metallmix-metalearner/3';
 
 /** METALLMIX_CACHE, else $XDG_CACHE_HOME/metallmix, else ~/.cache/metallmix. */
 export function defaultCacheDir(): string {
@@ -35,6 +35,7 @@ interface CachedFile {
   time: object[];
   trainingRows: number;
   insights: MetaLearner['insights'];
+  datasetRanges: MetaLearner['datasetRanges'];
 }
 
 function read(
@@ -63,6 +64,7 @@ function read(
       time: file.time.map((m) => parseXGBoostJson(m, path)),
       trainingRows: file.trainingRows,
       insights: file.insights,
+      datasetRanges: file.datasetRanges,
     };
   } catch {
     return undefined;
@@ -80,6 +82,7 @@ function write(path: string, kbVersion: string, learner: MetaLearner): void {
     time: learner.time.map(toXGBoostJson),
     trainingRows: learner.trainingRows,
     insights: learner.insights,
+    datasetRanges: learner.datasetRanges,
   };
   mkdirSync(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;

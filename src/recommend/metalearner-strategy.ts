@@ -10,6 +10,7 @@ import { metricScale, metricSign, type KbView } from './kb-view.ts';
 import {
   DEFAULT_SETTINGS,
   fitMetaLearner,
+  outsideKnowledge,
   predictCandidates,
   type MetaLearner,
   type MetaLearnerSettings,
@@ -139,6 +140,11 @@ export function metalearnerRecommender(
       }));
       const t3 = performance.now();
       const notices: string[] = [];
+      const outside = outsideKnowledge(learner, profile);
+      if (outside.length)
+        notices.push(
+          `The dataset lies outside what the knowledge base covers: ${outside.join('; ')}. Predictions there are extrapolations.`,
+        );
       if (learner.time.length === 0)
         notices.push(
           'The knowledge base records no training times: no time predictions, Pareto front or budget pick.',

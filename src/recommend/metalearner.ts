@@ -12,7 +12,7 @@ import { trainGBDT } from '../learn/gbdt.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
 import { predictMargin } from '../learn/predict.ts';
 import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
-import type { Insight } from '../explain/index.ts';
+import { formatValue, type Insight } from '../explain/index.ts';
 import { globalInsights } from './global-insights.ts';
 import {
   aggregateRuns,
@@ -54,6 +54,37 @@ export interface MetaLearner {
   trainingRows: number;
   /** Global SHAP insights of the effect model, in effect units (metric points for scores). */
   insights: Insight[];
+  /** Encoded range of each numeric dataset meta-feature over the training datasets. */
+  datasetRanges: { feature: string; low: number; high: number }[];
+}
+
+/**
+ * Where a new dataset lies outside what the meta-learner has seen (a numeric meta-feature beyond
+ * the training datasets' range, a task or modality no training dataset has): its predictions
+ * there are extrapolations, and the user should be told.
+ */
+export function outsideKnowledge(learner: MetaLearner, profile: DatasetProfile): string[] {
+  const row = encodeRows(learner.encoder, [{ profile, model: '', config: {}, card: undefined }]);
+  const out: string[] = [];
+  learner.encoder.features.forEach((spec, j) => {
+    if (spec.source !== 'dataset') return;
+    const x = row[j];
+    const range = learner.datasetRanges.find((r) => r.feature === spec.name);
+    if (spec.kind === 'categorical' && Number.isNaN(x)) {
+      const raw =
+        spec.key === 'task' ? profile.task : spec.key === 'modality' ? profile.modality : undefined;
+      if (raw !== undefined)
+        out.push(
+          `${spec.name} "${raw}" is not among the knowledge base's (${spec.categories!.join(', ')})`,
+        );
+    } else if (range && !Number.isNaN(x) && (x < range.low - 1e-9 || x > range.high + 1e-9)) {
+      const show = (v: number) => formatValue(spec.log ? 10 ** v : v);
+      out.push(
+        `${spec.name} ${show(x)} is outside the knowledge base's range (${show(range.low)} to ${show(range.high)})`,
+      );
+    }
+  });
+  return out;
 }
 
 export interface Prediction {
@@ -213,7 +244,21 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     }
   }
   const insights = globalInsights(effect, encoder, X, runs.length, settings.seed);
-  return { settings, encoder, effect, level, time, trainingRows: runs.length, insights };
+  const datasetRanges = encoder.features.flatMap((spec, j) => {
+    if (spec.source !== 'dataset' || spec.kind !== 'numeric') return [];
+    const v = datasets.map((_, i) => levelX[i * f + j]).filter((x) => !Number.isNaN(x));
+    return v.length ? [{ feature: spec.name, low: Math.min(...v), high: Math.max(...v) }] : [];
+  });
+  return {
+    settings,
+    encoder,
+    effect,
+    level,
+    time,
+    trainingRows: runs.length,
+    insights,
+    datasetRanges,
+  };
 }
 
 /** Predictions for every candidate on the dataset described by `profile`. */

@@ -187,3 +187,30 @@ print(json.dumps([{"state": t.state.name, "params": t.system_attrs["fixed_params
   assert.equal(y.code, 0, y.err);
   assert.ok(existsSync(path.join(dir, 'export', 'plain.yaml')));
 });
+
+test('a dataset outside what the knowledge base covers gets a notice naming each meta-feature', async () => {
+  const big = path.join(dir, 'big.json');
+  writeFileSync(
+    big,
+    JSON.stringify({
+      name: 'big-mri',
+      task: 'multiclass',
+      modality: 'mri',
+      numInstances: 2_000_000,
+      numClasses: 4,
+    }),
+  );
+  const r = await runCli('recommend', '--profile', big, '--json');
+  assert.equal(r.code, 0, r.err);
+  const rec = Recommendation.parse(JSON.parse(r.out));
+  const notice = rec.notices.find((n) => n.startsWith('The dataset lies outside'));
+  assert.ok(notice, rec.notices.join('\n'));
+  assert.match(
+    notice,
+    /n_instances 2e\+6 is outside the knowledge base's range \(780 to 112,000\)/,
+  );
+  assert.match(notice, /modality "mri" is not among the knowledge base's/);
+  assert.doesNotMatch(notice, /n_classes/, '4 classes lies inside the range');
+  const inside = await recommendJson();
+  assert.ok(!inside.notices.some((n) => n.startsWith('The dataset lies outside')));
+});
