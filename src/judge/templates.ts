@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MetallmixError } from '../core/errors.ts';
 
-const RECOMMENDER_PLACEHOLDERS = [
+/** What both the recommender and the judge see of the dataset, the search space and the evidence. */
+const CONTEXT_PLACEHOLDERS = [
   'profile',
   'metric',
   'objective',
@@ -17,6 +18,10 @@ const RECOMMENDER_PLACEHOLDERS = [
   'evidence',
   'insights',
   'shortlist',
+] as const;
+
+const RECOMMENDER_PLACEHOLDERS = [
+  ...CONTEXT_PLACEHOLDERS,
   'schema',
   'feedback',
   'attempt',
@@ -24,15 +29,7 @@ const RECOMMENDER_PLACEHOLDERS = [
 ] as const;
 
 const JUDGE_PLACEHOLDERS = [
-  'profile',
-  'metric',
-  'objective',
-  'budget',
-  'models',
-  'space',
-  'evidence',
-  'insights',
-  'shortlist',
+  ...CONTEXT_PLACEHOLDERS,
   'strategy',
   'proposal',
   'prediction',

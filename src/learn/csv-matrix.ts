@@ -2,7 +2,7 @@
 // an empty cell is a missing value (NaN, as XGBoost's DMatrix has it).
 
 import { readFileSync } from 'node:fs';
-import { parse } from 'csv-parse/sync';
+import { parseCsvRecords } from '../core/csv.ts';
 import { MetallmixError } from '../core/errors.ts';
 import type { Matrix } from './matrix.ts';
 import { MAX_CATEGORY_CODE } from './quantize.ts';
@@ -18,20 +18,7 @@ export interface CsvTable {
 }
 
 export function parseCsvTable(text: string, file: string): CsvTable {
-  let parsed: { record: string[]; info: { lines: number } }[];
-  try {
-    parsed = parse(text.replace(/^\uFEFF/, ''), {
-      info: true,
-      skip_empty_lines: true,
-      trim: true,
-    }) as unknown as typeof parsed;
-  } catch (err) {
-    const e = err as Error & { lines?: number };
-    throw new MetallmixError(`not a readable CSV file: ${e.message}`, {
-      location: { file, line: e.lines },
-      cause: err,
-    });
-  }
+  const parsed = parseCsvRecords(text, file, { trim: true });
   if (parsed.length === 0)
     throw new MetallmixError('the file is empty (expected a header of feature names)', {
       location: { file },

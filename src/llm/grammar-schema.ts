@@ -121,10 +121,11 @@ class Converter {
   private string(node: Record<string, unknown>, out: GrammarSchema): GrammarSchema {
     if (typeof node.format === 'string' && STRING_FORMATS.has(node.format))
       return { ...out, type: 'string', format: node.format };
-    const s: GrammarSchema = { ...out, type: 'string' };
-    if (typeof node.minLength === 'number') s.minLength = node.minLength;
-    s.maxLength = typeof node.maxLength === 'number' ? node.maxLength : this.limits.maxStringLength;
-    return s;
+    return {
+      ...out,
+      type: 'string',
+      ...bounds(node, 'minLength', 'maxLength', this.limits.maxStringLength),
+    };
   }
 
   private object(
@@ -148,11 +149,8 @@ class Converter {
         isRecord(extra) && !isEmptySchema(extra)
           ? this.convert(extra, `${path}.*`, refStack)
           : this.anyValue();
-      if (typeof node.minProperties === 'number') obj.minProperties = node.minProperties;
-      obj.maxProperties =
-        typeof node.maxProperties === 'number'
-          ? node.maxProperties
-          : Object.keys(props).length + this.limits.maxProperties;
+      const most = Object.keys(props).length + this.limits.maxProperties;
+      Object.assign(obj, bounds(node, 'minProperties', 'maxProperties', most));
     } else {
       obj.additionalProperties = false;
     }
@@ -172,9 +170,7 @@ class Converter {
       node.items === undefined || node.items === true
         ? this.anyValue()
         : this.convert(node.items, `${path}[]`, refStack);
-    if (typeof node.minItems === 'number') arr.minItems = node.minItems;
-    arr.maxItems = typeof node.maxItems === 'number' ? node.maxItems : this.limits.maxItems;
-    return arr;
+    return { ...arr, ...bounds(node, 'minItems', 'maxItems', this.limits.maxItems) };
   }
 
   /** "Any value" narrowed to scalars: nesting without a shape would let a model wander off. */
@@ -194,6 +190,22 @@ class Converter {
     if (target === undefined) throw unsupported(path, `unresolvable $ref ${ref}`);
     return target;
   }
+}
+
+/**
+ * The schema's own size bounds (`min`, `max`), with `fallback` as the upper bound when it sets
+ * none: an unbounded string, array or record would let a small model loop inside it.
+ */
+function bounds(
+  node: Record<string, unknown>,
+  min: string,
+  max: string,
+  fallback: number,
+): GrammarSchema {
+  return {
+    ...(typeof node[min] === 'number' ? { [min]: node[min] } : {}),
+    [max]: typeof node[max] === 'number' ? node[max] : fallback,
+  };
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

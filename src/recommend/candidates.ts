@@ -170,7 +170,7 @@ export function candidatesForRequest(
   },
   given: readonly Candidate[] | undefined,
   rng: Rng,
-  maxCandidates = 1500,
+  maxCandidates = 600,
 ): Candidate[] {
   if (given) return given.slice();
   const finished = view.records.filter((r) => r.status === 'finished');

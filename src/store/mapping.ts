@@ -244,28 +244,26 @@ export function loadMapping(file: string): LoadedMapping {
 
 /** A dataset-profiles file: a JSON array of DatasetProfile; class statistics filled from counts. */
 export function loadProfiles(file: string): DatasetProfile[] {
-  const list = parseWith(z.array(DatasetProfile), readJson(file, 'dataset-profiles file'), {
-    file,
-    what: 'dataset-profiles file',
-  });
-  assertUnique(
-    list.map((p) => p.name),
-    file,
-    'name',
-  );
-  return list.map(completeProfile);
+  return loadUniqueList(file, DatasetProfile, 'dataset-profiles file', 'name').map(completeProfile);
 }
 
 /** A model-catalog file: a JSON array of ModelCard. */
 export function loadModelCards(file: string): ModelCard[] {
-  const list = parseWith(z.array(ModelCard), readJson(file, 'model-catalog file'), {
-    file,
-    what: 'model-catalog file',
-  });
+  return loadUniqueList(file, ModelCard, 'model-catalog file', 'id');
+}
+
+/** A JSON array file of `schema` items, no two with the same `key`. */
+function loadUniqueList<S extends z.ZodType<Record<K, string>>, K extends string>(
+  file: string,
+  schema: S,
+  what: string,
+  key: K,
+): z.output<S>[] {
+  const list = parseWith(z.array(schema), readJson(file, what), { file, what });
   assertUnique(
-    list.map((m) => m.id),
+    list.map((item) => item[key]),
     file,
-    'id',
+    key,
   );
   return list;
 }

@@ -21,33 +21,24 @@ export function decodeDistribution(json: string): DecodedDistribution {
   const parsed = JSON.parse(json) as { name: string; attributes: Record<string, unknown> };
   const a = parsed.attributes ?? {};
   const num = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : undefined);
+  const bounds = { low: num('low'), high: num('high') };
+  // Optuna 3 distributions carry log and step themselves; the pre-3.0 names imply them.
+  const current = { log: a.log === true, step: num('step') };
   switch (parsed.name) {
     case 'FloatDistribution':
-      return {
-        type: 'float',
-        low: num('low'),
-        high: num('high'),
-        log: a.log === true,
-        step: num('step'),
-      };
+      return { type: 'float', ...bounds, ...current };
     case 'UniformDistribution':
-      return { type: 'float', low: num('low'), high: num('high'), log: false };
+      return { type: 'float', ...bounds, log: false };
     case 'LogUniformDistribution':
-      return { type: 'float', low: num('low'), high: num('high'), log: true };
+      return { type: 'float', ...bounds, log: true };
     case 'DiscreteUniformDistribution':
-      return { type: 'float', low: num('low'), high: num('high'), log: false, step: num('q') };
+      return { type: 'float', ...bounds, log: false, step: num('q') };
     case 'IntDistribution':
-      return {
-        type: 'int',
-        low: num('low'),
-        high: num('high'),
-        log: a.log === true,
-        step: num('step'),
-      };
+      return { type: 'int', ...bounds, ...current };
     case 'IntUniformDistribution':
-      return { type: 'int', low: num('low'), high: num('high'), log: false, step: num('step') };
+      return { type: 'int', ...bounds, log: false, step: num('step') };
     case 'IntLogUniformDistribution':
-      return { type: 'int', low: num('low'), high: num('high'), log: true, step: num('step') };
+      return { type: 'int', ...bounds, log: true, step: num('step') };
     case 'CategoricalDistribution':
       return {
         type: 'categorical',

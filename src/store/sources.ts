@@ -1,7 +1,7 @@
 // Readers that turn a file into rows of named cells, so one mapping applies to every format.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { parseCsvRecords } from '../core/csv.ts';
 import { MetallmixError } from '../core/index.ts';
 import type { HyperparameterSpec, SourceFormat } from './mapping.ts';
 import { readOptunaStudy } from './optuna.ts';
@@ -92,21 +92,7 @@ export function nameColumns(header: string[]): string[] {
 }
 
 function readCsv(file: string, format: SourceFormat): SourceTable {
-  const text = readText(file).replace(/^\uFEFF/, '');
-  let parsed: { record: string[]; info: { lines: number } }[];
-  try {
-    parsed = parse(text, {
-      info: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-    }) as unknown as typeof parsed;
-  } catch (err) {
-    const e = err as Error & { lines?: number };
-    throw new MetallmixError(`not a readable CSV file: ${e.message}`, {
-      location: { file, line: e.lines },
-      cause: err,
-    });
-  }
+  const parsed = parseCsvRecords(readText(file), file, { relax_column_count: true });
   if (parsed.length === 0) throw new MetallmixError('the file is empty', { location: { file } });
   const names = nameColumns(parsed[0].record);
   const index = new Map(names.map((n, i) => [n, i]));

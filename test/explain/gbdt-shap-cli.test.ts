@@ -1,37 +1,22 @@
 // `metallmix gbdt shap` in-process, on a model trained by XGBoost, against XGBoost's own numbers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { runCli } from '../support/cli.ts';
-
-const script = fileURLToPath(new URL('./xgboost_shap_reference.py', import.meta.url));
-const hasXGBoost =
-  spawnSync('/usr/bin/python3', ['-c', 'import xgboost'], { encoding: 'utf8' }).status === 0;
-
-interface Reference {
-  X: (number | null)[][];
-  contribs: number[][];
-  interactions: number[][][];
-}
+import { shapReference, skipWithoutXGBoost } from './shap-reference.ts';
 
 const maxDiff = (a: number[], b: number[]) =>
   a.reduce((m, x, i) => Math.max(m, Math.abs(x - b[i])), 0);
 
 test(
   'gbdt shap prints XGBoost pred_contribs / pred_interactions for CSV rows; bad input is named',
-  { skip: hasXGBoost ? false : 'xgboost is not installed for /usr/bin/python3' },
+  { skip: skipWithoutXGBoost },
   async () => {
     const dir = mkdtempSync(join(tmpdir(), 'metallmix-shap-cli-'));
     try {
-      const run = spawnSync('/usr/bin/python3', [script, dir, 'reg:squarederror', '3'], {
-        encoding: 'utf8',
-      });
-      assert.equal(run.status, 0, run.stderr);
-      const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
+      const ref = shapReference(dir, 'reg:squarederror', 3);
       const names = ['lr', 'batch', 'model', 'size', 'epochs', 'wd'];
       const rows = ref.X.slice(0, 8);
       // Columns in another order plus one the model does not use: matched by name.

@@ -2,38 +2,22 @@
 // (hist, missing values, a categorical feature), read through our XGBoost JSON loader.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { treeShap, treeShapInteractions } from '../../src/explain/index.ts';
 import { loadModelFile } from '../../src/learn/xgboost-json.ts';
 import { predictMargin } from '../../src/learn/predict.ts';
-
-const script = fileURLToPath(new URL('./xgboost_shap_reference.py', import.meta.url));
-const hasXGBoost =
-  spawnSync('/usr/bin/python3', ['-c', 'import xgboost'], { encoding: 'utf8' }).status === 0;
-
-interface Reference {
-  X: (number | null)[][];
-  margin: number[];
-  contribs: number[][];
-  interactions: number[][][];
-}
+import { shapReference, skipWithoutXGBoost } from './shap-reference.ts';
 
 for (const objective of ['reg:squarederror', 'binary:logistic']) {
   test(
     `TreeSHAP matches XGBoost pred_contribs and pred_interactions (${objective})`,
-    { skip: hasXGBoost ? false : 'xgboost is not installed for /usr/bin/python3' },
+    { skip: skipWithoutXGBoost },
     () => {
       const dir = mkdtempSync(join(tmpdir(), 'metallmix-shap-'));
       try {
-        const run = spawnSync('/usr/bin/python3', [script, dir, objective, '7'], {
-          encoding: 'utf8',
-        });
-        assert.equal(run.status, 0, run.stderr);
-        const ref = JSON.parse(readFileSync(join(dir, 'reference.json'), 'utf8')) as Reference;
+        const ref = shapReference(dir, objective, 7);
         const model = loadModelFile(join(dir, 'model.json'));
         assert.ok(model.featureTypes.includes('c') && model.trees.some((t) => t.categories.size));
         const F = model.featureNames.length;

@@ -22,6 +22,10 @@ function toCsv(s: Synthetic, extra: Record<string, ArrayLike<number>> = {}): str
   return `${lines.join('\n')}\n`;
 }
 
+/** `metallmix gbdt predict --model MODEL --data DATA ...flags`. */
+const predictCli = (model: string, data: string, ...flags: string[]) =>
+  runCli('gbdt', 'predict', '--model', model, '--data', data, ...flags);
+
 const data = synthetic(17, {
   rows: 700,
   numFeatures: 6,
@@ -56,15 +60,7 @@ test('gbdt train writes an XGBoost JSON model; gbdt predict prints what XGBoost 
   const summary = JSON.parse(trained.out);
   assert.equal(summary.trees, 30);
   assert.deepEqual(loadModelFile(model).featureTypes, ['q', 'q', 'q', 'q', 'q', 'c']);
-  const predicted = await runCli(
-    'gbdt',
-    'predict',
-    '--model',
-    model,
-    '--data',
-    join(dir, 'rows.csv'),
-    '--json',
-  );
+  const predicted = await predictCli(model, join(dir, 'rows.csv'), '--json');
   assert.equal(predicted.code, 0, predicted.err);
   const { predictions } = JSON.parse(predicted.out) as { predictions: number[] };
   assert.equal(predictions.length, 200);
@@ -112,27 +108,11 @@ test('gbdt predict reads a model saved by XGBoost', { skip: xgboostMissing() }, 
   const labels = { ...train, y: train.y.map((v) => (v > 0 ? 1 : 0)) };
   const ref = runXGBoost({ dir, ...data, train: labels, params, model, predict: rows.X });
   writeFileSync(join(dir, 'rows.csv'), toCsv(rows));
-  const out = await runCli(
-    'gbdt',
-    'predict',
-    '--model',
-    model,
-    '--data',
-    join(dir, 'rows.csv'),
-    '--json',
-  );
+  const out = await predictCli(model, join(dir, 'rows.csv'), '--json');
   assert.equal(out.code, 0, out.err);
   const { predictions } = JSON.parse(out.out) as { predictions: number[] };
   predictions.forEach((p, i) => assert.ok(Math.abs(p - ref.prediction![i]) <= 1e-5));
-  const margins = await runCli(
-    'gbdt',
-    'predict',
-    '--model',
-    model,
-    '--data',
-    join(dir, 'rows.csv'),
-    '--margin',
-  );
+  const margins = await predictCli(model, join(dir, 'rows.csv'), '--margin');
   margins.out
     .trim()
     .split('\n')

@@ -6,16 +6,21 @@ import { predict, predictMargin } from '../../src/learn/predict.ts';
 import { saveModelFile, stringifyXGBoostJson } from '../../src/learn/xgboost-json.ts';
 import { meanNdcg, groupsFromIds } from '../../src/learn/objective.ts';
 import { MetallmixError } from '../../src/core/errors.ts';
-import { runXGBoost, tempDir, xgboostMissing } from './xgb-reference.ts';
-import { rmse, sliceRows, synthetic, type Synthetic } from './synthetic.ts';
+import type { Matrix } from '../../src/learn/matrix.ts';
+import { runXGBoost, tempDir, xgboostMissing, type ReferenceRun } from './xgb-reference.ts';
+import { maxAbsDiff, rmse, sliceRows, synthetic, type Synthetic } from './synthetic.ts';
 
 const skip = xgboostMissing();
 
-function maxAbsDiff(a: Float64Array, b: Float64Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
+/** XGBoost trained on `train` with `params` (in a fresh temp dir), predicting `X`. */
+function xgboostTrained(
+  data: Synthetic,
+  train: ReferenceRun['train'],
+  params: Record<string, unknown>,
+  X: Matrix,
+) {
+  const dir = tempDir();
+  return runXGBoost({ dir, ...data, train, params, model: join(dir, 'x.json'), predict: X });
 }
 
 function logloss(p: Float64Array, y: Float64Array): number {
@@ -69,15 +74,7 @@ for (const [name, shape, extra, withWeights] of exactCases) {
       if (data.featureTypes[i % F] === 'q') data.X.data[i] = Math.round(data.X.data[i] * 10) / 10;
     const params = { n_estimators: 20, max_depth: 4, eta: 0.3, ...extra };
     const ours = trainGBDT(data, params);
-    const dir = tempDir();
-    const ref = runXGBoost({
-      dir,
-      ...data,
-      train: data,
-      params,
-      model: join(dir, 'x.json'),
-      predict: data.X,
-    });
+    const ref = xgboostTrained(data, data, params, data.X);
     assert.ok(maxAbsDiff(predictMargin(ours, data.X), ref.margin!) <= 1e-5);
   });
 }
@@ -105,15 +102,7 @@ test(
       for (const seed of seeds) {
         const params = { n_estimators: 60, max_depth: 6, eta: 0.1, seed, ...extra };
         const model = trainGBDT(train, params);
-        const dir = tempDir();
-        const ref = runXGBoost({
-          dir,
-          ...data,
-          train,
-          params,
-          model: join(dir, 'x.json'),
-          predict: held.X,
-        });
+        const ref = xgboostTrained(data, train, params, held.X);
         ours += rmse(predict(model, held.X), held.y) / seeds.length;
         theirs += rmse(ref.prediction!, held.y) / seeds.length;
         const rt = roundTrip(model, data, held.X);
@@ -142,15 +131,7 @@ test(
     const held = sliceRows(data, 2500, 4000);
     const params = { objective: 'binary:logistic', n_estimators: 60, max_depth: 4, eta: 0.1 };
     const model = trainGBDT(train, params);
-    const dir = tempDir();
-    const ref = runXGBoost({
-      dir,
-      ...data,
-      train,
-      params,
-      model: join(dir, 'x.json'),
-      predict: held.X,
-    });
+    const ref = xgboostTrained(data, train, params, held.X);
     const ours = logloss(predict(model, held.X), held.y);
     const theirs = logloss(ref.prediction!, held.y);
     assert.ok(ours <= 1.02 * theirs, `log loss ours ${ours} vs XGBoost ${theirs}`);
@@ -170,16 +151,8 @@ test('rank:pairwise orders rows within query groups about as well as XGBoost', {
   const held = sliceRows(data, 2800, 4000);
   const params = { objective: 'rank:pairwise', n_estimators: 50, max_depth: 4, eta: 0.1 };
   const model = trainGBDT({ ...train, groups: groupIds.subarray(0, 2800) }, params);
-  const dir = tempDir();
   const sizes = Array.from({ length: 70 }, () => groupsOf);
-  const ref = runXGBoost({
-    dir,
-    ...data,
-    train: { ...train, groups: sizes },
-    params,
-    model: join(dir, 'x.json'),
-    predict: held.X,
-  });
+  const ref = xgboostTrained(data, { ...train, groups: sizes }, params, held.X);
   const heldGroups = groupsFromIds(groupIds.subarray(0, 1200));
   const ours = meanNdcg(predict(model, held.X), held.y, heldGroups);
   const theirs = meanNdcg(ref.prediction!, held.y, heldGroups);

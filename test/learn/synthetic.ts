@@ -1,6 +1,7 @@
 // Generated regression / classification / ranking data with missing values and categorical
 // features, shared by the reference tests and the benchmark.
 
+import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.ts';
 import type { Matrix } from '../../src/learn/matrix.ts';
 import type { FeatureType } from '../../src/learn/tree-model.ts';
@@ -66,4 +67,11 @@ export function rmse(pred: Float64Array, y: Float64Array): number {
   let s = 0;
   for (let i = 0; i < y.length; i++) s += (pred[i] - y[i]) ** 2;
   return Math.sqrt(s / y.length);
+}
+
+export function maxAbsDiff(a: Float64Array, b: Float64Array): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
 }

@@ -6,16 +6,9 @@ import { loadModelFile, parseLenientJson, parseXGBoostJson } from '../../src/lea
 import { predict, predictMargin } from '../../src/learn/predict.ts';
 import { MetallmixError } from '../../src/core/errors.ts';
 import { runXGBoost, tempDir, xgboostMissing } from './xgb-reference.ts';
-import { sliceRows, synthetic } from './synthetic.ts';
+import { maxAbsDiff, sliceRows, synthetic } from './synthetic.ts';
 
 const skip = xgboostMissing();
-
-function maxAbsDiff(a: Float64Array, b: Float64Array): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 for (const objective of ['reg:squarederror', 'binary:logistic'] as const) {
   test(

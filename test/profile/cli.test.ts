@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { main } from '../../src/cli/main.ts';
 import { DatasetProfile } from '../../src/core/profile.ts';
 import { profileImageFolder } from '../../src/profile/index.ts';
 import * as img from './images.ts';
+import { runCli } from '../support/cli.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'metallmix-cli-profile-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -23,35 +23,8 @@ for (const [rel, bytes] of Object.entries(files)) {
   writeFileSync(path.join(dataset, rel), bytes);
 }
 
-/** Writes made by the CLI (our code or commander), as opposed to the test runner's own report. */
-const fromCli = (): boolean => /[/\\](src[/\\]cli|commander)[/\\]/.test(new Error().stack ?? '');
-
-/** Runs the CLI in-process and captures what it writes to stdout and stderr. */
-async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const stdout = process.stdout.write;
-  const stderr = process.stderr.write;
-  // The test runner reports through the same stdout, so only the CLI's writes are diverted.
-  const divert = (sink: string[], original: typeof stdout) =>
-    function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
-      if (!fromCli()) return (original as (...a: unknown[]) => boolean).call(this, chunk, ...rest);
-      sink.push(String(chunk));
-      return true;
-    } as typeof stdout;
-  process.stdout.write = divert(out, stdout);
-  process.stderr.write = divert(err, stderr);
-  try {
-    const code = await main(['node', 'metallmix', 'profile', ...args]);
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = stdout;
-    process.stderr.write = stderr;
-  }
-}
-
 test('profile --json prints the library result: DatasetProfile, skipped files, counts', async () => {
-  const { code, out, err } = await run(dataset, '--json', '--modality', 'dermoscopy');
+  const { code, out, err } = await runCli('profile', dataset, '--json', '--modality', 'dermoscopy');
   assert.equal(code, 0, err);
   const printed = JSON.parse(out);
   assert.deepEqual(printed, await profileImageFolder(dataset, { modality: 'dermoscopy' }));
@@ -69,7 +42,7 @@ test('profile --json prints the library result: DatasetProfile, skipped files, c
 
 test('profile prints a readable table; --output writes the profile; --manifest, --name and --task', async () => {
   const output = path.join(root, 'skin.profile.json');
-  const table = await run(dataset, '--output', output);
+  const table = await runCli('profile', dataset, '--output', output);
   assert.equal(table.code, 0, table.err);
   assert.match(table.out, /^dataset +skin$/m);
   assert.match(table.out, /^images +4 \(1 of 5 files skipped\)$/m);
@@ -81,7 +54,8 @@ test('profile prints a readable table; --output writes the profile; --manifest, 
 
   const csv = path.join(dataset, 'labels.csv');
   writeFileSync(csv, 'path,label\nbenign/1.png,a\nmalignant/1.png,b\nbenign/2.jpg,c\nnope.png,c\n');
-  const fromManifest = await run(
+  const fromManifest = await runCli(
+    'profile',
     '--manifest',
     csv,
     '--name',
@@ -98,18 +72,18 @@ test('profile prints a readable table; --output writes the profile; --manifest, 
 });
 
 test('profile usage and input errors exit with code 2 and a message naming the problem', async () => {
-  const neither = await run();
+  const neither = await runCli('profile');
   assert.equal(neither.code, 2);
   assert.match(neither.err, /give either a folder or --manifest FILE/);
-  const both = await run(dataset, '--manifest', 'x.csv');
+  const both = await runCli('profile', dataset, '--manifest', 'x.csv');
   assert.equal(both.code, 2);
-  const badModality = await run(dataset, '--modality', 'photo');
+  const badModality = await runCli('profile', dataset, '--modality', 'photo');
   assert.equal(badModality.code, 2);
   assert.match(badModality.err, /Allowed choices are xray, ct/);
-  const single = await run(path.join(dataset, 'benign'));
+  const single = await runCli('profile', path.join(dataset, 'benign'));
   assert.equal(single.code, 2);
   assert.match(single.err, /^metallmix: .*benign: no class folders/);
-  const help = await run('--help');
+  const help = await runCli('profile', '--help');
   assert.equal(help.code, 0);
   assert.match(help.out, /Examples:\n {2}\$ metallmix profile/);
 });

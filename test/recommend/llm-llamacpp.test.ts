@@ -4,9 +4,7 @@
 // expected outcome; what is tested is that the machinery holds.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Attempt, LlmProposal } from '../../src/core/index.ts';
 import { judgeWithLlm, loadPromptTemplates } from '../../src/judge/index.ts';
@@ -30,21 +28,10 @@ const skip = await skipReason();
 
 // Short templates keep each prompt to a few hundred tokens: the default ones (about 1,800 tokens
 // of this model's 512-token vocabulary) took ~17-24 s per attempt on the loaded 2-core machine.
-const SHORT_TEMPLATES: Record<string, string> = {
-  'system.md': 'Recommend a model for {{metric}} as JSON.',
-  'context.md': 'Models:\n{{models}}\nSpace:\n{{space}}',
-  'task-llm.md': 'Answer as JSON.{{feedback}}',
-  'task-hybrid.md': 'Pick one:\n{{shortlist}}\nAnswer as JSON.{{feedback}}',
-  'judge-system.md': 'Score format, accuracy, completeness from 1 to 5 as JSON.',
-  'judge-task.md': 'Answer:\n{{proposal}}\nPrediction: {{prediction}}',
-};
-
-function shortTemplates(t: { after(fn: () => void): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'metallmix-tiny-prompts-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  for (const [name, text] of Object.entries(SHORT_TEMPLATES)) writeFileSync(join(dir, name), text);
-  return loadPromptTemplates({ promptsDir: dir });
-}
+const shortTemplates = () =>
+  loadPromptTemplates({
+    promptsDir: fileURLToPath(new URL('./fixtures/short-prompts/', import.meta.url)),
+  });
 
 // One thread: with two, llama.cpp's worker threads spin-wait for each other, and on a shared
 // 2-core machine under load 50 tokens took 49 s instead of 0.1 s (measured).
@@ -58,7 +45,7 @@ test(
   async (t) => {
     const llm = tinyModel();
     t.after(() => llm.close());
-    const templates = shortTemplates(t);
+    const templates = shortTemplates();
     const context = makeContext();
     for (const strategy of ['llm', 'hybrid'] as const) {
       const r = await reasonWithLlm({
@@ -104,7 +91,7 @@ test('llama.cpp: the judge scores or fails with a reason, never crashes', { skip
     prediction: context.predict({ model: proposal.model, config: proposal.hyperparameters }),
     strategy: 'llm',
     judge,
-    templates: shortTemplates(t),
+    templates: shortTemplates(),
     maxTokens: 200,
     seed: 1,
   });

@@ -24,6 +24,12 @@ const docs = buildDocuments({
 });
 const embedder = MetaTextEmbedder.fit({ profiles: PROFILES, texts: docs.map((d) => d.text) });
 
+/** Opens the index of `docs` at `cachePath`, version v1; `options` change what differs. */
+const open = (
+  cachePath: string | undefined,
+  options: Partial<Parameters<typeof openOrBuildIndex>[0]> = {},
+) => openOrBuildIndex({ cachePath, kbVersion: 'v1', embedder, documents: () => docs, ...options });
+
 /** Counts how often the documents are asked for: a fresh index must not ask. */
 function counted(): { calls: number; documents: () => EvidenceDocument[] } {
   const c = { calls: 0, documents: () => (c.calls++, docs) };
@@ -34,22 +40,12 @@ test('builds once, then loads the saved index without rebuilding', async () => {
   const cachePath = indexPathFor(join(dir, 'kb.sqlite'));
   assert.equal(cachePath, join(dir, 'kb.sqlite.vectors'));
   const first = counted();
-  const a = await openOrBuildIndex({
-    cachePath,
-    kbVersion: 'v1',
-    embedder,
-    documents: first.documents,
-  });
+  const a = await open(cachePath, { documents: first.documents });
   assert.equal(a.rebuilt, true);
   assert.equal(first.calls, 1);
   assert.match(a.notices[0], /no index file yet/);
   const second = counted();
-  const b = await openOrBuildIndex({
-    cachePath,
-    kbVersion: 'v1',
-    embedder,
-    documents: second.documents,
-  });
+  const b = await open(cachePath, { documents: second.documents });
   assert.equal(b.rebuilt, false);
   assert.equal(second.calls, 0);
   assert.deepEqual(b.notices, []);
@@ -65,13 +61,8 @@ test('builds once, then loads the saved index without rebuilding', async () => {
 
 test('a new knowledge-base version or embedder id triggers a rebuild', async () => {
   const cachePath = join(dir, 'stale.vectors');
-  await openOrBuildIndex({ cachePath, kbVersion: 'v1', embedder, documents: () => docs });
-  const newVersion = await openOrBuildIndex({
-    cachePath,
-    kbVersion: 'v2',
-    embedder,
-    documents: () => docs,
-  });
+  await open(cachePath);
+  const newVersion = await open(cachePath, { kbVersion: 'v2' });
   assert.equal(newVersion.rebuilt, true);
   assert.match(newVersion.notices[0], /built for knowledge base version v1, now v2/);
   const other = MetaTextEmbedder.fit(
@@ -79,27 +70,17 @@ test('a new knowledge-base version or embedder id triggers a rebuild', async () 
     { textDim: 128 },
   );
   assert.notEqual(other.id, embedder.id);
-  const newEmbedder = await openOrBuildIndex({
-    cachePath,
-    kbVersion: 'v2',
-    embedder: other,
-    documents: () => docs,
-  });
+  const newEmbedder = await open(cachePath, { kbVersion: 'v2', embedder: other });
   assert.equal(newEmbedder.rebuilt, true);
   assert.match(newEmbedder.notices[0], /built with embedder metatext-v1\/t512/);
   assert.equal(newEmbedder.index.dim, other.dim);
-  const again = await openOrBuildIndex({
-    cachePath,
-    kbVersion: 'v2',
-    embedder: other,
-    documents: () => docs,
-  });
+  const again = await open(cachePath, { kbVersion: 'v2', embedder: other });
   assert.equal(again.rebuilt, false);
 });
 
 test('a corrupt or truncated file is rebuilt, never an error', async () => {
   const cachePath = join(dir, 'corrupt.vectors');
-  await openOrBuildIndex({ cachePath, kbVersion: 'v1', embedder, documents: () => docs });
+  await open(cachePath);
   const bytes = readFileSync(cachePath);
   for (const content of [
     Buffer.from('garbage'),
@@ -107,33 +88,18 @@ test('a corrupt or truncated file is rebuilt, never an error', async () => {
     Buffer.alloc(0),
   ]) {
     writeFileSync(cachePath, content);
-    const opened = await openOrBuildIndex({
-      cachePath,
-      kbVersion: 'v1',
-      embedder,
-      documents: () => docs,
-    });
+    const opened = await open(cachePath);
     assert.equal(opened.rebuilt, true);
     assert.match(opened.notices[0], /not a valid vector index/);
     assert.equal(opened.index.size, docs.length);
   }
-  const healed = await openOrBuildIndex({
-    cachePath,
-    kbVersion: 'v1',
-    embedder,
-    documents: () => docs,
-  });
+  const healed = await open(cachePath);
   assert.equal(healed.rebuilt, false, 'the rebuilt file was saved');
 });
 
 test('an unwritable cache path leaves a notice and a working index', async () => {
   const cachePath = join(dir, 'no-such-dir', 'kb.vectors');
-  const opened = await openOrBuildIndex({
-    cachePath,
-    kbVersion: 'v1',
-    embedder,
-    documents: () => docs,
-  });
+  const opened = await open(cachePath);
   assert.equal(opened.rebuilt, true);
   assert.match(
     opened.notices[1],
@@ -148,8 +114,5 @@ test('an embedder that returns wrong dimensions is caught', async () => {
     dim: 4,
     embed: async (t) => t.map(() => new Float32Array(3)),
   };
-  await assert.rejects(
-    openOrBuildIndex({ kbVersion: 'v1', embedder: broken, documents: () => docs }),
-    /has 3 dims, the index 4/,
-  );
+  await assert.rejects(open(undefined, { embedder: broken }), /has 3 dims, the index 4/);
 });

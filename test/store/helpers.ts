@@ -84,28 +84,3 @@ export function dumpTables(file: string): string {
     db.close();
   }
 }
-
-/** Runs `fn` with stdout and stderr captured. */
-export async function capture(
-  fn: () => Promise<number>,
-): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const o = process.stdout.write.bind(process.stdout);
-  const e = process.stderr.write.bind(process.stderr);
-  process.stdout.write = ((chunk: string | Uint8Array) => (
-    out.push(String(chunk)),
-    true
-  )) as typeof process.stdout.write;
-  process.stderr.write = ((chunk: string | Uint8Array) => (
-    err.push(String(chunk)),
-    true
-  )) as typeof process.stderr.write;
-  try {
-    const code = await fn();
-    return { code, out: out.join(''), err: err.join('') };
-  } finally {
-    process.stdout.write = o;
-    process.stderr.write = e;
-  }
-}

@@ -12,6 +12,16 @@ import {
 import { migrate } from '../../src/store/migrations.ts';
 import { SMALL_CSV, SMALL_MAPPING, dumpTables, smallSource, tempDir, write } from './helpers.ts';
 
+/** The small CSV source in a temp dir and an open knowledge base beside it, closed after the test. */
+function smallKnowledgeBase(t: { after(fn: () => void): void }) {
+  const dir = tempDir(t);
+  const src = smallSource(dir);
+  const file = path.join(dir, 'kb.sqlite');
+  const kb = openKnowledgeBase(file);
+  t.after(() => kb.close());
+  return { dir, src, file, kb };
+}
+
 test('migrations: a version-1 knowledge base is upgraded in place, a newer one is refused', (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'old.sqlite');
@@ -70,10 +80,7 @@ test('read-only and must-exist opens of a missing file fail with the path', (t) 
 });
 
 test('import maps columns, converts units, drops inactive conditional values, joins profiles', (t) => {
-  const dir = tempDir(t);
-  const src = smallSource(dir);
-  const kb = openKnowledgeBase(path.join(dir, 'kb.sqlite'));
-  t.after(() => kb.close());
+  const { src, kb } = smallKnowledgeBase(t);
   const report = importFiles(kb, [src.csv], loadMapping(src.mapping));
   assert.equal(report.added, 3);
   assert.equal(report.duplicates, 0);
@@ -117,11 +124,7 @@ test('import maps columns, converts units, drops inactive conditional values, jo
 });
 
 test('importing the same file twice adds nothing; the version changes iff content changes', (t) => {
-  const dir = tempDir(t);
-  const src = smallSource(dir);
-  const file = path.join(dir, 'kb.sqlite');
-  const kb = openKnowledgeBase(file);
-  t.after(() => kb.close());
+  const { dir, src, file, kb } = smallKnowledgeBase(t);
   const mapping = loadMapping(src.mapping);
   const empty = kb.version();
   importFiles(kb, [src.csv], mapping);
@@ -156,11 +159,7 @@ test('importing the same file twice adds nothing; the version changes iff conten
 });
 
 test('an invalid row fails the import with file, line, column and reason, and writes nothing', (t) => {
-  const dir = tempDir(t);
-  const src = smallSource(dir);
-  const file = path.join(dir, 'kb.sqlite');
-  const kb = openKnowledgeBase(file);
-  t.after(() => kb.close());
+  const { dir, src, file, kb } = smallKnowledgeBase(t);
   importFiles(kb, [src.csv], loadMapping(src.mapping));
   const before = dumpTables(file);
   const version = kb.version();
@@ -182,11 +181,7 @@ test('an invalid row fails the import with file, line, column and reason, and wr
 });
 
 test('a failure inside the write transaction rolls back the records already inserted', (t) => {
-  const dir = tempDir(t);
-  const src = smallSource(dir);
-  const file = path.join(dir, 'kb.sqlite');
-  const kb = openKnowledgeBase(file);
-  t.after(() => kb.close());
+  const { dir, src, file, kb } = smallKnowledgeBase(t);
   importFiles(kb, [src.csv], loadMapping(src.mapping));
   const before = dumpTables(file);
   // lr is stored as float; a mapping that calls it categorical conflicts, after the new rows were inserted.
@@ -211,10 +206,7 @@ test('a failure inside the write transaction rolls back the records already inse
 });
 
 test('--skip-invalid imports the valid rows and reports every skipped row with its reason', (t) => {
-  const dir = tempDir(t);
-  const src = smallSource(dir);
-  const kb = openKnowledgeBase(path.join(dir, 'kb.sqlite'));
-  t.after(() => kb.close());
+  const { dir, src, kb } = smallKnowledgeBase(t);
   const bad = write(
     dir,
     'bad.csv',
