@@ -70,13 +70,9 @@ export interface Judgement {
   tokens: number;
 }
 
-export function buildJudgeMessages(req: {
-  context: JudgeContext;
-  proposal: LlmProposal;
-  prediction?: Prediction;
-  strategy: string;
-  templates: PromptTemplates;
-}): ChatMessage[] {
+export function buildJudgeMessages(
+  req: Pick<JudgeRequest, 'context' | 'proposal' | 'prediction' | 'strategy' | 'templates'>,
+): ChatMessage[] {
   const values = {
     ...contextValues(req.context),
     strategy: req.strategy,

@@ -2,10 +2,11 @@
 // the user's prompts directory replaces the default of the same name. Placeholders are
 // `{{name}}`; each template has a fixed set of names, checked when the file is loaded so a typo
 // fails before any model is called.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MetallmixError } from '../core/errors.ts';
+import { readTextFile } from '../core/text-file.ts';
 
 /** What both the recommender and the judge see of the dataset, the search space and the evidence. */
 const CONTEXT_PLACEHOLDERS = [
@@ -122,16 +123,7 @@ export function loadPromptTemplates(options: { promptsDir?: string } = {}): Prom
   for (const name of TEMPLATE_NAMES) {
     const userPath = userDir !== undefined ? join(userDir, name) : undefined;
     const path = userPath && existsSync(userPath) ? userPath : join(DEFAULT_PROMPTS_DIR, name);
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (cause) {
-      throw new MetallmixError(`cannot read prompt template: ${(cause as Error).message}`, {
-        location: { file: path },
-        cause,
-      });
-    }
-    templates[name] = parseTemplate(name, path, text);
+    templates[name] = parseTemplate(name, path, readTextFile(path, 'prompt template'));
   }
   return templates;
 }

@@ -1,9 +1,9 @@
 // Numeric CSV files for the `metallmix gbdt` commands: a header of feature names, then numbers;
 // an empty cell is a missing value (NaN, as XGBoost's DMatrix has it).
 
-import { readFileSync } from 'node:fs';
 import { parseCsvRecords } from '../core/csv.ts';
 import { MetallmixError } from '../core/errors.ts';
+import { readTextFile } from '../core/text-file.ts';
 import type { Matrix } from './matrix.ts';
 import { MAX_CATEGORY_CODE } from './quantize.ts';
 import type { FeatureType } from './tree-model.ts';
@@ -39,16 +39,7 @@ export function parseCsvTable(text: string, file: string): CsvTable {
 }
 
 export function readCsvTable(path: string): CsvTable {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new MetallmixError(`cannot read data file: ${(err as Error).message}`, {
-      location: { file: path },
-      cause: err,
-    });
-  }
-  return parseCsvTable(text, path);
+  return parseCsvTable(readTextFile(path, 'data file'), path);
 }
 
 /**

@@ -1,9 +1,10 @@
 // Reads and writes XGBoost's JSON model format (as written by XGBoost 1.7 `save_model('m.json')`),
 // so a model trained in Python loads here and ours loads there.
 
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MetallmixError } from '../core/errors.ts';
+import { readTextFile } from '../core/text-file.ts';
 import { parseWith } from '../core/validate.ts';
 import type { FeatureType, Tree, TreeEnsemble } from './tree-model.ts';
 
@@ -248,16 +249,7 @@ export function parseLenientJson(text: string, file?: string): unknown {
 }
 
 export function loadModelFile(path: string): TreeEnsemble {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new MetallmixError(`cannot read model file: ${(err as Error).message}`, {
-      location: { file: path },
-      cause: err,
-    });
-  }
-  return parseXGBoostJson(parseLenientJson(text, path), path);
+  return parseXGBoostJson(parseLenientJson(readTextFile(path, 'model file'), path), path);
 }
 
 const FLOAT_FIELDS = new Set(['base_weights', 'loss_changes', 'split_conditions', 'sum_hessian']);

@@ -23,24 +23,24 @@ export interface ImportOptions {
   sourceLabel?: string;
 }
 
-export interface FileReport {
-  file: string;
-  format: SourceFormat;
+/** What became of the rows read, per file and in total. */
+interface RowCounts {
   rows: number;
   added: number;
   duplicates: number;
   filtered: number;
+}
+
+export interface FileReport extends RowCounts {
+  file: string;
+  format: SourceFormat;
   skipped: number;
 }
 
-export interface ImportReport {
+export interface ImportReport extends RowCounts {
   knowledgeBase: string;
   mapping: string;
   files: FileReport[];
-  rows: number;
-  added: number;
-  duplicates: number;
-  filtered: number;
   skipped: RowProblem[];
   profiles: UpsertCounts;
   models: UpsertCounts;

@@ -153,9 +153,7 @@ class SqliteKnowledgeBase implements KnowledgeBase {
   }
 
   datasetProfiles(): DatasetProfile[] {
-    return (
-      this.db.prepare('SELECT body FROM dataset_profiles ORDER BY name').all() as { body: string }[]
-    ).map((r) => JSON.parse(r.body) as DatasetProfile);
+    return this.bodies<DatasetProfile>('SELECT body FROM dataset_profiles ORDER BY name');
   }
 
   datasetProfile(name: string): DatasetProfile | undefined {
@@ -165,15 +163,16 @@ class SqliteKnowledgeBase implements KnowledgeBase {
   }
 
   modelCards(): ModelCard[] {
-    return (
-      this.db.prepare('SELECT body FROM model_cards ORDER BY id').all() as { body: string }[]
-    ).map((r) => JSON.parse(r.body) as ModelCard);
+    return this.bodies<ModelCard>('SELECT body FROM model_cards ORDER BY id');
   }
 
   private declared(): DeclaredHyperparameter[] {
-    return (
-      this.db.prepare('SELECT body FROM hyperparameters ORDER BY rowid').all() as { body: string }[]
-    ).map((r) => JSON.parse(r.body) as DeclaredHyperparameter);
+    return this.bodies<DeclaredHyperparameter>('SELECT body FROM hyperparameters ORDER BY rowid');
+  }
+
+  /** The JSON `body` column of every row `sql` selects, parsed. */
+  private bodies<T>(sql: string): T[] {
+    return (this.db.prepare(sql).all() as { body: string }[]).map((r) => JSON.parse(r.body) as T);
   }
 
   searchSpace(): SearchSpace {

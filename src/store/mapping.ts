@@ -1,7 +1,6 @@
 // The declarative mapping file: how the columns of a source (CSV, JSONL, W&B export, Optuna
 // storage) become ExperimentRecords. One format for every source, validated with zod so a typo
 // in a mapping is reported with its field path instead of silently importing wrong data.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import {
@@ -14,6 +13,7 @@ import {
   completeProfile,
   parseWith,
 } from '../core/index.ts';
+import { readTextFile } from '../core/text-file.ts';
 
 export const SOURCE_FORMATS = ['csv', 'jsonl', 'wandb', 'optuna'] as const;
 export const SourceFormat = z.enum(SOURCE_FORMATS);
@@ -165,15 +165,7 @@ export interface LoadedMapping {
 }
 
 function readJson(file: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MetallmixError(`cannot read ${what}: ${(err as Error).message}`, {
-      location: { file },
-      cause: err,
-    });
-  }
+  const text = readTextFile(file, what);
   try {
     return JSON.parse(text);
   } catch (err) {

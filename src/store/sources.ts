@@ -1,7 +1,7 @@
 // Readers that turn a file into rows of named cells, so one mapping applies to every format.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseCsvRecords } from '../core/csv.ts';
+import { readTextFile } from '../core/text-file.ts';
 import { MetallmixError } from '../core/index.ts';
 import type { HyperparameterSpec, SourceFormat } from './mapping.ts';
 import { readOptunaStudy } from './optuna.ts';
@@ -66,17 +66,6 @@ export function readSource(
   }
 }
 
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new MetallmixError(`cannot read: ${(err as Error).message}`, {
-      location: { file },
-      cause: err,
-    });
-  }
-}
-
 /**
  * Names header cells; a name seen before becomes `name#2`, `name#3`: W&B exports repeat a
  * name when a config key and a summary key share it (config columns come first).
@@ -92,7 +81,9 @@ export function nameColumns(header: string[]): string[] {
 }
 
 function readCsv(file: string, format: SourceFormat): SourceTable {
-  const parsed = parseCsvRecords(readText(file), file, { relax_column_count: true });
+  const parsed = parseCsvRecords(readTextFile(file, 'source file'), file, {
+    relax_column_count: true,
+  });
   if (parsed.length === 0) throw new MetallmixError('the file is empty', { location: { file } });
   const names = nameColumns(parsed[0].record);
   const index = new Map(names.map((n, i) => [n, i]));
@@ -144,7 +135,7 @@ function flatten(value: unknown, prefix: string, out: Map<string, Cell>): void {
 }
 
 function readJsonl(file: string): SourceTable {
-  const lines = readText(file).split(/\r?\n/);
+  const lines = readTextFile(file, 'source file').split(/\r?\n/);
   const rows: SourceRow[] = [];
   const problems: RowProblem[] = [];
   const columns = new Set<string>();

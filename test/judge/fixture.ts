@@ -4,11 +4,19 @@
 import type { Config, LlmProposal, RecommendedConfig } from '../../src/core/index.ts';
 import { SearchSpace } from '../../src/core/index.ts';
 import type { GenerateRequest, GenerateResult, LanguageModel } from '../../src/llm/types.ts';
-import type { ReasoningContext } from '../../src/recommend/reasoning-context.ts';
+import type { JudgeContext } from '../../src/judge/context.ts';
 
 const BASE_METRIC: Record<string, number> = { resnet50: 0.86, vit_b16: 0.89 };
 const BASE_TIME: Record<string, number> = { resnet50: 600, vit_b16: 1500 };
 const BEST_LR: Record<string, number> = { resnet50: 1e-3, vit_b16: 3e-4 };
+/** The past run cited both by the shortlist and by the context's evidence. */
+const CHESTX_RUN = {
+  id: 'run:chestx-12',
+  kind: 'run',
+  dataset: 'chestx',
+  similarity: 0.93,
+  summary: 'vit_b16 on chestx reached 0.91',
+} as const;
 
 /** The fixture's meta-learner: accuracy falls with distance from the model's best learning rate. */
 export function fixturePredict(candidate: { model: string; config: Config }) {
@@ -41,15 +49,7 @@ function shortlisted(rank: number, model: string, config: Config): RecommendedCo
       { feature: 'numInstances', value: 5000, shap: 0.004 },
     ],
     explanationText: `${model} does well on x-ray datasets of this size.`,
-    evidence: [
-      {
-        id: 'run:chestx-12',
-        kind: 'run',
-        dataset: 'chestx',
-        similarity: 0.93,
-        summary: 'vit_b16 on chestx reached 0.91',
-      },
-    ],
+    evidence: [{ ...CHESTX_RUN }],
   };
 }
 
@@ -61,7 +61,7 @@ export const FIXTURE_SPACE = SearchSpace.parse({
   ],
 });
 
-export function makeContext(overrides: Partial<ReasoningContext> = {}): ReasoningContext {
+export function makeContext(overrides: Partial<JudgeContext> = {}): JudgeContext {
   return {
     profile: {
       name: 'pneumonia-test',
@@ -97,11 +97,7 @@ export function makeContext(overrides: Partial<ReasoningContext> = {}): Reasonin
     space: FIXTURE_SPACE,
     evidence: [
       {
-        id: 'run:chestx-12',
-        kind: 'run',
-        dataset: 'chestx',
-        similarity: 0.93,
-        summary: 'vit_b16 on chestx reached 0.91',
+        ...CHESTX_RUN,
         text: 'chestx (x-ray, 5,800 images): vit_b16, learning_rate 3e-4, batch_size 32, adam -> accuracy 0.91 in 1,900 s',
       },
       {

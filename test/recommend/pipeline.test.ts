@@ -8,9 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { LlmProposal, Recommendation } from '../../src/core/index.ts';
 import { runCli } from '../support/cli.ts';
+import { EXAMPLE, recommendJson } from './example.ts';
 import { completion, refusedBaseUrl, startFakeOpenAIServer } from '../llm/fake-openai-server.ts';
 
-const EXAMPLE = new URL('../../examples/chest-xray-small.json', import.meta.url).pathname;
 const GGUF = new URL('../../../shared/models/stories260K-gguf/stories260K.gguf', import.meta.url)
   .pathname;
 let dir: string;
@@ -27,14 +27,8 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-async function recommend(...args: string[]): Promise<Recommendation> {
-  const r = await runCli('recommend', '--profile', EXAMPLE, '--json', ...args);
-  assert.equal(r.code, 0, r.err);
-  return Recommendation.parse(JSON.parse(r.out));
-}
-
 test('without an LLM: the meta-learner answers, justified from SHAP and evidence, with a notice', async () => {
-  const rec = await recommend();
+  const rec = await recommendJson();
   assert.equal(rec.strategy, 'metalearner');
   assert.ok(rec.notices.some((n) => /^No LLM was used/.test(n)));
   assert.ok(
@@ -60,7 +54,7 @@ test('without an LLM: the meta-learner answers, justified from SHAP and evidence
 });
 
 test('hybrid through an OpenAI-compatible server: accepted answer, judge scores, timings', async () => {
-  const base = await recommend();
+  const base = await recommendJson();
   const pick = base.topK[1];
   const evidence = pick.evidence.find((e) => e.kind === 'dataset')!.id;
   const proposal: LlmProposal = {
@@ -79,7 +73,7 @@ test('hybrid through an OpenAI-compatible server: accepted answer, judge scores,
     ],
   });
   try {
-    const rec = await recommend(
+    const rec = await recommendJson(
       '--llm-base-url',
       server.baseUrl,
       '--llm-model',
@@ -141,7 +135,7 @@ test('the real tiny GGUF model through llama.cpp runs the whole pipeline', async
     t.skip(`no model at ${GGUF}`);
     return;
   }
-  const rec = await recommend(
+  const rec = await recommendJson(
     '--strategy',
     'llm',
     '--llm-gguf',

@@ -7,8 +7,8 @@ import path from 'node:path';
 import { Recommendation } from '../../src/core/index.ts';
 import { openKnowledgeBase } from '../../src/store/index.ts';
 import { runCli } from '../support/cli.ts';
+import { EXAMPLE, recommendJson } from './example.ts';
 
-const EXAMPLE = new URL('../../examples/chest-xray-small.json', import.meta.url).pathname;
 let dir: string;
 
 before(() => {
@@ -17,12 +17,6 @@ before(() => {
   delete process.env.METALLMIX_KB;
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
-
-async function recommendJson(...args: string[]): Promise<Recommendation> {
-  const r = await runCli('recommend', '--profile', EXAMPLE, '--json', ...args);
-  assert.equal(r.code, 0, r.err);
-  return Recommendation.parse(JSON.parse(r.out));
-}
 
 test('recommend on the built-in knowledge base: schema-valid answer, explained, cached, deterministic', async () => {
   const first = await recommendJson('--top-k', '4');
