@@ -85,6 +85,14 @@ export interface BenchReport {
   methods: MethodSummary[];
 }
 
+/** Indices into the fold's candidates of a recommendation's ranked configurations. */
+export function rankingOnFold(fold: Fold, ranked: readonly Candidate[]): number[] {
+  const indexOf = new Map(fold.candidates.map((c, i) => [candidateKey(c.model, c.config), i]));
+  return ranked
+    .map((c) => indexOf.get(candidateKey(c.model, c.config)))
+    .filter((i): i is number => i !== undefined);
+}
+
 /** Wraps a recommender factory as a benchmark method (fitted per fold, timed per request). */
 export function recommenderMethod(
   name: string,
@@ -107,8 +115,7 @@ export function recommenderMethod(
         explainTop: 1,
       });
       const responseMs = performance.now() - t0;
-      const indexOf = new Map(fold.candidates.map((c, i) => [candidateKey(c.model, c.config), i]));
-      const order = answer.topK.map((c) => indexOf.get(candidateKey(c.model, c.config))!);
+      const order = rankingOnFold(fold, answer.topK);
       return {
         order,
         pick: order[0],

@@ -2,8 +2,7 @@
 import { MetallmixError } from '../core/index.ts';
 import { LOOKUP_METHODS, type LookupMethod } from '../hpo/lookup.ts';
 import { BASE_STRATEGIES, createBaseRecommender } from '../recommend/registry.ts';
-import { hpoMethod, recommenderMethod, type BenchMethod } from './lodo.ts';
-import { candidateKey } from '../recommend/kb-view.ts';
+import { hpoMethod, rankingOnFold, recommenderMethod, type BenchMethod } from './lodo.ts';
 import { runPipelineOnView, type PipelineRequest } from '../recommend/pipeline.ts';
 
 export const DEFAULT_METHODS = [
@@ -72,10 +71,7 @@ export function llmBenchMethod(
         explainTop: 5,
       });
       const responseMs = performance.now() - t0;
-      const indexOf = new Map(fold.candidates.map((c, i) => [candidateKey(c.model, c.config), i]));
-      const order = answer.topK
-        .map((c) => indexOf.get(candidateKey(c.model, c.config)))
-        .filter((i): i is number => i !== undefined);
+      const order = rankingOnFold(fold, answer.topK);
       const judged = answer.attempts.filter((a) => a.judge);
       return {
         order,

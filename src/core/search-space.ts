@@ -105,3 +105,12 @@ export function configViolations(space: SearchSpace, config: Config): string[] {
   }
   return problems;
 }
+
+/** Canonical text of a config, equal for equal configurations whatever the key order. */
+export function configKey(config: Config): string {
+  return JSON.stringify(
+    Object.keys(config)
+      .sort()
+      .map((k) => [k, config[k]]),
+  );
+}

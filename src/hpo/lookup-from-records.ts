@@ -2,8 +2,13 @@
 // candidates are the distinct (model, config) pairs run on it, averaged over seeds.
 import { MetallmixError } from '../core/errors.ts';
 import { isLowerBetter, type ExperimentRecord } from '../core/experiment.ts';
-import { configViolations, type Config, type SearchSpace } from '../core/search-space.ts';
-import { configKey, type LookupCandidate, type LookupProblem } from './lookup.ts';
+import {
+  configKey,
+  configViolations,
+  type Config,
+  type SearchSpace,
+} from '../core/search-space.ts';
+import { type LookupCandidate, type LookupProblem } from './lookup.ts';
 import { orderedParameters } from './space.ts';
 
 interface Group {

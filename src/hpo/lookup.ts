@@ -12,7 +12,7 @@
 import { z } from 'zod';
 import { MetallmixError } from '../core/errors.ts';
 import { Rng } from '../core/rng.ts';
-import { Config, configViolations, SearchSpace } from '../core/search-space.ts';
+import { Config, configKey, configViolations, SearchSpace } from '../core/search-space.ts';
 import { parseWith } from '../core/validate.ts';
 import {
   incumbent,
@@ -75,15 +75,6 @@ export interface LookupTrace {
    * evaluations. Before any evaluation the worst candidate stands as incumbent.
    */
   regrets: number[];
-}
-
-/** Canonical key of a config (sorted names), to find a candidate by its configuration. */
-export function configKey(config: Config): string {
-  return JSON.stringify(
-    Object.keys(config)
-      .sort()
-      .map((k) => [k, config[k]]),
-  );
 }
 
 /** Coordinates for the snapping distance: numeric in [0, 1], categorical as choice index, NaN when inactive. */

@@ -1,4 +1,5 @@
 import {
+  configKey,
   isLowerBetter,
   type Config,
   type DatasetProfile,
@@ -33,10 +34,9 @@ export interface AggregatedRun {
   recordIds: string[];
 }
 
-/** Canonical text of a model + config, equal for equal configurations whatever the key order. */
+/** Canonical text of a model + config, equal for equal candidates whatever the key order. */
 export function candidateKey(model: string, config: Config): string {
-  const keys = Object.keys(config).sort();
-  return `${model}|${keys.map((k) => `${k}=${JSON.stringify(config[k])}`).join(',')}`;
+  return `${model}|${configKey(config)}`;
 }
 
 /**
