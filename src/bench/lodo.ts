@@ -9,7 +9,13 @@ import {
   metricSign,
   type KbView,
 } from '../recommend/kb-view.ts';
-import type { Candidate, DatasetProfile, Objective } from '../core/index.ts';
+import {
+  ExitCode,
+  MetallmixError,
+  type Candidate,
+  type DatasetProfile,
+  type Objective,
+} from '../core/index.ts';
 import type { Recommender, RecommenderFactory } from '../recommend/types.ts';
 import { searchOnLookup, type LookupMethod } from '../hpo/lookup.ts';
 import type { SearchSpace } from '../core/index.ts';
@@ -185,10 +191,12 @@ export interface LodoOptions {
   /** Only these held-out datasets (all by default). */
   datasets?: string[];
   progress?: Progress;
+  /** Told how many datasets will be held out, before the first one is (to size a progress bar). */
+  onFolds?: (count: number) => void;
 }
 
 /** The folds of a knowledge-base view, with the reasons datasets were left out. */
-export function buildFolds(
+function buildFolds(
   view: KbView,
   options: Pick<LodoOptions, 'metric' | 'includeMultilabel' | 'datasets'>,
 ): { folds: Fold[]; skipped: BenchReport['skipped'] } {
@@ -229,6 +237,19 @@ export function buildFolds(
       });
     }
   }
+  const unknown = (options.datasets ?? []).filter((d) => !runsBy.has(d));
+  if (unknown.length)
+    throw new MetallmixError(
+      `no finished runs with "${options.metric}" on ${unknown.map((d) => `"${d}"`).join(', ')}; datasets: ${[...runsBy.keys()].sort().join(', ')}`,
+      {
+        location: { field: 'datasets' },
+      },
+    );
+  if (folds.length === 0)
+    throw new MetallmixError(
+      `no dataset can be held out: ${skipped.map((s) => `${s.dataset} (${s.reason})`).join(', ')}`,
+      { exitCode: ExitCode.unsatisfiable },
+    );
   return { folds, skipped };
 }
 
@@ -295,6 +316,7 @@ function summarize(name: string, perDataset: DatasetResult[]): MethodSummary {
 
 export async function runLodo(view: KbView, options: LodoOptions): Promise<BenchReport> {
   const { folds, skipped } = buildFolds(view, options);
+  options.onFolds?.(folds.length);
   const perMethod = new Map<string, DatasetResult[]>(options.methods.map((m) => [m.name, []]));
   let done = 0;
   for (const fold of folds) {

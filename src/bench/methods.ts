@@ -51,7 +51,7 @@ export function benchMethod(
 }
 
 /** The LLM strategies as benchmark methods: the whole pipeline per fold, with judge figures per dataset. */
-export function llmBenchMethod(
+function llmBenchMethod(
   strategy: 'llm' | 'hybrid',
   request: Omit<PipelineRequest, 'strategy' | 'metric' | 'objective' | 'seed' | 'topK'>,
 ): BenchMethod {

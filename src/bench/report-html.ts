@@ -53,7 +53,7 @@ function chart(report: BenchReport): string {
         `<span style="display:inline-block;margin-right:12px"><span style="display:inline-block;width:10px;height:10px;background:${COLORS[j % COLORS.length]}"></span> ${esc(m.name)}</span>`,
     )
     .join('');
-  return `<div>${legend}</div><svg width="${width}" height="${h + 90}" role="img" aria-label="regret per dataset">${ticks.join('')}${bars.join('')}<text x="12" y="${h / 2}" font-size="11" transform="rotate(-90 12 ${h / 2})">regret (points)</text></svg>`;
+  return `<div>${legend}</div><svg width="${width}" height="${h + 90}" role="img" aria-label="regret per dataset">${ticks.join('')}${bars.join('')}<text x="12" y="${h / 2}" font-size="11" transform="rotate(-90 12 ${h / 2})">regret</text></svg>`;
 }
 
 export function renderHtmlReport(report: BenchReport): string {
@@ -75,7 +75,7 @@ ${chart(report)}
 <tbody>
 ${rows}
 </tbody></table>
-<p>Regret: best accuracy among the configurations run on the held-out dataset minus the pick's, in points. Cost ratio: training time of the pick (HPO: of all its trials) over that of the best configuration.</p>
+<p>Regret: the best value of the metric among the configurations run on the held-out dataset minus the pick's (points for scores such as accuracy, raw units for losses). Cost ratio: training time of the pick (HPO: of all its trials) over that of the best configuration.</p>
 </body></html>
 `;
 }

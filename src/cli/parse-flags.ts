@@ -2,9 +2,9 @@
 import { InvalidArgumentError } from 'commander';
 
 export function integer(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n)) throw new InvalidArgumentError(`"${value}" is not an integer.`);
-  return n;
+  if (!/^-?\d+$/.test(value.trim()))
+    throw new InvalidArgumentError(`"${value}" is not an integer.`);
+  return Number(value);
 }
 
 export function positiveInt(value: string): number {
@@ -14,7 +14,7 @@ export function positiveInt(value: string): number {
 }
 
 export function positiveNumber(value: string): number {
-  const n = Number(value);
+  const n = value.trim() === '' ? Number.NaN : Number(value);
   if (!(n > 0) || !Number.isFinite(n))
     throw new InvalidArgumentError(`"${value}" is not a positive number.`);
   return n;

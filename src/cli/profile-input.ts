@@ -43,6 +43,10 @@ export async function resolveProfile(
   quiet = false,
 ): Promise<{ profile: DatasetProfile; ms: number }> {
   const given = [source.profile, source.dataset, source.manifest].filter((x) => x !== undefined);
+  if (given.some((x) => x!.trim() === ''))
+    throw new MetallmixError(
+      '--profile, --dataset and --manifest need a path, not an empty string',
+    );
   if (given.length !== 1)
     throw new MetallmixError(
       'give exactly one of --profile FILE, --dataset DIR or --manifest FILE',

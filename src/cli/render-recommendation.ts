@@ -1,16 +1,16 @@
 // The readable terminal report of a Recommendation (the JSON form is the object itself).
 import type { Recommendation, RecommendedConfig } from '../core/index.ts';
 import { table } from './output.ts';
+import { formatMetricValue } from '../recommend/kb-view.ts';
 
 /** Evidence summaries are cut here in the terminal report; --json has them whole. */
 const EVIDENCE_CHARS = 240;
 const clip = (text: string, n: number) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
-const pct = (x: number) => (x * 100).toFixed(1);
 const mins = (s: number) => (s / 60 < 10 ? (s / 60).toFixed(1) : (s / 60).toFixed(0));
 
 function metricCell(rec: Recommendation, c: RecommendedConfig): string {
   const m = c.predictedMetric;
-  const scaled = rec.metric.match(/loss/i) ? (x: number) => x.toFixed(3) : pct;
+  const scaled = (x: number) => formatMetricValue(rec.metric, x);
   return `${scaled(m.mean)} [${scaled(m.low)}, ${scaled(m.high)}]`;
 }
 
@@ -45,7 +45,9 @@ export function renderRecommendation(rec: Recommendation): string {
   if (p.evidence.length) {
     lines.push('  evidence:');
     for (const e of p.evidence.slice(0, 5))
-      lines.push(`    [${e.id}] (similarity ${e.similarity.toFixed(2)}) ${clip(e.summary, EVIDENCE_CHARS)}`);
+      lines.push(
+        `    [${e.id}] (similarity ${e.similarity.toFixed(2)}) ${clip(e.summary, EVIDENCE_CHARS)}`,
+      );
   }
   lines.push('');
   lines.push(`Top ${rec.topK.length}:`);

@@ -41,6 +41,11 @@ export interface JudgeContext {
   /** The meta-learner's top-k / Pareto candidates, with predictions and local explanations. */
   shortlist: RecommendedConfig[];
   /**
+   * When set, the answer must be exactly one of these configurations (the benchmark's lookup:
+   * only configurations actually run on the held-out dataset can be scored).
+   */
+  allowedCandidates?: { model: string; config: Record<string, string | number | boolean> }[];
+  /**
    * The meta-learner's prediction for any candidate (used to check the LLM's claims and to report
    * the meta-learner's view of the LLM's final choice).
    */

@@ -1,6 +1,6 @@
 // Rule checks run before any LLM judge: they are exact, cheap, and their messages tell the
 // recommender precisely what to fix (the field, the value, the allowed range or ids).
-import { configViolations, LlmProposal } from '../core/index.ts';
+import { configKey, configViolations, LlmProposal } from '../core/index.ts';
 import { citableIds, type JudgeContext, type Prediction } from './context.ts';
 import { formatInterval, formatNumber } from './context-text.ts';
 import { parseAnswer } from './parse-answer.ts';
@@ -78,6 +78,15 @@ export function checkProposal(
 
   const spaceProblems = configViolations(ctx.space, proposal.hyperparameters);
   for (const p of spaceProblems) violations.push(`hyperparameters.${p}`);
+  if (ctx.allowedCandidates) {
+    const key = configKey(proposal.hyperparameters);
+    if (
+      !ctx.allowedCandidates.some((c) => c.model === proposal.model && configKey(c.config) === key)
+    )
+      violations.push(
+        `hyperparameters: this model and configuration is not one of the ${ctx.allowedCandidates.length} allowed candidates; answer with one of them exactly`,
+      );
+  }
 
   violations.push(...citationViolations(ctx, proposal));
 

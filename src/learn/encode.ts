@@ -121,7 +121,7 @@ function extractorFor(spec: FeatureSpec): Extract {
 }
 
 /** Encodes a single value of a feature as a number (NaN = missing or unknown category). */
-export function encodeValue(spec: FeatureSpec, raw: number | string | boolean | undefined): number {
+function encodeValue(spec: FeatureSpec, raw: number | string | boolean | undefined): number {
   if (raw === undefined) return Number.NaN;
   if (spec.kind === 'categorical') {
     const code = spec.categories!.indexOf(String(raw));

@@ -1,5 +1,6 @@
 // Builds the Recommendation every strategy returns from its scored candidates, so that picks,
 // top-k, Pareto front and budget pick mean the same thing whichever strategy scored them.
+import { ExitCode, MetallmixError } from '../core/index.ts';
 import type {
   Candidate,
   Contribution,
@@ -38,9 +39,13 @@ export interface AssembleInput {
 
 export function assembleRecommendation(input: AssembleInput): Recommendation {
   const { options, candidates } = input;
-  if (candidates.length === 0) throw new Error('no candidates to recommend from');
+  if (candidates.length === 0)
+    throw new MetallmixError('no candidates to recommend from', {
+      exitCode: ExitCode.unsatisfiable,
+    });
   const ordered = orderByObjective(input.scored, options.objective);
-  const front = new Set(paretoFront(input.scored).map((s) => s.index));
+  const frontList = paretoFront(input.scored);
+  const front = new Set(frontList.map((s) => s.index));
   const explainTop = Math.min(options.explainTop ?? 5, options.topK);
   const started = performance.now();
   const explanations = input.explain
@@ -73,9 +78,8 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
     const under = pickUnderBudget(ordered, options.budgetMinutes * 60);
     budgetPick = under ? recommended(under) : null;
     if (!under) {
-      const fastest = input.scored
-        .filter((s) => s.timeSec)
-        .sort((a, b) => a.timeSec!.mean - b.timeSec!.mean)[0];
+      // The front is ordered fastest first.
+      const fastest = frontList[0];
       notices.push(
         fastest
           ? `No candidate is predicted to train within ${options.budgetMinutes} minutes; the fastest is predicted at ${(fastest.timeSec!.mean / 60).toFixed(1)} minutes.`
@@ -93,7 +97,7 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
     seed: options.seed,
     pick,
     topK,
-    paretoFront: paretoFront(input.scored).map(recommended),
+    paretoFront: frontList.map(recommended),
     ...(options.budgetMinutes !== undefined
       ? { budgetMinutes: options.budgetMinutes, budgetPick }
       : {}),

@@ -164,7 +164,8 @@ export function singleBestRecommender(view: KbView): Recommender {
     const keyed = cands.map((c) => candidateKey(c.model, c.config));
     // Greedy portfolio over candidates that were run on past datasets.
     const order: number[] = [];
-    const bestSoFar = new Map(h.datasets.map((d) => [d, -Infinity]));
+    // Scores are relative to each dataset's mean run, so an uncovered dataset counts as its mean (0).
+    const bestSoFar = new Map(h.datasets.map((d) => [d, 0]));
     const remaining = new Set(
       cands.map((_, i) => i).filter((i) => h.datasets.some((d) => h.byKey.get(d)!.has(keyed[i]))),
     );
@@ -213,7 +214,7 @@ export function singleBestRecommender(view: KbView): Recommender {
 }
 
 /** Standardized meta-feature distance between profiles (log sizes, balance, resolution, task, modality). */
-export function profileDistance(
+function profileDistance(
   a: DatasetProfile,
   b: DatasetProfile,
   spread: Map<string, number>,
@@ -251,7 +252,7 @@ const PROFILE_NUMERIC: [string, (p: DatasetProfile) => number | undefined][] = [
 ];
 
 /** Standard deviation of each numeric meta-feature over `profiles` (the distance's scale). */
-export function profileSpread(profiles: readonly DatasetProfile[]): Map<string, number> {
+function profileSpread(profiles: readonly DatasetProfile[]): Map<string, number> {
   const out = new Map<string, number>();
   for (const [name, get] of PROFILE_NUMERIC) {
     const v = profiles.map(get).filter((x): x is number => x !== undefined);

@@ -4,6 +4,7 @@
 // sampled densely inside their observed range. Past configurations are always candidates.
 import {
   isActive,
+  MetallmixError,
   type Candidate,
   type Config,
   type Hyperparameter,
@@ -57,7 +58,10 @@ function parentsFirst(space: SearchSpace): Hyperparameter[] {
         !space.parameters.some((q) => q.name === p.condition!.parent),
     );
     if (ready.length === 0)
-      throw new Error(`cyclic conditions among ${pending.map((p) => p.name).join(', ')}`);
+      throw new MetallmixError(
+        `the search space's conditions form a cycle among ${pending.map((p) => p.name).join(', ')}`,
+        { location: { field: 'hyperparameters' } },
+      );
     for (const p of ready) {
       out.push(p);
       done.add(p.name);
@@ -68,7 +72,8 @@ function parentsFirst(space: SearchSpace): Hyperparameter[] {
 }
 
 function drawFromRange(p: Hyperparameter, rng: Rng): ParamValue {
-  if (p.type !== 'float' && p.type !== 'int') throw new Error(`range draw for ${p.type}`);
+  // Only numeric parameters get a range support (supportOf); this guard narrows the type.
+  if (p.type !== 'float' && p.type !== 'int') throw new TypeError(`range draw for ${p.type}`);
   const v = p.log
     ? Math.exp(rng.uniform(Math.log(p.low), Math.log(p.high)))
     : rng.uniform(p.low, p.high);

@@ -12,7 +12,7 @@ export interface ExportFile {
 }
 
 /** The top-k as plain configs: the model joins the hyperparameters under the key `model`. */
-export function plainConfigs(rec: Recommendation): Record<string, unknown>[] {
+function plainConfigs(rec: Recommendation): Record<string, unknown>[] {
   return rec.topK.map((c) => ({
     rank: c.rank,
     model: c.model,

@@ -103,6 +103,11 @@ export function metricScale(metric: string): number {
   return isLowerBetter(metric) ? 1 : 100;
 }
 
+/** A metric value as users read it: points for scores (0.913 -> "91.3"), three decimals for losses. */
+export function formatMetricValue(metric: string, value: number): string {
+  return metricScale(metric) === 100 ? (value * 100).toFixed(1) : value.toFixed(3);
+}
+
 /** Records grouped by dataset name. */
 export function byDataset<T extends { dataset: string }>(items: readonly T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();

@@ -37,7 +37,7 @@ export function proposalSchemaFor(context: ReasoningContext, strategy: LlmStrate
 }
 
 /** The {{feedback}} section: empty on the first attempt, otherwise what to fix in the previous answer. */
-export function renderFeedback(previous: Attempt | undefined, maxAttempts: number): string {
+function renderFeedback(previous: Attempt | undefined, maxAttempts: number): string {
   if (!previous) return '';
   const lines = [
     '',

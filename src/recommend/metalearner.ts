@@ -6,7 +6,15 @@
 //           dataset removes the between-dataset difficulty that would otherwise swamp it.
 //   level:  the average metric a dataset reaches, from its meta-features (absolute predictions).
 //   time:   log10 training seconds.
-import { Rng, type Candidate, type DatasetProfile, type Interval } from '../core/index.ts';
+import {
+  ExitCode,
+  isLowerBetter,
+  MetallmixError,
+  Rng,
+  type Candidate,
+  type DatasetProfile,
+  type Interval,
+} from '../core/index.ts';
 import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../learn/encode.ts';
 import { trainGBDT } from '../learn/gbdt.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
@@ -48,7 +56,7 @@ export interface MetaLearner {
   encoder: EncoderSpec;
   effect: TreeEnsemble[];
   level: TreeEnsemble[];
-  /** Absent when the knowledge base records no training times. */
+  /** Empty when the knowledge base records no training times. */
   time: TreeEnsemble[];
   /** Training rows (distinct configurations per dataset) the effect model saw. */
   trainingRows: number;
@@ -107,6 +115,14 @@ function interval(values: readonly number[]): Interval {
   return { mean, low: mean - Z80 * sd, high: mean + Z80 * sd };
 }
 
+/** Scores are fractions in [0, 1] and losses are >= 0: an interval never leaves that range. */
+function clampToMetric(iv: Interval, metric: string): Interval {
+  const low = 0;
+  const high = isLowerBetter(metric) ? Infinity : 1;
+  const clamp = (x: number) => Math.min(high, Math.max(low, x));
+  return { mean: clamp(iv.mean), low: clamp(iv.low), high: clamp(iv.high) };
+}
+
 function rowsFor(view: KbView, runs: readonly AggregatedRun[]): EncodedRow[] {
   return runs.map((r) => ({
     profile: view.profiles.get(r.dataset)!,
@@ -162,7 +178,10 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
   );
   const datasets = [...byDataset(runs).keys()].sort();
   if (datasets.length === 0)
-    throw new Error(`no finished runs with metric "${settings.metric}" on a profiled dataset`);
+    throw new MetallmixError(
+      `no finished runs with metric "${settings.metric}" on a profiled dataset`,
+      { exitCode: ExitCode.unsatisfiable },
+    );
   const rows = rowsFor(view, runs);
   const encoder = fitEncoder(rows, view.space);
   const f = encoder.features.length;
@@ -285,7 +304,10 @@ export function predictCandidates(
   const times = learner.time.map((m) => predictMargin(m, X));
   return candidates.map((_, i) => {
     const eff = effects.map((e) => e[i]);
-    const metric = interval(eff.map((e, m) => (levels[m] + e) / scale));
+    const metric = clampToMetric(
+      interval(eff.map((e, m) => (levels[m] + e) / scale)),
+      learner.settings.metric,
+    );
     const out: Prediction = { metric, effect: interval(eff) };
     if (times.length) {
       const logT = interval(times.map((t) => t[i]));

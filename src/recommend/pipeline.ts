@@ -3,7 +3,7 @@
 // LLM reasoning checked by rules and an LLM judge. Every stage after the meta-learner is
 // optional; without an LLM the answer is the meta-learner's, justified from its evidence.
 import {
-  isLowerBetter,
+  Rng,
   type Candidate,
   type DatasetProfile,
   type ModelCard,
@@ -19,8 +19,14 @@ import {
   type EvidenceHit,
 } from '../retrieve/index.ts';
 import type { KnowledgeBase } from '../store/knowledge-base.ts';
-import { extrapolatedParameters } from './candidates.ts';
-import { candidateKey, metricScale, viewOfKnowledgeBase, type KbView } from './kb-view.ts';
+import { candidatesForRequest, extrapolatedParameters } from './candidates.ts';
+import {
+  candidateKey,
+  formatMetricValue,
+  metricScale,
+  viewOfKnowledgeBase,
+  type KbView,
+} from './kb-view.ts';
 import { NO_LLM_NOTICE, writeJustification } from './llm-free-justification.ts';
 import { reasonWithLlm } from './llm-reasoning.ts';
 import { explainCandidates, metalearnerRecommender } from './metalearner-strategy.ts';
@@ -28,10 +34,8 @@ import { predictCandidates, type MetaLearner } from './metalearner.ts';
 import type { EvidenceItem, ReasoningContext } from './reasoning-context.ts';
 import { createBaseRecommender } from './registry.ts';
 import { checkRequest, type RecommendRequest } from './service.ts';
-import { candidatesForRequest } from './candidates.ts';
-import { Rng } from '../core/index.ts';
 
-export const LLM_STRATEGIES = ['llm', 'hybrid'] as const;
+const LLM_STRATEGIES = ['llm', 'hybrid'] as const;
 
 export interface PipelineRequest extends RecommendRequest {
   /** `auto`: hybrid when an LLM is given, else metalearner. */
@@ -131,9 +135,13 @@ export async function runPipelineOnView(
   let candidates = request.candidates;
   if (request.models) {
     const allowed = new Set(request.models);
-    candidates = candidatesForRequest(view, candidates, new Rng(request.seed)).filter((c) =>
-      allowed.has(c.model),
-    );
+    const records = view.records.filter((r) => allowed.has(r.model));
+    candidates = candidatesForRequest(
+      { space: view.space, records },
+      candidates,
+      new Rng(request.seed),
+      request.strategyOptions?.maxCandidates,
+    ).filter((c) => allowed.has(c.model));
   }
   const options = { ...request, candidates };
   const loadMs = performance.now() - t0;
@@ -185,6 +193,7 @@ export async function runPipelineOnView(
     evidence: evidenceItems(hits.filter((h) => h.kind !== 'insight')),
     insights: sentences,
     shortlist: rec.topK,
+    ...(request.candidates ? { allowedCandidates: request.candidates } : {}),
     predict: (c) => {
       const [p] = predictCandidates(learner, profile, [c], view.cards);
       return {
@@ -247,10 +256,17 @@ export async function runPipelineOnView(
   const pickKey = candidateKey(pick.model, pick.config);
   const rest = rec.topK.filter((c) => candidateKey(c.model, c.config) !== pickKey);
   const topK = [pick, ...rest].slice(0, request.topK).map((c, i) => ({ ...c, rank: i + 1 }));
-  const pct = (x: number) =>
-    isLowerBetter(request.metric) ? x.toFixed(3) : `${(x * 100).toFixed(1)}`;
+  const pct = (x: number) => formatMetricValue(request.metric, x);
   const claimed = reasoning.proposal!;
   const beside = `Meta-learner's prediction for this choice: ${request.metric} ${pct(pick.predictedMetric.mean)} [${pct(pick.predictedMetric.low)}, ${pct(pick.predictedMetric.high)}]${pick.predictedTrainingTimeSec ? `, ${(pick.predictedTrainingTimeSec.mean / 60).toFixed(1)} min` : ''} (the LLM expected ${pct(claimed.expectedMetric)}, ${(claimed.expectedTrainingTimeSec / 60).toFixed(1)} min; confidence ${claimed.confidence}).`;
+  const overBudget =
+    request.budgetMinutes !== undefined &&
+    pick.predictedTrainingTimeSec !== undefined &&
+    pick.predictedTrainingTimeSec.mean > request.budgetMinutes * 60;
+  if (overBudget)
+    notices.push(
+      `The LLM's pick is predicted to take ${(pick.predictedTrainingTimeSec!.mean / 60).toFixed(1)} minutes, over the ${request.budgetMinutes}-minute budget; the budget pick is the meta-learner's.`,
+    );
   return {
     ...rec,
     strategy,

@@ -34,14 +34,14 @@ export function checkRequest(
       },
     );
   const profiled = new Set(
-    finished.filter((r) => view.profiles.has(r.dataset)).map((r) => r.dataset),
+    finished
+      .filter((r) => view.profiles.has(r.dataset) && r.metrics[request.metric] !== undefined)
+      .map((r) => r.dataset),
   );
   if (profiled.size === 0)
     throw new MetallmixError(
-      `no dataset of ${kbLabel} has a profile, so nothing links runs to dataset meta-features: import a dataset-profiles file`,
-      {
-        exitCode: ExitCode.unsatisfiable,
-      },
+      `no dataset of ${kbLabel} with "${request.metric}" has a profile, so nothing links runs to dataset meta-features: import a dataset-profiles file`,
+      { exitCode: ExitCode.unsatisfiable },
     );
   if (request.models) {
     const known = new Set(finished.map((r) => r.model));

@@ -129,3 +129,12 @@ test('bench --methods hybrid runs the LLM pipeline per held-out dataset and repo
   assert.equal(noLlm.code, 2);
   assert.match(noLlm.err, /method "hybrid" needs an LLM/);
 });
+
+test('bench names an unknown held-out dataset', async () => {
+  const r = await runCli('bench', '--datasets', 'bloodmnist,nope', '--methods', 'random');
+  assert.equal(r.code, 2);
+  assert.match(
+    r.err,
+    /no finished runs with "accuracy" on "nope"; datasets: bloodmnist, breastmnist/,
+  );
+});

@@ -124,3 +124,17 @@ test('idsInText finds known ids and id-like words with a known prefix', () => {
     unknown: ['run:b-2'],
   });
 });
+
+test('with allowed candidates (the benchmark lookup), only those exact configurations pass', () => {
+  const proposal = validProposal();
+  const allowed = makeContext({
+    allowedCandidates: [{ model: proposal.model, config: { ...proposal.hyperparameters } }],
+  });
+  assert.deepEqual(checkProposal(allowed, proposal).violations, []);
+  const other = makeContext({
+    allowedCandidates: [{ model: 'resnet50', config: { ...proposal.hyperparameters } }],
+  });
+  assert.deepEqual(checkProposal(other, proposal).violations, [
+    'hyperparameters: this model and configuration is not one of the 1 allowed candidates; answer with one of them exactly',
+  ]);
+});

@@ -208,3 +208,20 @@ test('a dataset outside what the knowledge base covers gets a notice naming each
   const inside = await recommendJson();
   assert.ok(!inside.notices.some((n) => n.startsWith('The dataset lies outside')));
 });
+
+test('predicted intervals stay inside the metric range; bad numbers in flags are rejected', async () => {
+  const rec = await recommendJson('--top-k', '32');
+  for (const c of rec.topK)
+    assert.ok(
+      c.predictedMetric.low >= 0 && c.predictedMetric.high <= 1,
+      JSON.stringify(c.predictedMetric),
+    );
+  for (const seed of ['', '0x10', '1.5']) {
+    const r = await runCli('recommend', '--profile', EXAMPLE, '--seed', seed);
+    assert.equal(r.code, 2, `--seed "${seed}"`);
+    assert.match(r.err, /is not an integer/);
+  }
+  const empty = await runCli('recommend', '--profile', '');
+  assert.equal(empty.code, 2);
+  assert.match(empty.err, /need a path, not an empty string/);
+});

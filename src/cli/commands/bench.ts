@@ -118,7 +118,7 @@ export function registerBench(program: Command): void {
         kb.close();
       }
       const datasets = flags.datasets?.split(',').map((d) => d.trim());
-      const total = new Set(view.records.map((r) => r.dataset)).size;
+      let progress = silentProgress;
       const report = await runLodo(view, {
         metric: flags.metric,
         objective: flags.objective,
@@ -126,9 +126,14 @@ export function registerBench(program: Command): void {
         seeds: flags.seeds,
         datasets,
         includeMultilabel: flags.includeMultilabel,
-        progress: flags.json
-          ? silentProgress
-          : createProgress('held-out datasets', datasets?.length ?? total),
+        // The bar is sized once the number of held-out datasets is known.
+        progress: {
+          tick: (done, note) => progress.tick(done, note),
+          finish: (note) => progress.finish(note),
+        },
+        onFolds: (count) => {
+          if (!flags.json) progress = createProgress('held-out datasets', count);
+        },
       });
       if (flags.report) {
         writeFileSync(flags.report, renderHtmlReport(report));

@@ -132,12 +132,14 @@ export function registerRecommend(program: Command): void {
   embedderOptions(cmd);
   cmd.action(async (flags: RecommendFlags & LlmFlags & EmbedderFlags) => {
     const { profile, ms } = await resolveProfile(flags, flags.json);
-    const kb = resolveKnowledgeBase(flags.kb);
-    const models = languageModelsFrom(flags);
+    // Settings that can fail are read before anything is opened, so nothing is left open.
     const embedder = await embedderFrom(flags);
+    const models = languageModelsFrom(flags);
     const cacheDir = defaultCacheDir();
     let rec: Recommendation;
+    let kb: ReturnType<typeof resolveKnowledgeBase> | undefined;
     try {
+      kb = resolveKnowledgeBase(flags.kb);
       rec = await runPipeline(kb, profile, {
         strategy: flags.strategy,
         llm: models.llm,
@@ -160,7 +162,7 @@ export function registerRecommend(program: Command): void {
         cacheDir: flags.cache ? cacheDir : undefined,
       });
     } finally {
-      kb.close();
+      kb?.close();
       await models.close();
     }
     rec = { ...rec, timingsMs: { profile: ms, ...rec.timingsMs } };
