@@ -4,6 +4,11 @@
 // datasets by meta-features (as ZAP's algorithm selection).
 import { Rng, type Candidate, type DatasetProfile, type Interval } from '../core/index.ts';
 import { assembleRecommendation } from './assemble.ts';
+import {
+  fitFeatureScaling,
+  profileDistance,
+  profileFeatures,
+} from '../retrieve/profile-features.ts';
 import { candidatesForRequest } from './candidates.ts';
 import {
   aggregateRuns,
@@ -213,56 +218,6 @@ export function singleBestRecommender(view: KbView): Recommender {
   });
 }
 
-/** Standardized meta-feature distance between profiles (log sizes, balance, resolution, task, modality). */
-function profileDistance(
-  a: DatasetProfile,
-  b: DatasetProfile,
-  spread: Map<string, number>,
-): number {
-  let d = 0;
-  for (const [name, get] of PROFILE_NUMERIC) {
-    const va = get(a);
-    const vb = get(b);
-    if (va === undefined || vb === undefined) continue;
-    d += ((va - vb) / (spread.get(name) || 1)) ** 2;
-  }
-  if (a.task !== b.task) d += 1;
-  if (a.modality !== b.modality) d += 1;
-  return Math.sqrt(d);
-}
-
-const PROFILE_NUMERIC: [string, (p: DatasetProfile) => number | undefined][] = [
-  ['log_instances', (p) => Math.log10(p.numInstances)],
-  ['log_classes', (p) => Math.log10(p.numClasses)],
-  [
-    'log_imbalance',
-    (p) =>
-      p.imbalanceRatio && Number.isFinite(p.imbalanceRatio)
-        ? Math.log10(p.imbalanceRatio)
-        : undefined,
-  ],
-  ['normalized_entropy', (p) => p.normalizedEntropy],
-  [
-    'log_side',
-    (p) =>
-      p.resolution
-        ? Math.log10(Math.sqrt(p.resolution.medianWidth * p.resolution.medianHeight))
-        : undefined,
-  ],
-];
-
-/** Standard deviation of each numeric meta-feature over `profiles` (the distance's scale). */
-function profileSpread(profiles: readonly DatasetProfile[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const [name, get] of PROFILE_NUMERIC) {
-    const v = profiles.map(get).filter((x): x is number => x !== undefined);
-    if (v.length < 2) continue;
-    const m = v.reduce((s, x) => s + x, 0) / v.length;
-    out.set(name, Math.sqrt(v.reduce((s, x) => s + (x - m) ** 2, 0) / v.length));
-  }
-  return out;
-}
-
 /** Nearest past datasets by meta-features, weighted by 1 / (1 + distance); k = 3 by default. */
 export function knnRecommender(view: KbView, k = 3): Recommender {
   return baseline('knn', view, (profile, cands, opts) => {
@@ -270,9 +225,9 @@ export function knnRecommender(view: KbView, k = 3): Recommender {
     const profiles = h.datasets
       .map((d) => view.profiles.get(d))
       .filter((p): p is DatasetProfile => p !== undefined);
-    const spread = profileSpread(profiles);
+    const scaling = fitFeatureScaling(profiles.map(profileFeatures));
     const near = profiles
-      .map((p) => ({ name: p.name, dist: profileDistance(profile, p, spread) }))
+      .map((p) => ({ name: p.name, dist: profileDistance(profile, p, scaling) }))
       .sort((a, b) => a.dist - b.dist || (a.name < b.name ? -1 : 1))
       .slice(0, k);
     const weights = new Map(near.map((n) => [n.name, 1 / (1 + n.dist)]));

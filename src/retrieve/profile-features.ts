@@ -108,3 +108,25 @@ export function writeMetaPart(
   out[i] = 1;
   return true;
 }
+
+/**
+ * Euclidean distance between two datasets on standardized meta-features (features one of them
+ * does not state are skipped), plus 1 for a different task and 1 for a different modality.
+ */
+export function profileDistance(
+  a: DatasetProfile,
+  b: DatasetProfile,
+  scaling: FeatureScaling,
+): number {
+  const fa = profileFeatures(a);
+  const fb = profileFeatures(b);
+  let d = 0;
+  PROFILE_FEATURE_NAMES.forEach((name, j) => {
+    const va = fa[name];
+    const vb = fb[name];
+    if (va !== null && vb !== null) d += ((va - vb) / scaling.std[j]) ** 2;
+  });
+  if (a.task !== b.task) d += 1;
+  if (a.modality !== b.modality) d += 1;
+  return Math.sqrt(d);
+}
