@@ -35,7 +35,11 @@ export function readProfileFile(file: string): DatasetProfile {
   } catch (err) {
     throw new MetallmixError(`not valid JSON: ${(err as Error).message}`, { location: { file } });
   }
-  return completeProfile(parseWith(DatasetProfile, json, { file, what: 'dataset profile' }));
+  // `metallmix profile --json` prints {profile, skipped, counts}: accept that file as it is.
+  const isProfileResult =
+    typeof json === 'object' && json !== null && 'profile' in json && 'counts' in json;
+  const stated = isProfileResult ? (json as { profile: unknown }).profile : json;
+  return completeProfile(parseWith(DatasetProfile, stated, { file, what: 'dataset profile' }));
 }
 
 export async function resolveProfile(

@@ -225,3 +225,21 @@ test('predicted intervals stay inside the metric range; bad numbers in flags are
   assert.equal(empty.code, 2);
   assert.match(empty.err, /need a path, not an empty string/);
 });
+
+test('the output of `metallmix profile --json` is accepted as --profile', async () => {
+  const file = path.join(dir, 'profile-result.json');
+  const profile = {
+    name: 'from-profile-command',
+    task: 'binary',
+    modality: 'ultrasound',
+    numInstances: 900,
+    numClasses: 2,
+  };
+  writeFileSync(
+    file,
+    JSON.stringify({ profile, skipped: [], counts: { files: 900, images: 900, skipped: 0 } }),
+  );
+  const r = await runCli('recommend', '--profile', file, '--json');
+  assert.equal(r.code, 0, r.err);
+  assert.equal(JSON.parse(r.out).dataset, 'from-profile-command');
+});

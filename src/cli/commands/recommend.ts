@@ -57,7 +57,7 @@ export function registerRecommend(program: Command): void {
     )
     .option(
       '--profile <file>',
-      'dataset profile JSON (see `metallmix profile --json` and `metallmix schema DatasetProfile`)',
+      'dataset profile JSON (written by `metallmix profile DIR --output FILE` or `--json`; format: `metallmix schema DatasetProfile`)',
     )
     .option('--dataset <dir>', 'image folder, one sub-folder per class (profiled on the fly)')
     .option('--manifest <file>', 'CSV manifest with path,label[,split] (profiled on the fly)')
