@@ -8,8 +8,6 @@ import { Config } from './search-space.ts';
 export const Metrics = z.record(z.string(), z.number());
 export type Metrics = z.infer<typeof Metrics>;
 
-export const KNOWN_METRICS = ['accuracy', 'balancedAccuracy', 'auc', 'f1', 'loss'] as const;
-
 /** Metrics where smaller is better; every other metric is maximized. */
 export function isLowerBetter(metric: string): boolean {
   return /loss|error|time/i.test(metric);

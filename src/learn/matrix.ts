@@ -6,12 +6,9 @@ export interface Matrix {
   numFeatures: number;
 }
 
-export function matrixFromRows(rows: readonly (readonly number[])[], numFeatures?: number): Matrix {
-  const f = numFeatures ?? rows[0]?.length ?? 0;
-  const data = new Float64Array(rows.length * f);
-  rows.forEach((row, i) => {
-    if (row.length !== f) throw new RangeError(`row ${i} has ${row.length} values, expected ${f}`);
-    data.set(row, i * f);
-  });
-  return { data, numRows: rows.length, numFeatures: f };
+/** The rows `idx` (in that order, repeats allowed) of a row-major matrix with `f` columns. */
+export function selectRows(X: Float64Array, f: number, idx: readonly number[]): Float64Array {
+  const out = new Float64Array(idx.length * f);
+  idx.forEach((r, i) => out.set(X.subarray(r * f, r * f + f), i * f));
+  return out;
 }

@@ -53,10 +53,3 @@ export function baseMargin(model: TreeEnsemble): number {
     return Math.log(model.baseScore / (1 - model.baseScore));
   return model.baseScore;
 }
-
-/** Leaf index reached by row `x` (feature-major access through `get`). */
-export function leafOf(tree: Tree, get: (feature: number) => number): number {
-  let node = 0;
-  while (tree.left[node] !== -1) node = nextNode(tree, node, get(tree.feature[node]));
-  return node;
-}

@@ -12,6 +12,7 @@ import {
   type Insight,
 } from '../explain/index.ts';
 import type { EncoderSpec } from '../learn/encode.ts';
+import { selectRows } from '../learn/matrix.ts';
 import type { TreeEnsemble } from '../learn/tree-model.ts';
 
 /** Rows used for SHAP values and for the (costlier) interaction values. */
@@ -32,9 +33,7 @@ function sampleRows(
     .shuffle(Array.from({ length: n }, (_, i) => i))
     .slice(0, max)
     .sort((a, b) => a - b);
-  const out = new Float64Array(max * f);
-  idx.forEach((r, i) => out.set(X.subarray(r * f, r * f + f), i * f));
-  return { X: out, n: max };
+  return { X: selectRows(X, f, idx), n: max };
 }
 
 /** Insights of the effect ensemble (SHAP averaged over members) on its training rows. */

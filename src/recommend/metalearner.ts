@@ -17,6 +17,7 @@ import {
 } from '../core/index.ts';
 import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../learn/encode.ts';
 import { trainGBDT } from '../learn/gbdt.ts';
+import { selectRows } from '../learn/matrix.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
 import { predictMargin } from '../learn/predict.ts';
 import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
@@ -136,19 +137,25 @@ function featureTypes(encoder: EncoderSpec): FeatureType[] {
   return encoder.features.map((f) => (f.kind === 'categorical' ? 'c' : 'q'));
 }
 
+/** Fits one ensemble on the rows `idx` of X (repeats allowed: bootstrap samples). */
 function fit(
   encoder: EncoderSpec,
   X: Float64Array,
-  numRows: number,
-  y: Float64Array,
+  idx: readonly number[],
+  target: (row: number) => number,
   params: GBDTParamsInput,
   seed: number,
 ): TreeEnsemble {
+  const y = Float64Array.from(idx, target);
   // Start from the target mean (XGBoost 1.7's default 0.5 would cost the first trees on the offset).
   const baseScore = y.reduce((s, v) => s + v, 0) / y.length;
   return trainGBDT(
     {
-      X: { data: X, numRows, numFeatures: encoder.features.length },
+      X: {
+        data: selectRows(X, encoder.features.length, idx),
+        numRows: idx.length,
+        numFeatures: encoder.features.length,
+      },
       y,
       featureNames: encoder.features.map((f) => f.name),
       featureTypes: featureTypes(encoder),
@@ -161,12 +168,6 @@ function fit(
 function datasetBootstrap(datasets: string[], rowsOf: Map<string, number[]>, rng: Rng): number[] {
   const out: number[] = [];
   for (let i = 0; i < datasets.length; i++) out.push(...rowsOf.get(rng.choice(datasets))!);
-  return out;
-}
-
-function take(X: Float64Array, f: number, idx: readonly number[]): Float64Array {
-  const out = new Float64Array(idx.length * f);
-  idx.forEach((r, i) => out.set(X.subarray(r * f, r * f + f), i * f));
   return out;
 }
 
@@ -203,9 +204,8 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     });
   });
   const levelY = Float64Array.from(datasets, (d) => means.get(d)! * scale);
-  const timed = runs
-    .map((r, i) => (r.timeSec !== undefined && r.timeSec > 0 ? i : -1))
-    .filter((i) => i >= 0);
+  const isTimed = (i: number) => runs[i].timeSec !== undefined && runs[i].timeSec! > 0;
+  const anyTimed = runs.some((_, i) => isTimed(i));
 
   const rng = new Rng(settings.seed).fork('metalearner');
   const effect: TreeEnsemble[] = [];
@@ -224,38 +224,20 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
       settings.members === 1
         ? runs.map((_, i) => i)
         : datasetBootstrap(datasets, rowsOf, memberRng);
-    effect.push(
-      fit(
-        encoder,
-        take(X, f, idx),
-        idx.length,
-        Float64Array.from(idx, (i) => effectY[i]),
-        settings.params,
-        settings.seed + m,
-      ),
-    );
+    effect.push(fit(encoder, X, idx, (i) => effectY[i], settings.params, settings.seed + m));
     const lidx =
       settings.members === 1
         ? datasets.map((_, i) => i)
         : datasets.map(() => memberRng.int(datasets.length));
-    level.push(
-      fit(
-        encoder,
-        take(levelX, f, lidx),
-        lidx.length,
-        Float64Array.from(lidx, (i) => levelY[i]),
-        levelParams,
-        settings.seed + m,
-      ),
-    );
-    if (timed.length > 0) {
-      const tidx = idx.filter((i) => runs[i].timeSec !== undefined && runs[i].timeSec! > 0);
+    level.push(fit(encoder, levelX, lidx, (i) => levelY[i], levelParams, settings.seed + m));
+    if (anyTimed) {
+      const tidx = idx.filter(isTimed);
       time.push(
         fit(
           encoder,
-          take(X, f, tidx),
-          tidx.length,
-          Float64Array.from(tidx, (i) => Math.log10(runs[i].timeSec!)),
+          X,
+          tidx,
+          (i) => Math.log10(runs[i].timeSec!),
           settings.params,
           settings.seed + 1000 + m,
         ),

@@ -33,7 +33,7 @@ import { explainCandidates, metalearnerRecommender } from './metalearner-strateg
 import { predictCandidates, type MetaLearner } from './metalearner.ts';
 import type { EvidenceItem, ReasoningContext } from './reasoning-context.ts';
 import { createBaseRecommender } from './registry.ts';
-import { checkRequest, type RecommendRequest } from './service.ts';
+import { checkRequest, type RecommendRequest } from './request.ts';
 
 const LLM_STRATEGIES = ['llm', 'hybrid'] as const;
 

@@ -243,3 +243,15 @@ test('the output of `metallmix profile --json` is accepted as --profile', async 
   assert.equal(r.code, 0, r.err);
   assert.equal(JSON.parse(r.out).dataset, 'from-profile-command');
 });
+
+test('--dataset and --manifest errors name the path', async () => {
+  const missing = path.join(dir, 'no-such-folder');
+  let r = await runCli('recommend', '--dataset', missing);
+  assert.equal(r.code, 2);
+  assert.match(r.err, new RegExp(missing));
+  const manifest = path.join(dir, 'bad-manifest.csv');
+  writeFileSync(manifest, 'file,class\na.png,x\n');
+  r = await runCli('recommend', '--manifest', manifest);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /bad-manifest\.csv/);
+});

@@ -4,7 +4,7 @@ import { Objective } from '../../core/index.ts';
 import { DEFAULT_METHODS, benchMethod } from '../../bench/methods.ts';
 import { runLodo, type BenchReport } from '../../bench/lodo.ts';
 import { renderHtmlReport } from '../../bench/report-html.ts';
-import { checkRequest } from '../../recommend/service.ts';
+import { checkRequest } from '../../recommend/request.ts';
 import { viewOfKnowledgeBase } from '../../recommend/kb-view.ts';
 import { resolveKnowledgeBase } from '../../store/index.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
