@@ -2,7 +2,7 @@
 // meta-learner). Measures, in one run and on the same knowledge base:
 //   cold    the first request: fit the meta-learner (and build the retrieval index), then answer;
 //   cached  later requests that each open the knowledge base and load the cached meta-learner
-//           and index from disk, as every `metallmix recommend` process does;
+//           and index from disk, as every `metallmix recommend` process does (in this process);
 //   warm    repeated requests in one process with the meta-learner in memory (a server).
 // Prints medians and the ratios cached/cold and cached/target.
 // Run: node --import tsx bench/recommend.ts [--kb FILE] [--profile FILE] [--runs 15]
@@ -10,13 +10,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { readProfileFile } from '../src/cli/profile-input.ts';
-import { indexPathForKb } from '../src/cli/llm-setup.ts';
+import { recommend } from '../src/api/index.ts';
 import { median } from '../src/bench/metrics.ts';
-import { runPipeline } from '../src/recommend/pipeline.ts';
-import { metalearnerRecommender } from '../src/recommend/metalearner-strategy.ts';
-import { viewOfKnowledgeBase } from '../src/recommend/kb-view.ts';
-import { resolveKnowledgeBase } from '../src/store/index.ts';
+import { readProfileFile } from '../src/profile/index.ts';
+import { viewOf } from '../src/recommend/kb-view.ts';
+import { metaLearnerSource } from '../src/recommend/metalearner-source.ts';
+import { metalearnerRecommender } from '../src/recommend/strategies/metalearner.ts';
+import { openKnowledgeBase, readLocator } from '../src/store/index.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -32,27 +32,19 @@ const TARGET_MS = 300;
 const runs = Number(args.runs);
 const profile = readProfileFile(args.profile!);
 const cacheDir = mkdtempSync(join(tmpdir(), 'metallmix-bench-recommend-'));
-const request = {
-  strategy: 'metalearner',
-  metric: 'accuracy',
-  objective: 'best' as const,
-  topK: 5,
-  seed: 0,
-  cacheDir,
-};
+const env = { ...process.env, METALLMIX_CACHE: cacheDir };
+const options = { metric: 'accuracy', objective: 'best' as const, topK: 5, seed: 0 };
 
 async function oneRequest(): Promise<{ ms: number; stages: Record<string, number> }> {
   const t0 = performance.now();
-  const kb = resolveKnowledgeBase(args.kb);
-  try {
-    const rec = await runPipeline(kb, profile, {
-      ...request,
-      indexPath: indexPathForKb(kb.path, cacheDir),
-    });
-    return { ms: performance.now() - t0, stages: rec.timingsMs };
-  } finally {
-    kb.close();
-  }
+  const rec = await recommend({
+    dataset: { profile },
+    kb: args.kb,
+    strategy: 'metalearner',
+    ...options,
+    env,
+  });
+  return { ms: performance.now() - t0, stages: rec.timingsMs };
 }
 
 try {
@@ -64,15 +56,17 @@ try {
     cached.push(r.ms);
     for (const [k, v] of Object.entries(r.stages)) (stages[k] ??= []).push(v);
   }
-  const kb = resolveKnowledgeBase(args.kb);
-  const view = viewOfKnowledgeBase(kb);
-  kb.close();
-  const inMemory = metalearnerRecommender(view, { cacheDir });
+  const kb = await openKnowledgeBase(readLocator(args.kb, env), { mode: 'read', env });
+  const view = viewOf(await kb.snapshot(), kb.label);
+  await kb.close();
+  const inMemory = metalearnerRecommender(view, {
+    metaLearners: metaLearnerSource(view, { cacheDir }),
+  });
   await inMemory.prepare!('accuracy');
   const warm: number[] = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
-    await inMemory.recommend(profile, request);
+    await inMemory.recommend(profile, options);
     warm.push(performance.now() - t0);
   }
   const m = median(cached);
@@ -87,7 +81,6 @@ try {
   );
   console.log(
     `cached stage medians (ms): ${Object.entries(stages)
-      .filter(([k]) => k !== 'metalearnerCached')
       .map(([k, v]) => `${k} ${median(v).toFixed(0)}`)
       .join(', ')}`,
   );

@@ -29,11 +29,11 @@ function meanStd(values: number[]): [number, number] | undefined {
 }
 
 /** The aggregate table (CSV text) of the MedMNIST study file at `source`. */
-export function buildAggregateTable(source: string): { csv: string; rows: number } {
-  const kb = openKnowledgeBase(':memory:');
-  importFiles(kb, [source], loadMapping(path.join(studyDir, 'mapping.json')));
+export async function buildAggregateTable(source: string): Promise<{ csv: string; rows: number }> {
+  const kb = await openKnowledgeBase(':memory:', { mode: 'write' });
+  await importFiles(kb, [source], loadMapping(path.join(studyDir, 'mapping.json')));
   const groups = new Map<string, StoredRecord[]>();
-  for (const r of kb.records({ status: 'finished' })) {
+  for (const r of await kb.records({ status: 'finished' })) {
     const key = JSON.stringify([
       r.dataset,
       r.model,
@@ -98,7 +98,7 @@ export function buildAggregateTable(source: string): { csv: string; rows: number
         fmt(epochs?.[0], 1),
       ].join(',');
     });
-  kb.close();
+  await kb.close();
   return { csv: `${[header.join(','), ...rows].join('\n')}\n`, rows: rows.length };
 }
 
@@ -113,7 +113,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
       'medmnist-finetune-strategies',
       'all_datasets_summary.csv',
     );
-  const { csv, rows } = buildAggregateTable(source);
+  const { csv, rows } = await buildAggregateTable(source);
   writeFileSync(path.join(out, 'medmnist-aggregate.csv'), csv);
   copyFileSync(path.join(studyDir, 'profiles.json'), path.join(out, 'profiles.json'));
   copyFileSync(path.join(studyDir, 'models.json'), path.join(out, 'models.json'));

@@ -2,25 +2,26 @@
 // recommend from the held-out profile alone among the configurations actually run there, and
 // score the choice by looking up what those runs reached.
 import {
-  candidateKey,
-  aggregateRuns,
-  byDataset,
-  metricScale,
-  metricSign,
-  type KbView,
-} from '../recommend/kb-view.ts';
-import {
   ExitCode,
   MetallmixError,
   type Candidate,
   type DatasetProfile,
   type Objective,
+  type Progress,
+  type SearchSpace,
 } from '../core/index.ts';
-import type { Recommender, RecommenderFactory } from '../recommend/types.ts';
 import { searchOnLookup, type LookupMethod } from '../hpo/lookup.ts';
-import type { SearchSpace } from '../core/index.ts';
+import { retrievalEvidence, type EvidenceSource } from '../recommend/evidence.ts';
+import {
+  aggregateRuns,
+  byDataset,
+  candidateKey,
+  metricScale,
+  metricSign,
+  type KbView,
+} from '../recommend/kb-view.ts';
+import { metaLearnerSource, type MetaLearnerSource } from '../recommend/metalearner-source.ts';
 import { hitAtK, mean, median, ndcgAtK, regret, spearman } from './metrics.ts';
-import type { Progress } from '../cli/progress.ts';
 
 /** A held-out dataset: its profile, the training view without it, and the lookup table. */
 export interface Fold {
@@ -33,6 +34,24 @@ export interface Fold {
   /** Mean training seconds of each candidate, when recorded. */
   timesSec: (number | undefined)[];
   space: SearchSpace;
+}
+
+/** What the methods of one fold share: its meta-learner (fitted once) and retrieval over its view. */
+export interface FoldShared {
+  metaLearners: MetaLearnerSource;
+  evidence(): EvidenceSource;
+}
+
+function foldShared(fold: Fold): FoldShared {
+  const metaLearners = metaLearnerSource(fold.train);
+  let evidence: EvidenceSource | undefined;
+  return {
+    metaLearners,
+    evidence: () =>
+      (evidence ??= retrievalEvidence(fold.train, metaLearners, {
+        indexLocation: { kind: 'memory' },
+      })),
+  };
 }
 
 export interface MethodRun {
@@ -50,7 +69,13 @@ export interface BenchMethod {
   name: string;
   /** Random-based: run once per seed and averaged. */
   stochastic: boolean;
-  run(fold: Fold, seed: number, metric: string, objective: Objective): Promise<MethodRun>;
+  run(
+    fold: Fold,
+    seed: number,
+    metric: string,
+    objective: Objective,
+    shared: FoldShared,
+  ): Promise<MethodRun>;
 }
 
 export interface DatasetResult {
@@ -97,40 +122,6 @@ export function rankingOnFold(fold: Fold, ranked: readonly Candidate[]): number[
   return ranked
     .map((c) => indexOf.get(candidateKey(c.model, c.config)))
     .filter((i): i is number => i !== undefined);
-}
-
-/** Wraps a recommender factory as a benchmark method (fitted per fold, timed per request). */
-export function recommenderMethod(
-  name: string,
-  factory: RecommenderFactory,
-  stochastic: boolean,
-): BenchMethod {
-  return {
-    name,
-    stochastic,
-    async run(fold, seed, metric, objective) {
-      const rec: Recommender = factory(fold.train);
-      await rec.prepare?.(metric);
-      const t0 = performance.now();
-      const answer = await rec.recommend(fold.profile, {
-        metric,
-        objective,
-        seed,
-        topK: fold.candidates.length,
-        candidates: fold.candidates,
-        explainTop: 1,
-      });
-      const responseMs = performance.now() - t0;
-      const order = rankingOnFold(fold, answer.topK);
-      return {
-        order,
-        pick: order[0],
-        responseMs,
-        fullRanking: true,
-        extra: answer.attempts.length ? { attempts: answer.attempts } : undefined,
-      };
-    },
-  };
 }
 
 /** HPO on the lookup table: `nTrials` trials, the incumbent is the pick, its trials are the cost. */
@@ -224,6 +215,7 @@ function buildFolds(
         dataset,
         profile,
         train: {
+          label: `${view.label} without ${dataset}`,
           version: `${view.version}:without:${dataset}`,
           records: view.records.filter((r) => r.dataset !== dataset),
           profiles,
@@ -320,11 +312,14 @@ export async function runLodo(view: KbView, options: LodoOptions): Promise<Bench
   const perMethod = new Map<string, DatasetResult[]>(options.methods.map((m) => [m.name, []]));
   let done = 0;
   for (const fold of folds) {
+    const shared = foldShared(fold);
     for (const method of options.methods) {
       const seeds = method.stochastic ? options.seeds : 1;
       const results: DatasetResult[] = [];
       for (let s = 0; s < seeds; s++)
-        results.push(scoreRun(fold, await method.run(fold, s, options.metric, options.objective)));
+        results.push(
+          scoreRun(fold, await method.run(fold, s, options.metric, options.objective, shared)),
+        );
       perMethod.get(method.name)!.push(averageSeeds(results));
     }
     options.progress?.tick(++done, fold.dataset);

@@ -1,35 +1,40 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, MetallmixError } from '../core/errors.ts';
-import { registerProfile } from './commands/profile.ts';
+import { registerBench } from './commands/bench.ts';
+import { registerGbdt } from './commands/gbdt.ts';
 import { registerImport } from './commands/import.ts';
 import { registerKb } from './commands/kb.ts';
+import { registerProfile } from './commands/profile.ts';
 import { registerRecommend } from './commands/recommend.ts';
-import { registerBench } from './commands/bench.ts';
 import { registerSchema } from './commands/schema.ts';
-import { registerGbdt } from './commands/gbdt.ts';
+import { processIo, type CliIo } from './io.ts';
 
 /** Builds the `metallmix` program; each command lives in cli/commands and calls the library. */
-export function buildProgram(): Command {
+export function buildProgram(io: CliIo): Command {
   const program = new Command('metallmix')
     .description(
       'Zero-shot recommendations of a pretrained model and fine-tuning hyperparameters for an image classification dataset, from a knowledge base of past runs.',
     )
     .version('0.1.0')
+    .configureOutput({
+      writeOut: (s) => void io.stdout.write(s),
+      writeErr: (s) => void io.stderr.write(s),
+    })
     .showHelpAfterError()
     .exitOverride();
-  registerProfile(program);
-  registerImport(program);
-  registerKb(program);
-  registerRecommend(program);
-  registerBench(program);
-  registerSchema(program);
-  registerGbdt(program);
+  registerProfile(program, io);
+  registerImport(program, io);
+  registerKb(program, io);
+  registerRecommend(program, io);
+  registerBench(program, io);
+  registerSchema(program, io);
+  registerGbdt(program, io);
   return program;
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const program = buildProgram(io);
   try {
     await program.parseAsync(argv);
     return ExitCode.ok;
@@ -39,10 +44,10 @@ export async function main(argv: string[]): Promise<number> {
       return err.exitCode === 0 ? ExitCode.ok : ExitCode.badInput;
     }
     if (err instanceof MetallmixError) {
-      process.stderr.write(`metallmix: ${err.message}\n`);
+      io.stderr.write(`metallmix: ${err.message}\n`);
       return err.exitCode;
     }
-    process.stderr.write(
+    io.stderr.write(
       `metallmix: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
     );
     return ExitCode.internal;

@@ -1,15 +1,12 @@
 // Progress for long work: a redrawn bar on a terminal, plain periodic lines otherwise (CI, pipes),
 // always on stderr so `--json` output on stdout stays clean.
-
-export interface Progress {
-  tick(done: number, note?: string): void;
-  finish(note?: string): void;
-}
+import { silentProgressFactory, type Progress, type ProgressFactory } from '../core/index.ts';
+import type { CliIo, OutputStream } from './io.ts';
 
 export function createProgress(
   label: string,
   total: number,
-  stream: NodeJS.WriteStream = process.stderr,
+  stream: OutputStream,
   intervalMs = 2000,
 ): Progress {
   const started = Date.now();
@@ -39,5 +36,9 @@ export function createProgress(
   };
 }
 
-/** No output at all, for library callers and `--quiet`. */
-export const silentProgress: Progress = { tick() {}, finish() {} };
+/** Progress on the CLI's stderr, or none (--quiet, --json). */
+export function progressFor(io: CliIo, enabled: boolean): ProgressFactory {
+  return enabled
+    ? (label, total) => createProgress(label, total, io.stderr)
+    : silentProgressFactory;
+}

@@ -30,7 +30,7 @@ export function renderRecommendation(rec: Recommendation): string {
   const lines: string[] = [];
   const p = rec.pick;
   lines.push(
-    `Recommendation for ${rec.dataset} (${rec.profile.numInstances} images, ${rec.profile.numClasses} classes, ${rec.profile.modality}) — strategy ${rec.strategy}, objective ${rec.objective}`,
+    `Recommendation for ${rec.dataset} (${rec.profile.numInstances} images, ${rec.profile.numClasses} classes, ${rec.profile.modality}) — strategy ${rec.strategy}${rec.fellBack ? ` (answered by ${rec.answeredBy})` : ''}, objective ${rec.objective}`,
   );
   lines.push('');
   lines.push(`Pick: ${p.model}  ${configText(p)}`);
@@ -90,10 +90,9 @@ export function renderRecommendation(rec: Recommendation): string {
   for (const n of rec.notices) lines.push(`Notice: ${n}`);
   lines.push('');
   lines.push(
-    `Knowledge base: ${rec.knowledgeBase.records} runs on ${rec.knowledgeBase.datasets} datasets (version ${rec.knowledgeBase.version.slice(0, 12)}). Timings (ms): ${Object.entries(
+    `Knowledge base ${rec.knowledgeBase.label}: ${rec.knowledgeBase.records} runs on ${rec.knowledgeBase.datasets} datasets (version ${rec.knowledgeBase.version.slice(0, 12)}). Timings (ms): ${Object.entries(
       rec.timingsMs,
     )
-      .filter(([k]) => k !== 'metalearnerCached')
       .map(([k, v]) => `${k} ${v.toFixed(0)}`)
       .join(', ')}`,
   );

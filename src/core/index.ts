@@ -6,3 +6,5 @@ export * from './search-space.ts';
 export * from './model-card.ts';
 export * from './experiment.ts';
 export * from './recommendation.ts';
+export * from './progress.ts';
+export * from './environment.ts';

@@ -66,12 +66,60 @@ export type Attempt = z.infer<typeof Attempt>;
 
 export const Timings = z.record(z.string(), z.number().nonnegative());
 
+/**
+ * The version of the Recommendation JSON. 2 (this one): `strategy` is the strategy asked for,
+ * `answeredBy` and `fellBack`/`fallbackReason` say whose pick it is; counters (LLM tokens, cache
+ * hits) moved out of `timingsMs` into `counters`; `unmet` lists what the request asked that no
+ * candidate meets; `llmAnswer` carries the LLM's claims and the shortlist entry it built on;
+ * `knowledgeBase.label` names the knowledge base. 1 (before): a status string in `strategy`.
+ */
+export const RECOMMENDATION_SCHEMA_VERSION = 2;
+
+export const Counters = z.object({
+  /** Language-model calls made (recommender and judge). */
+  llmCalls: z.number().int().nonnegative(),
+  /** Tokens of every call, prompt and completion. */
+  llmTokens: z.number().int().nonnegative(),
+  /** The meta-learner was loaded from the cache (hit), fitted and stored (miss), or fitted without caching (off). */
+  metalearnerCache: z.enum(['hit', 'miss', 'off']).optional(),
+  /** The retrieval index was loaded as persisted, or (re)built. */
+  retrievalIndex: z.enum(['loaded', 'rebuilt']).optional(),
+});
+export type Counters = z.infer<typeof Counters>;
+
+/** Something the request asked for that no candidate satisfies (faces map it to exit code 3). */
+export const Unmet = z.object({ constraint: z.enum(['budget']), message: z.string() });
+export type Unmet = z.infer<typeof Unmet>;
+
+/** What an accepted LLM answer claimed, beside the meta-learner's own prediction for it. */
+export const LlmAnswer = z.object({
+  expectedMetric: z.number(),
+  expectedTrainingTimeSec: z.number(),
+  confidence: z.enum(['low', 'medium', 'high']),
+  citedEvidence: z.array(z.string()),
+  /** Hybrid: the shortlist rank the answer starts from and the parameters it changed. */
+  basedOn: z
+    .object({ rank: z.number().int().positive(), adjusted: z.array(z.string()) })
+    .nullable(),
+});
+export type LlmAnswer = z.infer<typeof LlmAnswer>;
+
 export const Recommendation = z.object({
+  schemaVersion: z
+    .literal(RECOMMENDATION_SCHEMA_VERSION)
+    .describe(
+      'Version of this JSON shape. 2: strategy is the strategy asked for; answeredBy, fellBack and fallbackReason say whose pick it is; counters (LLM calls and tokens, cache use) moved out of timingsMs; unmet lists unmet constraints (budget); llmAnswer holds the LLM claims and basis; knowledgeBase.label names the knowledge base.',
+    ),
   dataset: z.string(),
   profile: DatasetProfile,
   metric: z.string(),
   objective: Objective,
+  /** The strategy asked for (`auto` resolved). */
   strategy: z.string(),
+  /** The strategy whose pick this is: differs from `strategy` when it fell back. */
+  answeredBy: z.string(),
+  fellBack: z.boolean(),
+  fallbackReason: z.string().optional(),
   seed: z.number().int(),
   pick: RecommendedConfig,
   topK: z.array(RecommendedConfig),
@@ -79,14 +127,18 @@ export const Recommendation = z.object({
   budgetMinutes: z.number().positive().optional(),
   /** The best candidate whose predicted training time fits the budget; null when none does. */
   budgetPick: RecommendedConfig.nullable().optional(),
+  unmet: z.array(Unmet),
   justification: z.string(),
   notices: z.array(z.string()),
   knowledgeBase: z.object({
+    label: z.string(),
     version: z.string(),
     records: z.number().int(),
     datasets: z.number().int(),
   }),
   attempts: z.array(Attempt).default([]),
+  llmAnswer: LlmAnswer.optional(),
+  counters: Counters,
   timingsMs: Timings,
 });
 export type Recommendation = z.infer<typeof Recommendation>;

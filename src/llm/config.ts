@@ -1,49 +1,23 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
+import { locations, type Env } from '../core/environment.ts';
 import { MetallmixError } from '../core/errors.ts';
+import type { CommonConfig, ProviderSpec, SettingSpec, SettingsReader } from './provider.ts';
+import type { LlamaCppConfig } from './providers/llamacpp.ts';
+import type { OpenAIConfig } from './providers/openai.ts';
+import { PROVIDERS } from './registry.ts';
 
 // Where an LLM setting comes from, strongest first: command-line flags, environment variables,
 // the config file, defaults. The judge has its own section and inherits every setting it does
-// not name from the recommender's LLM, so "same server, bigger model" is one setting.
+// not name from the recommender's LLM, so "same server, bigger model" is one setting. Which
+// settings exist comes from the provider registry: a new provider brings its own.
 
-export const LLM_FIELDS = [
-  'provider',
-  'baseUrl',
-  'model',
-  'apiKey',
-  'gguf',
-  'threads',
-  'temperature',
-  'seed',
-  'maxTokens',
-  'timeoutMs',
-] as const;
-export type LlmField = (typeof LLM_FIELDS)[number];
 export type LlmRole = 'llm' | 'judge';
 
 /** Flag values as commander gives them (`--llm-base-url` -> `llmBaseUrl`), strings or numbers. */
-export type LlmFlags = Partial<Record<`${LlmRole}${Capitalize<LlmField>}`, string | number>>;
+export type LlmFlags = Partial<Record<string, string | number>>;
 
-interface Common {
-  temperature: number;
-  seed?: number;
-  maxTokens: number;
-  timeoutMs: number;
-}
-export interface OpenAIConfig extends Common {
-  provider: 'openai';
-  baseUrl: string;
-  model: string;
-  apiKey?: string;
-}
-export interface LlamaCppConfig extends Common {
-  provider: 'llamacpp';
-  gguf: string;
-  threads: number;
-}
 export type LlmConfig = OpenAIConfig | LlamaCppConfig;
 
 /** What is configured; a role is absent when no model is configured for it. */
@@ -52,35 +26,81 @@ export interface LlmSettings {
   judge?: LlmConfig;
 }
 
-export const LLM_DEFAULTS = { temperature: 0, maxTokens: 1024, timeoutMs: 60_000, threads: 2 };
+export const LLM_DEFAULTS = { temperature: 0, maxTokens: 1024, timeoutMs: 60_000 };
+
+/** Settings every provider takes, with `provider` itself first. */
+const COMMON_SETTINGS: Record<string, SettingSpec> = {
+  provider: {
+    kind: 'text',
+    help: `LLM provider: ${PROVIDERS.map((p) => `${p.name} (${p.description})`).join(', ')}, or none`,
+  },
+  temperature: {
+    kind: 'float',
+    help: 'sampling temperature',
+    min: 0,
+    max: 2,
+    default: LLM_DEFAULTS.temperature,
+  },
+  seed: { kind: 'int', help: 'sampling seed', min: -(2 ** 31), max: 2 ** 32 - 1 },
+  maxTokens: {
+    kind: 'int',
+    help: 'most tokens per answer',
+    min: 1,
+    default: LLM_DEFAULTS.maxTokens,
+  },
+  timeoutMs: {
+    kind: 'int',
+    help: 'deadline per LLM call, retries included',
+    min: 1,
+    default: LLM_DEFAULTS.timeoutMs,
+  },
+};
+
+/** Every setting a role can take, common and per provider, in flag order. */
+export const LLM_SETTINGS: Readonly<Record<string, SettingSpec>> = (() => {
+  const [provider, ...common] = Object.entries(COMMON_SETTINGS);
+  return Object.fromEntries([
+    provider,
+    ...PROVIDERS.flatMap((p) => Object.entries(p.settings)),
+    ...common,
+  ]);
+})();
+export const LLM_FIELDS: readonly string[] = Object.keys(LLM_SETTINGS);
+
+function fieldSchema(spec: SettingSpec): z.ZodType {
+  switch (spec.kind) {
+    case 'url':
+      return z.url({ protocol: /^https?$/ });
+    case 'int': {
+      const n = z.number().int();
+      return spec.min === 1 ? n.positive() : n.min(spec.min ?? -Infinity).max(spec.max ?? Infinity);
+    }
+    case 'float':
+      return z
+        .number()
+        .min(spec.min ?? -Infinity)
+        .max(spec.max ?? Infinity);
+    default:
+      return z.string().min(1);
+  }
+}
 
 const Section = z
-  .object({
-    provider: z.enum(['openai', 'llamacpp', 'none']),
-    baseUrl: z.url({ protocol: /^https?$/ }),
-    model: z.string().min(1),
-    apiKey: z.string().min(1),
-    gguf: z.string().min(1),
-    threads: z.number().int().positive(),
-    temperature: z.number().min(0).max(2),
-    seed: z.number().int(),
-    maxTokens: z.number().int().positive(),
-    timeoutMs: z.number().int().positive(),
-  })
+  .object(Object.fromEntries(LLM_FIELDS.map((f) => [f, fieldSchema(LLM_SETTINGS[f])])))
   .partial()
   .strict();
-type Section = z.infer<typeof Section>;
+type Section = Record<string, unknown>;
 
 /** One value with the place it came from, so an error can point at the flag, variable or line. */
 interface Sourced {
   value: unknown;
   source: string;
 }
-type Layer = Partial<Record<LlmField, Sourced>>;
+type Layer = Partial<Record<string, Sourced>>;
 
 export interface ResolveLlmConfigInput {
   flags?: LlmFlags;
-  env?: Record<string, string | undefined>;
+  env?: Env;
   /** Config file (JSON or YAML); default METALLMIX_CONFIG, else ~/.config/metallmix/config.yaml if present. */
   configFile?: string;
 }
@@ -93,37 +113,37 @@ export function resolveLlmConfig(input: ResolveLlmConfigInput = {}): LlmSettings
     fromEnv(env, role),
     file[role] ?? {},
   ];
-  // OPENAI_API_KEY is the OpenAI SDK's own convention: the weakest source of a key.
-  const fallbackKey: Layer = env.OPENAI_API_KEY
-    ? { apiKey: { value: env.OPENAI_API_KEY, source: 'OPENAI_API_KEY' } }
-    : {};
-  const llm = merge([...layers('llm'), fallbackKey]);
+  const fallback: Layer = {};
+  for (const p of PROVIDERS)
+    for (const [field, variable] of Object.entries(p.fallbackVariables ?? {}))
+      if (env[variable]) fallback[field] ??= { value: env[variable], source: variable };
+  const llm = merge([...layers('llm'), fallback]);
   const judgeOwn = merge(layers('judge'));
   return {
     llm: build(llm, 'llm'),
-    judge: build(inherit(judgeOwn, llm, fallbackKey), 'judge'),
+    judge: build(inherit(judgeOwn, llm, fallback), 'judge'),
   };
 }
 
-function flagName(role: LlmRole, field: LlmField): string {
+export function flagName(role: LlmRole, field: string): string {
   return `--${role}-${field.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 }
 
-function envName(role: LlmRole, field: LlmField): string {
+export function envName(role: LlmRole, field: string): string {
   return `METALLMIX_${role.toUpperCase()}_${field.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
 }
 
 function fromFlags(flags: LlmFlags, role: LlmRole): Layer {
   const layer: Layer = {};
   for (const field of LLM_FIELDS) {
-    const key = `${role}${field[0].toUpperCase()}${field.slice(1)}` as keyof LlmFlags;
+    const key = `${role}${field[0].toUpperCase()}${field.slice(1)}`;
     if (flags[key] !== undefined)
       layer[field] = { value: flags[key], source: flagName(role, field) };
   }
   return layer;
 }
 
-function fromEnv(env: Record<string, string | undefined>, role: LlmRole): Layer {
+function fromEnv(env: Env, role: LlmRole): Layer {
   const layer: Layer = {};
   for (const field of LLM_FIELDS) {
     const name = envName(role, field);
@@ -143,91 +163,73 @@ function merge(layers: Layer[]): Layer {
  * The judge's own settings over the recommender's. A judge that names its own endpoint gets
  * neither the recommender's provider nor its API key: a key never travels to another server.
  */
-function inherit(judge: Layer, llm: Layer, fallbackKey: Layer): Layer {
-  const ownEndpoint = judge.provider ?? judge.baseUrl ?? judge.gguf;
+function inherit(judge: Layer, llm: Layer, fallback: Layer): Layer {
+  const endpointBound = (field: string) => field === 'provider' || LLM_SETTINGS[field].endpoint;
+  const ownEndpoint = LLM_FIELDS.some((f) => endpointBound(f) && judge[f] !== undefined);
   const out: Layer = {};
-  for (const field of LLM_FIELDS) {
-    const endpointBound = ['provider', 'baseUrl', 'gguf', 'apiKey'].includes(field);
-    out[field] = judge[field] ?? (ownEndpoint && endpointBound ? undefined : llm[field]);
-  }
-  if (ownEndpoint) out.apiKey ??= fallbackKey.apiKey;
+  for (const field of LLM_FIELDS)
+    out[field] = judge[field] ?? (ownEndpoint && endpointBound(field) ? undefined : llm[field]);
+  if (ownEndpoint) for (const [field, value] of Object.entries(fallback)) out[field] ??= value;
   return out;
 }
 
 function build(layer: Layer, role: LlmRole): LlmConfig | undefined {
-  const provider =
-    text(layer.provider) ?? (layer.gguf ? 'llamacpp' : layer.baseUrl ? 'openai' : undefined);
-  if (provider === 'none') return undefined;
-  if (provider === undefined) {
+  const named = text(layer.provider);
+  if (named === 'none') return undefined;
+  let spec: ProviderSpec | undefined;
+  if (named !== undefined) {
+    spec = PROVIDERS.find((p) => p.name === named);
+    if (!spec)
+      throw new MetallmixError(
+        `unknown LLM provider "${named}": use ${PROVIDERS.map((p) => p.name).join(', ')} or none`,
+        { location: { field: layer.provider!.source } },
+      );
+  } else spec = PROVIDERS.find((p) => p.selectedBy && layer[p.selectedBy] !== undefined);
+  if (!spec) {
     if (layer.model)
       throw new MetallmixError(
-        `an LLM model is named (${text(layer.model)}) but no endpoint: set ${flagName(role, 'baseUrl')} (e.g. http://127.0.0.1:11434/v1 for Ollama) or ${flagName(role, 'gguf')}`,
+        `an LLM model is named (${text(layer.model)}) but no endpoint: set ${PROVIDERS.map((p) => flagName(role, p.selectedBy!)).join(' (e.g. http://127.0.0.1:11434/v1 for Ollama) or ')}`,
         { location: { field: layer.model.source } },
       );
     return undefined;
   }
-  const common: Common = {
-    temperature: number(layer.temperature, 'float', 0, 2) ?? LLM_DEFAULTS.temperature,
-    seed: number(layer.seed, 'int', -(2 ** 31), 2 ** 32 - 1),
-    maxTokens: number(layer.maxTokens, 'int', 1) ?? LLM_DEFAULTS.maxTokens,
-    timeoutMs: number(layer.timeoutMs, 'int', 1) ?? LLM_DEFAULTS.timeoutMs,
+  const common: CommonConfig = {
+    temperature: number(layer, 'temperature') ?? LLM_DEFAULTS.temperature,
+    seed: number(layer, 'seed'),
+    maxTokens: number(layer, 'maxTokens') ?? LLM_DEFAULTS.maxTokens,
+    timeoutMs: number(layer, 'timeoutMs') ?? LLM_DEFAULTS.timeoutMs,
   };
-  if (provider === 'llamacpp') {
-    const gguf = text(layer.gguf);
-    if (!gguf) throw missing(role, 'gguf', 'the llamacpp provider needs a GGUF model file');
-    return {
-      provider,
-      gguf,
-      threads: number(layer.threads, 'int', 1) ?? LLM_DEFAULTS.threads,
-      ...common,
-    };
-  }
-  if (provider !== 'openai')
-    throw new MetallmixError(`unknown LLM provider "${provider}": use openai, llamacpp or none`, {
-      location: { field: layer.provider!.source },
-    });
-  const baseUrl = text(layer.baseUrl);
-  if (!baseUrl)
-    throw missing(
-      role,
-      'baseUrl',
-      'the openai provider needs a base URL, e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1',
-    );
-  if (!isHttpUrl(baseUrl))
-    throw new MetallmixError(`not an http(s) URL: ${baseUrl}`, {
-      location: { field: layer.baseUrl!.source },
-    });
-  const model = text(layer.model);
-  if (!model) throw missing(role, 'model', `the openai provider needs a model name for ${baseUrl}`);
-  return { provider, baseUrl, model, apiKey: text(layer.apiKey), ...common };
-}
-
-function isHttpUrl(text: string): boolean {
-  try {
-    return ['http:', 'https:'].includes(new URL(text).protocol);
-  } catch {
-    return false;
-  }
-}
-
-function missing(role: LlmRole, field: LlmField, why: string): MetallmixError {
-  return new MetallmixError(`${why}: set ${flagName(role, field)} or ${envName(role, field)}`, {
-    location: { field: flagName(role, field) },
-  });
+  const reader: SettingsReader = {
+    text: (name) => text(layer[name]),
+    number: (name) => number(layer, name),
+    required(name, why) {
+      const value = text(layer[name]);
+      if (!value)
+        throw new MetallmixError(`${why}: set ${flagName(role, name)} or ${envName(role, name)}`, {
+          location: { field: flagName(role, name) },
+        });
+      return value;
+    },
+    invalid: (name, reason) =>
+      new MetallmixError(reason, {
+        location: { field: layer[name]?.source ?? flagName(role, name) },
+      }),
+  };
+  return spec.configure(reader, common) as LlmConfig;
 }
 
 function text(s: Sourced | undefined): string | undefined {
   return s === undefined ? undefined : String(s.value);
 }
 
-/** A number from a flag, variable or file value, or a MetallmixError naming where it came from. */
-function number(
-  s: Sourced | undefined,
-  kind: 'int' | 'float',
-  min: number,
-  max = Infinity,
-): number | undefined {
+/** A number setting from a flag, variable or file value, or a MetallmixError naming where it came from. */
+function number(layer: Layer, field: string): number | undefined {
+  const s = layer[field];
   if (s === undefined) return undefined;
+  const spec = LLM_SETTINGS[field];
+  const kind = spec.kind === 'int' ? 'int' : 'float';
+  const min = spec.min ?? -Infinity;
+  const max = spec.max ?? Infinity;
   const n = typeof s.value === 'number' ? s.value : Number(String(s.value).trim() || NaN);
   const ok =
     Number.isFinite(n) && (kind === 'float' || Number.isInteger(n)) && n >= min && n <= max;
@@ -243,19 +245,12 @@ function number(
   return n;
 }
 
-export function defaultConfigPath(env: Record<string, string | undefined>): string {
-  const base = env.XDG_CONFIG_HOME || join(env.HOME || homedir(), '.config');
-  return join(base, 'metallmix', 'config.yaml');
-}
-
 /** Reads the `llm` and `judge` sections; other top-level keys belong to other modules. */
-function readConfigFile(
-  explicit: string | undefined,
-  env: Record<string, string | undefined>,
-): Partial<Record<LlmRole, Layer>> {
-  const path = explicit ?? env.METALLMIX_CONFIG ?? defaultConfigPath(env);
+function readConfigFile(explicit: string | undefined, env: Env): Partial<Record<LlmRole, Layer>> {
+  const where = locations(env);
+  const path = explicit ?? where.configFile;
   if (!existsSync(path)) {
-    if (explicit ?? env.METALLMIX_CONFIG)
+    if (explicit !== undefined || where.configFileExplicit)
       throw new MetallmixError('config file not found', { location: { file: path } });
     return {};
   }
@@ -288,7 +283,7 @@ function readConfigFile(
         location: { file: path, line: lineOf(doc, lines, keyPath), field: keyPath.join('.') },
       });
     }
-    out[role] = toLayer(parsed.data, path, role, doc, lines);
+    out[role] = toLayer(parsed.data as Section, path, role, doc, lines);
   }
   return out;
 }

@@ -41,5 +41,11 @@ export interface GenerateResult {
 export interface LanguageModel {
   readonly id: string;
   generate(req: GenerateRequest): Promise<GenerateResult>;
+  /**
+   * A cheap check that the model can answer, called before a prompt is built: resolves, or
+   * throws a MetallmixError (exit code 4 when the service is unavailable, so the caller falls
+   * back; 2 when the user's setting is wrong). Optional: a provider without one is assumed up.
+   */
+  probe?(timeoutMs?: number): Promise<void>;
   close?(): Promise<void>;
 }

@@ -1,6 +1,12 @@
 // Builds the Recommendation every strategy returns from its scored candidates, so that picks,
 // top-k, Pareto front and budget pick mean the same thing whichever strategy scored them.
-import { ExitCode, MetallmixError } from '../core/index.ts';
+import {
+  ExitCode,
+  MetallmixError,
+  RECOMMENDATION_SCHEMA_VERSION,
+  type Counters,
+  type Unmet,
+} from '../core/index.ts';
 import type {
   Candidate,
   Contribution,
@@ -29,10 +35,11 @@ export interface AssembleInput {
   /** Predicted metric (stored scale) of candidate i. */
   metricOf(i: number): Interval;
   space: SearchSpace;
-  kb: Recommendation['knowledgeBase'];
+  kb: { label: string; version: string; records: readonly { dataset: string }[] };
   justification: (pick: RecommendedConfig) => string;
   notices: string[];
   timingsMs: Record<string, number>;
+  counters?: Partial<Counters>;
   explain?: (indices: number[]) => Explained[];
   evidenceFor?: (candidate: Candidate) => EvidenceRef[];
 }
@@ -73,6 +80,11 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
   const recommended = (s: Scored) =>
     topK[rankOf.get(s.index)!] ?? toConfig(s, rankOf.get(s.index)! + 1);
   const notices = input.notices.slice();
+  if (options.objective !== 'best' && input.scored.some((s) => s.timeSec === undefined))
+    notices.push(
+      `No training-time predictions for every candidate, so the "${options.objective}" objective orders by the metric alone, as "best".`,
+    );
+  const unmet: Unmet[] = [];
   let budgetPick: RecommendedConfig | null | undefined;
   if (options.budgetMinutes !== undefined) {
     const under = pickUnderBudget(ordered, options.budgetMinutes * 60);
@@ -85,15 +97,22 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
           ? `No candidate is predicted to train within ${options.budgetMinutes} minutes; the fastest is predicted at ${(fastest.timeSec!.mean / 60).toFixed(1)} minutes.`
           : `No training-time predictions are available, so the ${options.budgetMinutes}-minute budget cannot be checked.`,
       );
+      unmet.push({
+        constraint: 'budget',
+        message: `no candidate is predicted to train within ${options.budgetMinutes} minutes`,
+      });
     }
   }
   const pick = topK[0];
   return {
+    schemaVersion: RECOMMENDATION_SCHEMA_VERSION,
     dataset: input.profile.name,
     profile: input.profile,
     metric: options.metric,
     objective: options.objective,
     strategy: input.strategy,
+    answeredBy: input.strategy,
+    fellBack: false,
     seed: options.seed,
     pick,
     topK,
@@ -101,10 +120,17 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
     ...(options.budgetMinutes !== undefined
       ? { budgetMinutes: options.budgetMinutes, budgetPick }
       : {}),
+    unmet,
     justification: input.justification(pick),
     notices,
-    knowledgeBase: input.kb,
+    knowledgeBase: {
+      label: input.kb.label,
+      version: input.kb.version,
+      records: input.kb.records.length,
+      datasets: new Set(input.kb.records.map((r) => r.dataset)).size,
+    },
     attempts: [],
+    counters: { llmCalls: 0, llmTokens: 0, ...input.counters },
     timingsMs: { ...input.timingsMs, explain: explainMs },
   };
 }

@@ -3,19 +3,12 @@
 // JSON format; a corrupt or foreign cache file is ignored and replaced, never fatal.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { parseXGBoostJson, toXGBoostJson } from '../learn/xgboost-json.ts';
 import type { EncoderSpec } from '../learn/encode.ts';
 import type { MetaLearner, MetaLearnerSettings } from './metalearner.ts';
 
 const FORMAT = 'metallmix-metalearner/3';
-
-/** METALLMIX_CACHE, else $XDG_CACHE_HOME/metallmix, else ~/.cache/metallmix. */
-export function defaultCacheDir(): string {
-  if (process.env.METALLMIX_CACHE) return process.env.METALLMIX_CACHE;
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'metallmix');
-}
 
 function cachePath(dir: string, kbVersion: string, settings: MetaLearnerSettings): string {
   const key = createHash('sha256')

@@ -7,14 +7,17 @@ import {
   type ModelCard,
   type SearchSpace,
 } from '../core/index.ts';
+import { searchSpaceOf, type KbSnapshot, type StoredRecord } from '../store/index.ts';
 
 /**
  * The slice of a knowledge base a recommender is fitted on: everything for `recommend`, all but
  * the held-out dataset in the leave-one-dataset-out benchmark.
  */
 export interface KbView {
+  /** The knowledge base's label, and for a benchmark fold what was held out. */
+  label: string;
   version: string;
-  records: (ExperimentRecord & { id: string })[];
+  records: StoredRecord[];
   profiles: Map<string, DatasetProfile>;
   cards: Map<string, ModelCard>;
   space: SearchSpace;
@@ -119,20 +122,15 @@ export function byDataset<T extends { dataset: string }>(items: readonly T[]): M
   return out;
 }
 
-/** The view of a whole knowledge base (what `recommend` fits on). */
-export function viewOfKnowledgeBase(kb: {
-  version(): string;
-  records(): (ExperimentRecord & { id: string })[];
-  datasetProfiles(): DatasetProfile[];
-  modelCards(): ModelCard[];
-  searchSpace(): SearchSpace;
-}): KbView {
+/** The view of a whole knowledge base (what `recommend` fits on), from one consistent snapshot. */
+export function viewOf(snapshot: KbSnapshot, label: string): KbView {
   return {
-    version: kb.version(),
-    records: kb.records(),
-    profiles: new Map(kb.datasetProfiles().map((p) => [p.name, p])),
-    cards: new Map(kb.modelCards().map((c) => [c.id, c])),
-    space: kb.searchSpace(),
+    label,
+    version: snapshot.version,
+    records: snapshot.records,
+    profiles: new Map(snapshot.profiles.map((p) => [p.name, p])),
+    cards: new Map(snapshot.models.map((c) => [c.id, c])),
+    space: searchSpaceOf(snapshot.hyperparameters, snapshot.records),
   };
 }
 

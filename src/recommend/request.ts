@@ -1,24 +1,29 @@
-// What a recommendation request asks of a knowledge base, and the check that the knowledge
-// base can speak to it at all (used by the pipeline and the benchmark).
-import { MetallmixError, ExitCode } from '../core/index.ts';
+// What a recommendation request asks, and the check that the knowledge base can speak to it at
+// all (used by the pipeline and the benchmark).
+import { MetallmixError, ExitCode, type Candidate } from '../core/index.ts';
 import { availableMetrics, type KbView } from './kb-view.ts';
-import type { MetaLearnerStrategyOptions } from './metalearner-strategy.ts';
 import type { RecommendOptions } from './types.ts';
 
-export interface RecommendRequest extends RecommendOptions {
+export interface RecommendRequest extends Omit<
+  RecommendOptions,
+  'candidates' | 'strictCandidates'
+> {
+  /** A strategy of the registry, or `auto`. */
   strategy: string;
   /** Restrict candidates to these models (ids from the knowledge base's catalog). */
   models?: string[];
-  cacheDir?: string;
-  strategyOptions?: MetaLearnerStrategyOptions;
+  /** Choose exactly among these (the benchmark's held-out configurations). */
+  candidates?: Candidate[];
+  /** Upper bound on generated candidates (past configurations come on top). */
+  maxCandidates?: number;
 }
 
 /** Throws a MetallmixError when the knowledge base cannot answer the request at all. */
 export function checkRequest(
   view: KbView,
-  kbLabel: string,
   request: Pick<RecommendRequest, 'metric' | 'models'>,
 ): void {
+  const kbLabel = view.label;
   const finished = view.records.filter((r) => r.status === 'finished');
   if (finished.length === 0)
     throw new MetallmixError(

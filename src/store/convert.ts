@@ -20,7 +20,7 @@ import {
   type TimeSource,
   type ValueSource,
 } from './mapping.ts';
-import type { Cell, RowProblem, SourceRow, SourceTable } from './sources.ts';
+import type { Cell, RowProblem, SourceRow, SourceTable } from './source-table.ts';
 
 export interface Conversion {
   records: ExperimentRecord[];

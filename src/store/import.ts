@@ -2,13 +2,13 @@
 // transaction. Nothing is written when any row is invalid (unless skipInvalid), so a failed
 // import leaves the knowledge base exactly as it was.
 import path from 'node:path';
-import { MetallmixError } from '../core/index.ts';
-import { silentProgress, type Progress } from '../cli/progress.ts';
+import { MetallmixError, silentProgress, type Progress } from '../core/index.ts';
 import { convertTable } from './convert.ts';
 import { recordId } from './fingerprint.ts';
 import type { KnowledgeBase, UpsertCounts } from './knowledge-base.ts';
 import type { LoadedMapping, SourceFormat } from './mapping.ts';
-import { detectFormat, readSource, type RowProblem } from './sources.ts';
+import { detectFormat, readSource } from './sources.ts';
+import type { RowProblem } from './source-table.ts';
 
 export interface ImportOptions {
   /** Overrides the mapping's `format` and the guess from the file extension. */
@@ -55,12 +55,12 @@ export function describeProblem(p: RowProblem): string {
   return `${p.file}:${p.line}${p.column ? ` column "${p.column}"` : ''}: ${p.reason}`;
 }
 
-export function importFiles(
+export async function importFiles(
   kb: KnowledgeBase,
   files: string[],
   loaded: LoadedMapping,
   options: ImportOptions = {},
-): ImportReport {
+): Promise<ImportReport> {
   const progress = options.progress ?? silentProgress;
   const conversions = files.map((file, i) => {
     const format = options.format ?? loaded.mapping.format ?? detectFormat(file);
@@ -92,7 +92,7 @@ export function importFiles(
         ) as { name: string; type: 'float' | 'int' | 'categorical' | 'bool' },
       ]),
   );
-  const result = kb.importBatch({
+  const result = await kb.importBatch({
     records: conversions.flatMap((c) => c.records),
     profiles: loaded.profiles,
     models: loaded.models,
@@ -121,12 +121,13 @@ export function importFiles(
       skipped: c.problems.length,
     };
   });
-  const profiled = new Set(kb.datasetProfiles().map((p) => p.name));
-  const carded = new Set(kb.modelCards().map((m) => m.id));
+  const after = await kb.snapshot();
+  const profiled = new Set(after.profiles.map((p) => p.name));
+  const carded = new Set(after.models.map((m) => m.id));
   const records = conversions.flatMap((c) => c.records);
   const sum = (k: keyof FileReport) => fileReports.reduce((n, f) => n + (f[k] as number), 0);
   return {
-    knowledgeBase: kb.path,
+    knowledgeBase: kb.label,
     mapping: loaded.file,
     files: fileReports,
     rows: total,
@@ -142,6 +143,6 @@ export function importFiles(
     modelsWithoutCard: [...new Set(records.map((r) => r.model))]
       .filter((m) => !carded.has(m))
       .sort(),
-    version: kb.version(),
+    version: after.version,
   };
 }

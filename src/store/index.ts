@@ -1,7 +1,11 @@
 export * from './knowledge-base.ts';
+export * from './derived.ts';
+export * from './open.ts';
+export { BUILTIN_LABEL } from './builtin.ts';
 export * from './import.ts';
 export * from './mapping.ts';
-export { detectFormat, type RowProblem } from './sources.ts';
+export { detectFormat } from './sources.ts';
+export type { RowProblem } from './source-table.ts';
 export { decodeDistribution, decodeParamValue } from './optuna.ts';
 export { recordId } from './fingerprint.ts';
-export { MIGRATIONS, SCHEMA_VERSION } from './migrations.ts';
+export { MIGRATIONS, SCHEMA_VERSION } from './sqlite/migrations.ts';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { MetallmixError } from '../core/index.ts';
 import type { HyperparameterSpec } from './mapping.ts';
-import type { Cell, SourceRow, SourceTable } from './sources.ts';
+import type { Cell, SourceRow, SourceTable } from './source-table.ts';
 
 export interface DecodedDistribution {
   type: 'float' | 'int' | 'categorical';

@@ -3,45 +3,9 @@ import path from 'node:path';
 import { parseCsvRecords } from '../core/csv.ts';
 import { readTextFile } from '../core/text-file.ts';
 import { MetallmixError } from '../core/index.ts';
-import type { HyperparameterSpec, SourceFormat } from './mapping.ts';
+import type { SourceFormat } from './mapping.ts';
 import { readOptunaStudy } from './optuna.ts';
-
-export type Cell = string | number | boolean | null;
-
-/** An invalid row (or cell), with everything a user needs to find it. */
-export interface RowProblem {
-  file: string;
-  line: number;
-  column?: string;
-  reason: string;
-}
-
-export interface SourceRow {
-  line: number;
-  /** How a user names the row when a line number means little (an Optuna trial). */
-  where?: string;
-  /** Set when the reader already knows the row is invalid (an undecodable Optuna parameter). */
-  problem?: { column: string; reason: string };
-  /** Intermediate values of the first objective, by step (Optuna). */
-  curve?: { step: number; value: number }[];
-  /** The cell, null when empty, undefined when the source has no such column. */
-  get(column: string): Cell | undefined;
-}
-
-export interface SourceTable {
-  file: string;
-  format: SourceFormat;
-  /** What provenance.source says for these records. */
-  label: string;
-  columns: ReadonlySet<string>;
-  rows: SourceRow[];
-  /** Rows that could not even be read (bad JSON line, wrong cell count). */
-  problems: RowProblem[];
-  /** Hyperparameters the source itself declares (Optuna distributions). */
-  declared?: HyperparameterSpec[];
-  /** Columns that hold declared hyperparameters, by parameter name. */
-  declaredColumns?: Record<string, string>;
-}
+import type { Cell, RowProblem, SourceRow, SourceTable } from './source-table.ts';
 
 export function detectFormat(file: string): SourceFormat {
   const ext = path.extname(file).toLowerCase();

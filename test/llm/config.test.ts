@@ -5,11 +5,11 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { Command } from 'commander';
 import { MetallmixError } from '../../src/core/errors.ts';
-import { commanderLlmOptions } from '../../src/llm/cli-options.ts';
+import { llmOptions } from '../../src/cli/llm-options.ts';
 import { resolveLlmConfig, type LlmFlags } from '../../src/llm/config.ts';
 import { createLanguageModel } from '../../src/llm/create.ts';
-import { LlamaCppModel } from '../../src/llm/llamacpp-provider.ts';
-import { OpenAICompatibleModel } from '../../src/llm/openai-provider.ts';
+import { LlamaCppModel } from '../../src/llm/providers/llamacpp.ts';
+import { OpenAICompatibleModel } from '../../src/llm/providers/openai.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'metallmix-llm-config-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -204,9 +204,9 @@ describe('resolveLlmConfig', () => {
   });
 });
 
-describe('commanderLlmOptions and createLanguageModel', () => {
+describe('llmOptions and createLanguageModel', () => {
   test('flags parsed by commander resolve into providers', () => {
-    const cmd = commanderLlmOptions(new Command('recommend').exitOverride());
+    const cmd = llmOptions(new Command('recommend').exitOverride());
     cmd.parse(
       [
         '--llm-base-url',

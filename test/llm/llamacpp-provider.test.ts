@@ -8,9 +8,8 @@ import { z } from 'zod';
 import { ExitCode, MetallmixError } from '../../src/core/errors.ts';
 import { jsonSchemaOf, SCHEMA_NAMES } from '../../src/core/json-schema.ts';
 import { LlmProposal } from '../../src/core/recommendation.ts';
-import { checkReachable } from '../../src/llm/create.ts';
 import { toGrammarSchema } from '../../src/llm/grammar-schema.ts';
-import { LlamaCppModel } from '../../src/llm/llamacpp-provider.ts';
+import { LlamaCppModel } from '../../src/llm/providers/llamacpp.ts';
 import type { ChatMessage } from '../../src/llm/types.ts';
 
 const GGUF = fileURLToPath(
@@ -69,7 +68,7 @@ describe('in-process llama.cpp with stories260K', { skip }, () => {
 
   test('loads once and generates JSON that parses and validates against the LlmProposal schema', async (t) => {
     const loadStart = performance.now();
-    await checkReachable(model);
+    await model.probe();
     const loadMs = performance.now() - loadStart;
 
     const result = await model.generate({ messages, schema: proposal, temperature: 0, seed: 1 });
@@ -168,7 +167,16 @@ describe('in-process llama.cpp unavailable', () => {
       err.message,
       'GGUF model file not found or not readable: /nonexistent/dir/model.gguf',
     );
-    await unavailableError(checkReachable(missing));
+    // Probing before a prompt is built: a missing file is the user's setting to fix (exit 2).
+    await assert.rejects(missing.probe(), (e: unknown) => {
+      assert.ok(e instanceof MetallmixError);
+      assert.equal(e.exitCode, 2);
+      assert.equal(
+        e.message,
+        '/nonexistent/dir/model.gguf: GGUF model file not found or not readable',
+      );
+      return true;
+    });
   });
 
   test(

@@ -3,8 +3,7 @@ import { afterEach, beforeEach, describe, test } from 'node:test';
 import { ExitCode, MetallmixError } from '../../src/core/errors.ts';
 import { jsonSchemaOf } from '../../src/core/json-schema.ts';
 import { Rng } from '../../src/core/rng.ts';
-import { checkReachable } from '../../src/llm/create.ts';
-import { OpenAICompatibleModel } from '../../src/llm/openai-provider.ts';
+import { OpenAICompatibleModel } from '../../src/llm/providers/openai.ts';
 import { backoffDelayMs, parseRetryAfter, type RetryPolicy } from '../../src/llm/retry.ts';
 import {
   completion,
@@ -209,8 +208,8 @@ describe('OpenAI-compatible provider against a local server', () => {
     assert.ok(performance.now() - started < 1000);
   });
 
-  test('checkReachable probes GET /models with the key', async () => {
-    await checkReachable(modelFor(server));
+  test('probe asks GET /models with the key', async () => {
+    await modelFor(server).probe();
     const probe = server.requests.at(-1)!;
     assert.equal(probe.method, 'GET');
     assert.equal(probe.path, '/models');
@@ -227,7 +226,7 @@ describe('unreachable endpoint', () => {
       err.message,
       `cannot reach the LLM endpoint ${url} (ECONNREFUSED) after 3 attempts`,
     );
-    const probe = await unavailableError(() => checkReachable(model, 500));
+    const probe = await unavailableError(() => model.probe(500));
     assert.equal(probe.message, `cannot reach the LLM endpoint ${url} (ECONNREFUSED)`);
   });
 });

@@ -74,7 +74,7 @@ test('profile prints a readable table; --output writes the profile; --manifest, 
 test('profile usage and input errors exit with code 2 and a message naming the problem', async () => {
   const neither = await runCli('profile');
   assert.equal(neither.code, 2);
-  assert.match(neither.err, /give either a folder or --manifest FILE/);
+  assert.match(neither.err, /give either a folder or a manifest \(exactly one\)/);
   const both = await runCli('profile', dataset, '--manifest', 'x.csv');
   assert.equal(both.code, 2);
   const badModality = await runCli('profile', dataset, '--modality', 'photo');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkProposal } from '../../src/judge/index.ts';
-import { writeJustification } from '../../src/recommend/llm-free-justification.ts';
+import { writeJustification } from '../../src/recommend/reasoning/llm-free-justification.ts';
 import { makeContext, validProposal } from '../judge/fixture.ts';
 
 const context = makeContext();

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Attempt, LlmProposal } from '../../src/core/index.ts';
 import { OpenAICompatibleModel } from '../../src/llm/index.ts';
-import { reasonWithLlm } from '../../src/recommend/llm-reasoning.ts';
+import { reasonWithLlm } from '../../src/recommend/reasoning/llm-reasoning.ts';
 import {
   completion,
   refusedBaseUrl,

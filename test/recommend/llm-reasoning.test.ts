@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Attempt, MetallmixError } from '../../src/core/index.ts';
-import { reasonWithLlm } from '../../src/recommend/llm-reasoning.ts';
+import { reasonWithLlm } from '../../src/recommend/reasoning/llm-reasoning.ts';
 import { GOOD_SCORES, makeContext, ScriptedModel, validProposal } from '../judge/fixture.ts';
 
 const context = makeContext();

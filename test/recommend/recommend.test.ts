@@ -28,7 +28,7 @@ test('recommend on the built-in knowledge base: schema-valid answer, explained, 
   const p = first.pick.predictedMetric;
   assert.ok(p.low <= p.mean && p.mean <= p.high, 'interval around the mean');
   assert.ok(first.paretoFront.length > 0 && first.paretoFront.some((c) => c.onParetoFront));
-  assert.equal(first.timingsMs.metalearnerCached, 0);
+  assert.equal(first.counters.metalearnerCache, 'miss');
   assert.equal(
     readdirSync(path.join(dir, 'cache', 'metalearners')).length,
     1,
@@ -36,7 +36,7 @@ test('recommend on the built-in knowledge base: schema-valid answer, explained, 
   );
 
   const second = await recommendJson('--top-k', '4');
-  assert.equal(second.timingsMs.metalearnerCached, 1, 'the second call does not retrain');
+  assert.equal(second.counters.metalearnerCache, 'hit', 'the second call does not retrain');
   assert.deepEqual(second.topK, first.topK, 'same inputs and seed, same recommendation');
 });
 
@@ -44,7 +44,7 @@ test('a corrupt cache file is replaced, not fatal', async () => {
   const cacheDir = path.join(dir, 'cache', 'metalearners');
   for (const f of readdirSync(cacheDir)) writeFileSync(path.join(cacheDir, f), '{ not json');
   const rec = await recommendJson();
-  assert.equal(rec.timingsMs.metalearnerCached, 0);
+  assert.equal(rec.counters.metalearnerCache, 'miss');
 });
 
 test('balanced and fastest objectives trade metric for predicted time', async () => {
@@ -80,7 +80,7 @@ test('bad inputs: unknown model, unknown metric, empty knowledge base, profile m
   assert.match(r.err, /metric "top5"; available: accuracy, auc/);
 
   const empty = path.join(dir, 'empty.sqlite');
-  openKnowledgeBase(empty).close();
+  await (await openKnowledgeBase(empty, { mode: 'write' })).close();
   r = await runCli('recommend', '--profile', EXAMPLE, '--kb', empty);
   assert.equal(r.code, 3);
   assert.match(r.err, /has no finished runs: import runs first/);
@@ -101,7 +101,7 @@ test('bad inputs: unknown model, unknown metric, empty knowledge base, profile m
 
   r = await runCli('recommend');
   assert.equal(r.code, 2);
-  assert.match(r.err, /give exactly one of --profile FILE, --dataset DIR or --manifest FILE/);
+  assert.match(r.err, /give exactly one of --profile FILE, --dataset DIR, --manifest FILE/);
 });
 
 test('the readable report names the pick, the top-k, the Pareto front and the timings', async () => {
@@ -223,7 +223,7 @@ test('predicted intervals stay inside the metric range; bad numbers in flags are
   }
   const empty = await runCli('recommend', '--profile', '');
   assert.equal(empty.code, 2);
-  assert.match(empty.err, /need a path, not an empty string/);
+  assert.match(empty.err, /--profile FILE needs a path, not an empty string/);
 });
 
 test('the output of `metallmix profile --json` is accepted as --profile', async () => {

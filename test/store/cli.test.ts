@@ -2,21 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { runCli } from '../support/cli.ts';
+import { runCli, runCliWith } from '../support/cli.ts';
 import { SMALL_CSV, smallSource, tempDir, write } from './helpers.ts';
-
-function withEnv(
-  t: { after(fn: () => void): void },
-  vars: Record<string, string | undefined>,
-): void {
-  const saved = Object.fromEntries(Object.keys(vars).map((k) => [k, process.env[k]]));
-  for (const [k, v] of Object.entries(vars))
-    v === undefined ? delete process.env[k] : (process.env[k] = v);
-  t.after(() => {
-    for (const [k, v] of Object.entries(saved))
-      v === undefined ? delete process.env[k] : (process.env[k] = v);
-  });
-}
 
 test('metallmix import, kb stats and kb records work in-process with --json', async (t) => {
   const dir = tempDir(t);
@@ -27,6 +14,7 @@ test('metallmix import, kb stats and kb records work in-process with --json', as
   const report = JSON.parse(imported.out);
   assert.equal(report.added, 3);
   assert.equal(report.knowledgeBase, kb);
+  assert.equal(report.defaultedKnowledgeBase, false);
 
   const again = await runCli('import', src.csv, '--mapping', src.mapping, '--kb', kb);
   assert.equal(again.code, 0);
@@ -35,7 +23,7 @@ test('metallmix import, kb stats and kb records work in-process with --json', as
   const stats = await runCli('kb', 'stats', '--kb', kb, '--json');
   assert.equal(stats.code, 0);
   const s = JSON.parse(stats.out);
-  assert.deepEqual([s.path, s.records, s.datasets, s.models], [kb, 3, 2, 2]);
+  assert.deepEqual([s.label, s.backend, s.records, s.datasets, s.models], [kb, 'sqlite', 3, 2, 2]);
   assert.equal(s.version, report.version);
 
   const records = await runCli('kb', 'records', '--kb', kb, '--dataset', 'derma', '--json');
@@ -76,9 +64,11 @@ test('invalid rows: exit code 2 with file:line column reason; --skip-invalid lis
     skipped.out,
     /skipped 1 invalid row\(s\):\n {2}.*bad\.csv:5 column "lr": expected a number/,
   );
-  const missingKb = await runCli('kb', 'stats', '--kb', path.join(dir, 'nope.sqlite'));
+  const missing = path.join(dir, 'nope.sqlite');
+  const missingKb = await runCli('kb', 'stats', '--kb', missing);
   assert.equal(missingKb.code, 2);
   assert.match(missingKb.err, /nope\.sqlite: no knowledge base/);
+  assert.ok(!existsSync(missing), 'reading a missing knowledge base does not create it');
   const badMapping = await runCli(
     'import',
     src.csv,
@@ -89,27 +79,71 @@ test('invalid rows: exit code 2 with file:line column reason; --skip-invalid lis
   );
   assert.equal(badMapping.code, 2);
   assert.match(badMapping.err, /m\.json.*invalid mapping file/);
+  const url = await runCli('kb', 'stats', '--kb', 'postgres://u:pw@host/db');
+  assert.equal(url.code, 2);
+  assert.match(url.err, /no knowledge-base backend for "postgres:\/\/" locators/);
+  const builtin = await runCli('import', src.csv, '--mapping', src.mapping, '--kb', 'builtin');
+  assert.equal(builtin.code, 2);
+  assert.match(builtin.err, /the built-in knowledge base is read-only/);
 });
 
 test('without --kb: import writes to the default path and says so; reads use the built-in', async (t) => {
   const dir = tempDir(t);
-  withEnv(t, {
+  const env = {
+    ...process.env,
     METALLMIX_KB: undefined,
+    METALLMIX_DATA: undefined,
+    METALLMIX_CACHE: undefined,
     XDG_DATA_HOME: path.join(dir, 'data'),
     XDG_CACHE_HOME: path.join(dir, 'cache'),
-  });
+  };
   const src = smallSource(dir);
-  const imported = await runCli('import', src.csv, '--mapping', src.mapping, '--quiet');
+  const imported = await runCliWith(
+    { env },
+    'import',
+    src.csv,
+    '--mapping',
+    src.mapping,
+    '--quiet',
+  );
   assert.equal(imported.code, 0, imported.err);
   const defaultPath = path.join(dir, 'data', 'metallmix', 'kb.sqlite');
   assert.ok(existsSync(defaultPath));
-  assert.ok(imported.err.includes(`importing into ${defaultPath}`));
-  const builtin = await runCli('kb', 'stats', '--json');
+  assert.ok(
+    imported.err.includes(`no --kb or METALLMIX_KB given; imported into ${defaultPath}`),
+    imported.err,
+  );
+  const builtin = await runCliWith({ env }, 'kb', 'stats', '--json');
   const stats = JSON.parse(builtin.out);
-  assert.deepEqual([stats.path, stats.records], ['builtin:medmnist', 320]);
-  withEnv(t, { METALLMIX_KB: defaultPath });
-  const viaEnv = JSON.parse((await runCli('kb', 'stats', '--json')).out);
-  assert.deepEqual([viaEnv.path, viaEnv.records], [defaultPath, 3]);
+  assert.deepEqual(
+    [stats.label, stats.backend, stats.records],
+    ['builtin:medmnist', 'builtin', 320],
+  );
+  assert.ok(
+    existsSync(path.join(dir, 'cache', 'metallmix')),
+    'the image is cached in the env cache',
+  );
+  const viaEnv = JSON.parse(
+    (await runCliWith({ env: { ...env, METALLMIX_KB: defaultPath } }, 'kb', 'stats', '--json')).out,
+  );
+  assert.deepEqual([viaEnv.label, viaEnv.records], [defaultPath, 3]);
+
+  // METALLMIX_DATA takes precedence over XDG_DATA_HOME for the user's own knowledge base.
+  const own = path.join(dir, 'own');
+  const intoOwn = await runCliWith(
+    { env: { ...env, METALLMIX_DATA: own } },
+    'import',
+    src.csv,
+    '--mapping',
+    src.mapping,
+    '--json',
+  );
+  assert.equal(intoOwn.code, 0, intoOwn.err);
+  const ownReport = JSON.parse(intoOwn.out);
+  assert.deepEqual(
+    [ownReport.knowledgeBase, ownReport.defaultedKnowledgeBase, ownReport.added],
+    [path.join(own, 'kb.sqlite'), true, 3],
+  );
 });
 
 test('every command has --help with an example', async () => {

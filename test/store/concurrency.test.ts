@@ -1,30 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openKnowledgeBase } from '../../src/store/index.ts';
-import { SMALL_MAPPING, smallSource, tempDir, write } from './helpers.ts';
+import { SMALL_MAPPING, runImportWorker, smallSource, tempDir, write } from './helpers.ts';
 
-const WORKER = fileURLToPath(new URL('./fixtures/import-worker.ts', import.meta.url));
 const FILES_PER_WORKER = 12;
 const ROWS_PER_FILE = 25;
-
-function runWorker(args: string[]): Promise<{ added: number; start: number; end: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('close', (code) =>
-      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}: ${err}`)),
-    );
-  });
-}
 
 function csvFile(dir: string, worker: string, index: number): string {
   const rows = Array.from(
@@ -54,8 +36,8 @@ test('two processes importing into one new knowledge base at once lose nothing',
   const barrier = path.join(dir, 'barrier');
   mkdirSync(barrier);
   const [a, b] = await Promise.all([
-    runWorker([barrier, '2', 'a', kbPath, mapping, ...filesA]),
-    runWorker([barrier, '2', 'b', kbPath, mapping, ...filesB]),
+    runImportWorker([barrier, '2', 'a', kbPath, 'files', mapping, ...filesA]),
+    runImportWorker([barrier, '2', 'b', kbPath, 'files', mapping, ...filesB]),
   ]);
   assert.ok(
     Math.max(a.start, b.start) < Math.min(a.end, b.end),
@@ -63,8 +45,9 @@ test('two processes importing into one new knowledge base at once lose nothing',
   );
   const unique = (2 * FILES_PER_WORKER + 1) * ROWS_PER_FILE;
   assert.equal(a.added + b.added, unique, 'the shared file counts once');
-  const kb = openKnowledgeBase(kbPath, { readonly: true });
+  const kb = await openKnowledgeBase(kbPath, { mode: 'read' });
   t.after(() => kb.close());
-  assert.equal(kb.records().length, unique);
-  assert.equal(new Set(kb.records().map((r) => r.provenance.runId)).size, unique);
+  const records = await kb.records();
+  assert.equal(records.length, unique);
+  assert.equal(new Set(records.map((r) => r.provenance.runId)).size, unique);
 });

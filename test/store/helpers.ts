@@ -1,12 +1,22 @@
-// Shared fixtures for the store tests: temp dirs, a small generic CSV source, table dumps.
+// Shared fixtures for the store tests: temp dirs, a small generic CSV source, table dumps,
+// knowledge bases opened through the public locator API and closed after the test.
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import type { Env } from '../../src/core/index.ts';
+import { openKnowledgeBase, type KnowledgeBase } from '../../src/store/index.ts';
 
 export const SHARED = new URL('../../../shared/metadata/', import.meta.url);
 
-export function tempDir(t: { after(fn: () => void): void }): string {
+/** What the tests need of a node:test context: hooks that may be async. */
+export interface TestContext {
+  after(fn: () => void | Promise<void>): void;
+}
+
+export function tempDir(t: TestContext): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'metallmix-store-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
@@ -16,6 +26,13 @@ export function write(dir: string, name: string, content: string | object): stri
   const file = path.join(dir, name);
   writeFileSync(file, typeof content === 'string' ? content : JSON.stringify(content, null, 2));
   return file;
+}
+
+/** Opens (creating it if missing) a knowledge base for writing, closed after the test. */
+export async function writableKb(t: TestContext, locator: string): Promise<KnowledgeBase> {
+  const kb = await openKnowledgeBase(locator, { mode: 'write' });
+  t.after(() => kb.close());
+  return kb;
 }
 
 export const SMALL_MAPPING = {
@@ -83,4 +100,32 @@ export function dumpTables(file: string): string {
   } finally {
     db.close();
   }
+}
+
+const WORKER = fileURLToPath(new URL('./fixtures/import-worker.ts', import.meta.url));
+
+export interface WorkerResult {
+  added: number;
+  /** The ids of the records it added (batches only). */
+  addedIds: string[];
+  start: number;
+  end: number;
+}
+
+/** Runs fixtures/import-worker.ts in a child process with these arguments (see that file). */
+export function runImportWorker(args: string[], env?: Env): Promise<WorkerResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WORKER, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...env },
+    });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) =>
+      code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`worker exited ${code}: ${err}`)),
+    );
+  });
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
@@ -12,11 +12,35 @@ import {
   importFiles,
   loadMapping,
   openKnowledgeBase,
+  searchSpaceOf,
+  statsOf,
+  type KnowledgeBase,
 } from '../../src/store/index.ts';
-import { tempDir, write } from './helpers.ts';
+import { tempDir, writableKb, write } from './helpers.ts';
 
 const PYTHON = '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./fixtures/make_optuna_study.py', import.meta.url));
+
+/** The search space of everything `kb` holds. */
+async function searchSpace(kb: KnowledgeBase) {
+  const s = await kb.snapshot();
+  return searchSpaceOf(s.hyperparameters, s.records);
+}
+
+/** A real Optuna storage made by fixtures/make_optuna_study.py, or why there is none. */
+function optunaStudy(storage: string): PyTrial[] | string {
+  if (!existsSync(PYTHON)) return `${PYTHON} is absent`;
+  try {
+    return JSON.parse(
+      execFileSync(PYTHON, [SCRIPT, storage], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    ) as PyTrial[];
+  } catch (err) {
+    return `cannot run Optuna through ${PYTHON}: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
 
 interface PyTrial {
   number: number;
@@ -92,31 +116,21 @@ test('decodes current and pre-3.0 Optuna distributions', () => {
   assert.throws(() => decodeParamValue(cat, 5), /out of range/);
 });
 
-test('imports a study created by real Optuna: typed parameters, states, values, curves', (t) => {
-  if (!existsSync(PYTHON)) return t.skip(`${PYTHON} is absent`);
+test('imports a study created by real Optuna: typed parameters, states, values, curves', async (t) => {
   const dir = tempDir(t);
   const storage = path.join(dir, 'optuna.db');
-  let trials: PyTrial[];
-  try {
-    trials = JSON.parse(
-      execFileSync(PYTHON, [SCRIPT, storage], {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      }),
-    ) as PyTrial[];
-  } catch (err) {
-    return t.skip(`cannot run Optuna through ${PYTHON}: ${(err as Error).message.split('\n')[0]}`);
-  }
+  const trials = optunaStudy(storage);
+  if (typeof trials === 'string') return t.skip(trials);
   const mapping = loadMapping(write(dir, 'mapping.json', MAPPING));
-  const kb = openKnowledgeBase(path.join(dir, 'kb.sqlite'));
-  t.after(() => kb.close());
-  const report = importFiles(kb, [storage], mapping);
+  const kb = await writableKb(t, path.join(dir, 'kb.sqlite'));
+  const report = await importFiles(kb, [storage], mapping);
   assert.equal(report.files[0].format, 'optuna');
   assert.equal(report.added, 10);
-  assert.deepEqual(kb.stats().byStatus, { finished: 6, stopped: 2, failed: 2 });
-  assert.deepEqual(kb.stats().bySource, { [`optuna:${storage}#derma-search`]: 10 });
+  const stats = statsOf(await kb.snapshot());
+  assert.deepEqual(stats.byStatus, { finished: 6, stopped: 2, failed: 2 });
+  assert.deepEqual(stats.bySource, { [`optuna:${storage}#derma-search`]: 10 });
 
-  const records = kb.records();
+  const records = await kb.records();
   for (const trial of trials) {
     const r = records.find((x) => x.provenance.runId === `derma-search#${trial.number}`);
     assert.ok(r, `trial ${trial.number}`);
@@ -137,7 +151,7 @@ test('imports a study created by real Optuna: typed parameters, states, values, 
     assert.ok(Math.abs((r.curve?.[2].metrics.accuracy ?? 0) - 0.7) < 1e-12);
   }
 
-  const space = Object.fromEntries(kb.searchSpace().parameters.map((p) => [p.name, p]));
+  const space = Object.fromEntries((await searchSpace(kb)).parameters.map((p) => [p.name, p]));
   assert.deepEqual(Object.keys(space).sort(), ['batch_size', 'drop', 'lr', 'momentum', 'opt']);
   assert.equal(space.lr.type, 'float');
   assert.ok(space.lr.type === 'float' && space.lr.log);
@@ -157,14 +171,13 @@ test('imports a study created by real Optuna: typed parameters, states, values, 
     `UPDATE trial_params SET distribution_json = '{"name": "IntLogUniformDistribution", "attributes": {"low": 16, "high": 256, "step": 1}}' WHERE param_name = 'batch_size'`,
   ).run();
   db.close();
-  const kbOld = openKnowledgeBase(path.join(dir, 'kb-old.sqlite'));
-  t.after(() => kbOld.close());
-  importFiles(kbOld, [old], mapping);
+  const kbOld = await writableKb(t, path.join(dir, 'kb-old.sqlite'));
+  await importFiles(kbOld, [old], mapping);
   assert.deepEqual(
-    kbOld.records().map((r) => r.id),
+    (await kbOld.records()).map((r) => r.id),
     records.map((r) => r.id),
   );
-  assert.deepEqual(kbOld.searchSpace(), kb.searchSpace());
+  assert.deepEqual(await searchSpace(kbOld), await searchSpace(kb));
 
   // An undecodable distribution makes that trial invalid, named by its trial number.
   const weird = path.join(dir, 'weird.db');
@@ -179,44 +192,62 @@ test('imports a study created by real Optuna: typed parameters, states, values, 
     )
     .run(trialId);
   wdb.close();
-  const kbWeird = openKnowledgeBase(path.join(dir, 'kb-weird.sqlite'));
-  t.after(() => kbWeird.close());
-  assert.throws(
-    () => importFiles(kbWeird, [weird], mapping),
+  const kbWeird = await writableKb(t, path.join(dir, 'kb-weird.sqlite'));
+  await assert.rejects(
+    importFiles(kbWeird, [weird], mapping),
     (e: unknown) =>
       e instanceof MetallmixError &&
       e.message.startsWith(
         `${weird}:${trialId} column "params.drop": trial 2: unknown Optuna distribution "WeirdDistribution"`,
       ),
   );
-  const partial = importFiles(kbWeird, [weird], mapping, { skipInvalid: true });
+  const partial = await importFiles(kbWeird, [weird], mapping, { skipInvalid: true });
   assert.deepEqual([partial.rows, partial.added, partial.skipped.length], [10, 9, 1]);
 
   // A storage with two studies needs a study name; a wrong one lists the studies.
   const { study: _study, ...noStudy } = MAPPING;
   const unnamed = loadMapping(write(dir, 'nostudy.json', noStudy));
-  assert.throws(
-    () => importFiles(kb, [storage], unnamed),
+  await assert.rejects(
+    importFiles(kb, [storage], unnamed),
     (e: unknown) =>
       e instanceof MetallmixError &&
       e.message.includes(storage) &&
       /2 studies \(derma-search, other\)/.test(e.message),
   );
-  assert.throws(
-    () => importFiles(kb, [storage], unnamed, { study: 'nope' }),
+  await assert.rejects(
+    importFiles(kb, [storage], unnamed, { study: 'nope' }),
     (e: unknown) => e instanceof MetallmixError && /no study named "nope"/.test(e.message),
   );
-  assert.equal(importFiles(kb, [storage], unnamed, { study: 'derma-search' }).added, 0);
+  assert.equal((await importFiles(kb, [storage], unnamed, { study: 'derma-search' })).added, 0);
 });
 
-test('a file that is not an Optuna storage is reported as such', (t) => {
+test('an Optuna storage given as a knowledge base is refused, named, and left untouched', async (t) => {
+  const dir = tempDir(t);
+  const storage = path.join(dir, 'optuna.db');
+  const trials = optunaStudy(storage);
+  if (typeof trials === 'string') return t.skip(trials);
+  const bytes = readFileSync(storage);
+  for (const mode of ['read', 'write'] as const)
+    await assert.rejects(
+      openKnowledgeBase(storage, { mode }),
+      (e: unknown) =>
+        e instanceof MetallmixError &&
+        e.location.file === storage &&
+        /^.*not a metallmix knowledge base: an SQLite database with tables .*\(an Optuna storage: import it with `metallmix import FILE --format optuna`\)$/.test(
+          e.message,
+        ),
+      mode,
+    );
+  assert.deepEqual(readFileSync(storage), bytes);
+});
+
+test('a file that is not an Optuna storage is reported as such', async (t) => {
   const dir = tempDir(t);
   const file = path.join(dir, 'not-optuna.db');
   new Database(file).exec('CREATE TABLE x (a)');
-  const kb = openKnowledgeBase(path.join(dir, 'kb.sqlite'));
-  t.after(() => kb.close());
-  assert.throws(
-    () => importFiles(kb, [file], loadMapping(write(dir, 'm.json', MAPPING))),
+  const kb = await writableKb(t, path.join(dir, 'kb.sqlite'));
+  await assert.rejects(
+    importFiles(kb, [file], loadMapping(write(dir, 'm.json', MAPPING))),
     (e: unknown) =>
       e instanceof MetallmixError && e.message.startsWith(`${file}: not an Optuna storage`),
   );

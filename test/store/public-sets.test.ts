@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { importFiles, loadMapping, openKnowledgeBase } from '../../src/store/index.ts';
-import { SHARED, tempDir } from './helpers.ts';
+import { importFiles, loadMapping, searchSpaceOf, statsOf } from '../../src/store/index.ts';
+import { SHARED, tempDir, writableKb } from './helpers.ts';
 
 const shared = fileURLToPath(SHARED);
 const MEDMNIST = path.join(shared, 'medmnist-finetune-strategies', 'all_datasets_summary.csv');
@@ -23,10 +23,9 @@ const skip = absent ? `${absent} is absent (public data lives in ../shared/metad
 test(
   'MedMNIST study: 3,200 finished runs, 10 datasets x 4 backbones x 8 strategies x 10 seeds',
   { skip },
-  (t) => {
-    const kb = openKnowledgeBase(path.join(tempDir(t), 'kb.sqlite'));
-    t.after(() => kb.close());
-    const report = importFiles(
+  async (t) => {
+    const kb = await writableKb(t, path.join(tempDir(t), 'kb.sqlite'));
+    const report = await importFiles(
       kb,
       [MEDMNIST],
       loadMapping(path.join(DATA, 'medmnist', 'mapping.json')),
@@ -42,11 +41,13 @@ test(
     );
     assert.deepEqual(report.datasetsWithoutProfile, []);
     assert.deepEqual(report.modelsWithoutCard, []);
-    const stats = kb.stats();
+    const snapshot = await kb.snapshot();
+    const stats = statsOf(snapshot);
     assert.deepEqual([stats.records, stats.datasets, stats.models], [3200, 10, 4]);
     assert.deepEqual(stats.byStatus, { finished: 3200 });
     assert.ok(stats.perDataset.every((d) => d.records === 320 && d.models === 4));
-    const records = kb.records();
+    const records = snapshot.records;
+    assert.deepEqual(await kb.records(), records);
     assert.equal(
       records.filter(
         (r) => r.config.strategy === 'partial' && typeof r.config.unfreeze_pct === 'number',
@@ -70,19 +71,18 @@ test(
       records.map((r) => `${r.dataset}|${r.model}|${JSON.stringify(r.config)}`),
     );
     assert.equal(configs.size, 320);
-    assert.equal(kb.datasetProfile('chestmnist')?.task, 'multilabel');
+    assert.equal(snapshot.profiles.find((p) => p.name === 'chestmnist')?.task, 'multilabel');
     assert.deepEqual(
-      kb.searchSpace().parameters.map((p) => p.name),
+      searchSpaceOf(snapshot.hyperparameters, records).parameters.map((p) => p.name),
       ['strategy', 'unfreeze_pct', 'direction'],
     );
   },
 );
 
-test('Quick-Tune W&B exports: 2,000 runs, 977 finished all 50 epochs', { skip }, (t) => {
-  const kb = openKnowledgeBase(path.join(tempDir(t), 'kb.sqlite'));
-  t.after(() => kb.close());
+test('Quick-Tune W&B exports: 2,000 runs, 977 finished all 50 epochs', { skip }, async (t) => {
+  const kb = await writableKb(t, path.join(tempDir(t), 'kb.sqlite'));
   const mapping = loadMapping(path.join(DATA, 'quicktune', 'mapping.json'));
-  const report = importFiles(kb, QUICKTUNE, mapping);
+  const report = await importFiles(kb, QUICKTUNE, mapping);
   assert.deepEqual(
     report.files.map((f) => [f.rows, f.added, f.skipped]),
     [
@@ -92,10 +92,11 @@ test('Quick-Tune W&B exports: 2,000 runs, 977 finished all 50 epochs', { skip },
   );
   assert.deepEqual(report.datasetsWithoutProfile, []);
   assert.deepEqual(report.modelsWithoutCard, []);
-  const stats = kb.stats();
+  const snapshot = await kb.snapshot();
+  const stats = statsOf(snapshot);
   assert.deepEqual([stats.records, stats.datasets, stats.models], [2000, 30, 24]);
   assert.deepEqual(stats.byStatus, { finished: 977, failed: 89, stopped: 934 });
-  const finished = kb.records({ status: 'finished' });
+  const finished = await kb.records({ status: 'finished' });
   assert.ok(finished.every((r) => r.cost.epochs === 50));
   const meanAcc = finished.reduce((s, r) => s + r.metrics.accuracy, 0) / finished.length;
   assert.ok(Math.abs(meanAcc - 0.3124255912614615) < 1e-9, String(meanAcc));
@@ -103,12 +104,14 @@ test('Quick-Tune W&B exports: 2,000 runs, 977 finished all 50 epochs', { skip },
     finished.reduce((s, r) => s + (r.cost.trainingTimeSec ?? 0), 0),
     811495,
   );
-  assert.deepEqual(
-    ['BCT', 'PLT_VIL', 'SPT'].map((d) => kb.records({ dataset: d, status: 'finished' }).length),
-    [26, 47, 20],
-  );
-  assert.equal(kb.records().filter((r) => r.metrics.accuracy !== undefined).length, 1456);
-  assert.equal(kb.datasetProfile('PNU')?.numClasses, 19);
-  assert.equal(kb.searchSpace().parameters.length, 32);
-  assert.equal(importFiles(kb, QUICKTUNE, mapping).added, 0, 'a second import adds nothing');
+  const perDataset = [];
+  for (const d of ['BCT', 'PLT_VIL', 'SPT'])
+    perDataset.push((await kb.records({ dataset: d, status: 'finished' })).length);
+  assert.deepEqual(perDataset, [26, 47, 20]);
+  assert.equal(snapshot.records.filter((r) => r.metrics.accuracy !== undefined).length, 1456);
+  assert.equal(snapshot.profiles.find((p) => p.name === 'PNU')?.numClasses, 19);
+  assert.equal(searchSpaceOf(snapshot.hyperparameters, snapshot.records).parameters.length, 32);
+  const again = await importFiles(kb, QUICKTUNE, mapping);
+  assert.equal(again.added, 0, 'a second import adds nothing');
+  assert.equal(again.version, snapshot.version);
 });

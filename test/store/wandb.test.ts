@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { importFiles, loadMapping, openKnowledgeBase } from '../../src/store/index.ts';
-import { tempDir, write } from './helpers.ts';
+import { importFiles, loadMapping } from '../../src/store/index.ts';
+import { tempDir, writableKb, write } from './helpers.ts';
 
 // A hand-made W&B run-table export with the quirks of real ones: a config column holding JSON
 // (one cell as a Python repr), names shared by a config and a summary column ("loss", "epoch"),
@@ -43,17 +43,16 @@ const MAPPING = {
   ],
 };
 
-test('W&B export: JSON cells, duplicated config/summary names, crashed and running runs', (t) => {
+test('W&B export: JSON cells, duplicated config/summary names, crashed and running runs', async (t) => {
   const dir = tempDir(t);
   const csv = write(dir, 'export.csv', EXPORT);
-  const kb = openKnowledgeBase(path.join(dir, 'kb.sqlite'));
-  t.after(() => kb.close());
-  const report = importFiles(kb, [csv], loadMapping(write(dir, 'mapping.json', MAPPING)));
+  const kb = await writableKb(t, path.join(dir, 'kb.sqlite'));
+  const report = await importFiles(kb, [csv], loadMapping(write(dir, 'mapping.json', MAPPING)));
   assert.deepEqual(
     { rows: report.rows, added: report.added, filtered: report.filtered, skipped: report.skipped },
     { rows: 5, added: 4, filtered: 1, skipped: [] },
   );
-  const byRun = Object.fromEntries(kb.records().map((r) => [r.provenance.runId, r]));
+  const byRun = Object.fromEntries((await kb.records()).map((r) => [r.provenance.runId, r]));
   assert.deepEqual(Object.keys(byRun).sort(), ['run-1', 'run-2', 'run-3', 'run-5']);
 
   const r1 = byRun['run-1'];
@@ -93,17 +92,16 @@ test('W&B export: JSON cells, duplicated config/summary names, crashed and runni
   assert.equal(r5.cost.hardware, undefined);
 });
 
-test('W&B export without a status rule uses W&B states; an unknown state is an invalid row', (t) => {
+test('W&B export without a status rule uses W&B states; an unknown state is an invalid row', async (t) => {
   const dir = tempDir(t);
   const { status: _status, ...mapping } = MAPPING;
   const csv = write(dir, 'export.csv', EXPORT.replace('"run-5","finished"', '"run-5","preempted"'));
-  const kb = openKnowledgeBase(path.join(dir, 'kb.sqlite'));
-  t.after(() => kb.close());
-  const report = importFiles(kb, [csv], loadMapping(write(dir, 'mapping.json', mapping)), {
+  const kb = await writableKb(t, path.join(dir, 'kb.sqlite'));
+  const report = await importFiles(kb, [csv], loadMapping(write(dir, 'mapping.json', mapping)), {
     skipInvalid: true,
   });
   assert.deepEqual(
-    kb.records().map((r) => [r.provenance.runId, r.status]),
+    (await kb.records()).map((r) => [r.provenance.runId, r.status]),
     [
       ['run-1', 'finished'],
       ['run-2', 'failed'],

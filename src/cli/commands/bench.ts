@@ -1,17 +1,18 @@
-import { writeFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { Objective } from '../../core/index.ts';
-import { DEFAULT_METHODS, benchMethod } from '../../bench/methods.ts';
-import { runLodo, type BenchReport } from '../../bench/lodo.ts';
-import { renderHtmlReport } from '../../bench/report-html.ts';
-import { checkRequest } from '../../recommend/request.ts';
-import { viewOfKnowledgeBase } from '../../recommend/kb-view.ts';
-import { resolveKnowledgeBase } from '../../store/index.ts';
-import { emit, jsonOption, table, withExamples } from '../output.ts';
-import { createProgress, silentProgress } from '../progress.ts';
+import {
+  DEFAULT_METHODS,
+  HPO_BASELINES,
+  Objective,
+  STRATEGY_NAMES,
+  bench,
+  type BenchReport,
+} from '../../index.ts';
+import type { LlmFlags } from '../../llm/index.ts';
+import type { CliIo } from '../io.ts';
+import { llmOptions } from '../llm-options.ts';
+import { emit, jsonOption, listFlag, say, table, withExamples } from '../output.ts';
 import { positiveInt } from '../parse-flags.ts';
-import { commanderLlmOptions, type LlmFlags } from '../../llm/index.ts';
-import { languageModelsFrom } from '../llm-setup.ts';
+import { progressFor } from '../progress.ts';
 
 interface BenchFlags {
   kb?: string;
@@ -62,7 +63,7 @@ export function renderBench(r: BenchReport): string {
   )}`;
 }
 
-export function registerBench(program: Command): void {
+export function registerBench(program: Command, io: CliIo): void {
   const cmd = program
     .command('bench')
     .description(
@@ -72,7 +73,11 @@ export function registerBench(program: Command): void {
       '--kb <path>',
       'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
     )
-    .option('--methods <list>', 'comma-separated methods', DEFAULT_METHODS.join(','))
+    .option(
+      '--methods <list>',
+      `comma-separated methods: strategies (${STRATEGY_NAMES.join(', ')}) and HPO baselines NAME@TRIALS (${HPO_BASELINES.join(', ')})`,
+      DEFAULT_METHODS.join(','),
+    )
     .option('--metric <name>', 'metric scored by lookup', 'accuracy')
     .addOption(
       new Option('--objective <objective>', 'objective the recommenders choose under')
@@ -96,53 +101,26 @@ export function registerBench(program: Command): void {
     .option('--prompts-dir <dir>', 'prompt templates that replace the built-in ones')
     .option('--llm-config <file>', 'LLM config file (YAML or JSON)')
     .addOption(jsonOption());
-  commanderLlmOptions(cmd);
+  llmOptions(cmd);
   cmd.action(async (flags: BenchFlags & LlmFlags) => {
-    const models = languageModelsFrom(flags);
-    try {
-      const pipeline = {
-        llm: models.llm,
-        judge: models.judge,
-        llmJudge: flags.llmJudge,
-        maxAttempts: flags.maxAttempts,
-        promptsDir: flags.promptsDir,
-        llmSeed: models.seed,
-      };
-      const methods = flags.methods.split(',').map((m) => benchMethod(m.trim(), pipeline));
-      const kb = resolveKnowledgeBase(flags.kb);
-      let view;
-      try {
-        view = viewOfKnowledgeBase(kb);
-        checkRequest(view, kb.path, { metric: flags.metric });
-      } finally {
-        kb.close();
-      }
-      const datasets = flags.datasets?.split(',').map((d) => d.trim());
-      let progress = silentProgress;
-      const report = await runLodo(view, {
-        metric: flags.metric,
-        objective: flags.objective,
-        methods,
-        seeds: flags.seeds,
-        datasets,
-        includeMultilabel: flags.includeMultilabel,
-        // The bar is sized once the number of held-out datasets is known.
-        progress: {
-          tick: (done, note) => progress.tick(done, note),
-          finish: (note) => progress.finish(note),
-        },
-        onFolds: (count) => {
-          if (!flags.json) progress = createProgress('held-out datasets', count);
-        },
-      });
-      if (flags.report) {
-        writeFileSync(flags.report, renderHtmlReport(report));
-        process.stderr.write(`metallmix: wrote ${flags.report}\n`);
-      }
-      emit(report, flags.json, renderBench);
-    } finally {
-      await models.close();
-    }
+    const report = await bench({
+      kb: flags.kb,
+      methods: listFlag(flags.methods),
+      metric: flags.metric,
+      objective: flags.objective,
+      seeds: flags.seeds,
+      datasets: listFlag(flags.datasets),
+      includeMultilabel: flags.includeMultilabel,
+      report: flags.report,
+      llm: { flags, configFile: flags.llmConfig },
+      maxAttempts: flags.maxAttempts,
+      llmJudge: flags.llmJudge,
+      promptsDir: flags.promptsDir,
+      env: io.env,
+      progress: progressFor(io, !flags.json),
+    });
+    if (flags.report) say(io, `wrote ${flags.report}`);
+    emit(io, report, flags.json, renderBench);
   });
   withExamples(cmd, [
     'metallmix bench',

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { shapTable, type ShapTable } from '../../explain/index.ts';
 import { readCsvTable, selectFeatures } from '../../learn/csv-matrix.ts';
 import { loadModelFile } from '../../learn/xgboost-json.ts';
+import type { CliIo } from '../io.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
 
 interface ShapFlags {
@@ -21,7 +22,7 @@ function render(t: ShapTable): string {
 }
 
 /** Adds `shap` to the `gbdt` command group. */
-export function registerGbdtShap(group: Command): void {
+export function registerGbdtShap(group: Command, io: CliIo): void {
   const cmd = group
     .command('shap')
     .description(
@@ -37,7 +38,7 @@ export function registerGbdtShap(group: Command): void {
     .action((flags: ShapFlags) => {
       const model = loadModelFile(flags.model);
       const X = selectFeatures(readCsvTable(flags.data), model.featureNames, model.featureTypes);
-      emit(shapTable(model, X, { interactions: flags.interactions }), flags.json, render);
+      emit(io, shapTable(model, X, { interactions: flags.interactions }), flags.json, render);
     });
   withExamples(cmd, [
     'metallmix gbdt shap --model model.json --data rows.csv --json',

@@ -5,6 +5,7 @@ import { trainGBDT, type ValidationScore } from '../../learn/gbdt.ts';
 import { predict, predictMargin } from '../../learn/predict.ts';
 import type { FeatureType } from '../../learn/tree-model.ts';
 import { loadModelFile, saveModelFile } from '../../learn/xgboost-json.ts';
+import type { CliIo } from '../io.ts';
 import { createProgress } from '../progress.ts';
 import { emit, jsonOption, withExamples } from '../output.ts';
 import { registerGbdtShap } from './gbdt-shap.ts';
@@ -59,7 +60,7 @@ const improves = (score: ValidationScore, best: ValidationScore | undefined): bo
   best === undefined ||
   (score.metric === 'ndcg' ? score.value > best.value : score.value < best.value);
 
-function train(flags: TrainFlags): void {
+function train(io: CliIo, flags: TrainFlags): void {
   const params = parseParams(flags.params);
   if (flags.objective) {
     if (params.objective !== undefined && params.objective !== flags.objective)
@@ -100,7 +101,7 @@ function train(flags: TrainFlags): void {
     };
   }
   const rounds = typeof params.n_estimators === 'number' ? params.n_estimators : 100;
-  const progress = flags.json ? undefined : createProgress('training', rounds);
+  const progress = flags.json ? undefined : createProgress('training', rounds, io.stderr);
   let best: ValidationScore | undefined;
   const model = trainGBDT({ X, y, featureNames, featureTypes, groups }, params, {
     valid,
@@ -121,6 +122,7 @@ function train(flags: TrainFlags): void {
     ...(best ? { validation: best } : {}),
   };
   emit(
+    io,
     summary,
     flags.json,
     (s) =>
@@ -129,15 +131,15 @@ function train(flags: TrainFlags): void {
   );
 }
 
-function predictCommand(flags: PredictFlags): void {
+function predictCommand(io: CliIo, flags: PredictFlags): void {
   const model = loadModelFile(flags.model);
   const X = selectFeatures(readCsvTable(flags.data), model.featureNames, model.featureTypes);
   const values = flags.margin ? predictMargin(model, X) : predict(model, X);
-  emit({ predictions: Array.from(values) }, flags.json, (v) => v.predictions.join('\n'));
+  emit(io, { predictions: Array.from(values) }, flags.json, (v) => v.predictions.join('\n'));
 }
 
 /** The `gbdt` command group: train, predict, shap. */
-export function registerGbdt(program: Command): void {
+export function registerGbdt(program: Command, io: CliIo): void {
   const group = program
     .command('gbdt')
     .description('Gradient-boosted trees in XGBoost JSON format: train, predict, explain (SHAP)');
@@ -169,7 +171,7 @@ export function registerGbdt(program: Command): void {
     .option('--valid <file>', 'validation CSV (same columns), watched for early_stopping_rounds')
     .requiredOption('--out <file>', 'where to write the XGBoost JSON model')
     .addOption(jsonOption())
-    .action(train);
+    .action((flags: TrainFlags) => train(io, flags));
   withExamples(trainCmd, [
     'metallmix gbdt train --data train.csv --target accuracy --out model.json',
     `metallmix gbdt train --data train.csv --target y --categorical model_family --params '{"max_depth":4,"eta":0.05,"n_estimators":300}' --out model.json`,
@@ -195,11 +197,11 @@ export function registerGbdt(program: Command): void {
       'untransformed scores (log-odds for binary:logistic), as output_margin=True',
     )
     .addOption(jsonOption())
-    .action(predictCommand);
+    .action((flags: PredictFlags) => predictCommand(io, flags));
   withExamples(predictCmd, [
     'metallmix gbdt predict --model model.json --data rows.csv --json',
     'metallmix gbdt predict --model xgboost-model.json --data rows.csv --margin',
   ]);
 
-  registerGbdtShap(group);
+  registerGbdtShap(group, io);
 }

@@ -1,16 +1,9 @@
 import { Option, type Command } from 'commander';
-import {
-  SOURCE_FORMATS,
-  defaultKnowledgeBasePath,
-  describeProblem,
-  importFiles,
-  loadMapping,
-  openKnowledgeBase,
-  type ImportReport,
-  type SourceFormat,
-} from '../../store/index.ts';
-import { emit, jsonOption, table, withExamples } from '../output.ts';
-import { createProgress, silentProgress } from '../progress.ts';
+import { importRuns, type ImportResult } from '../../index.ts';
+import { SOURCE_FORMATS, describeProblem, type SourceFormat } from '../../store/index.ts';
+import type { CliIo } from '../io.ts';
+import { emit, jsonOption, say, table, withExamples } from '../output.ts';
+import { progressFor } from '../progress.ts';
 
 interface ImportFlags {
   mapping: string;
@@ -24,7 +17,7 @@ interface ImportFlags {
 
 const MAX_LISTED_SKIPS = 50;
 
-export function registerImport(program: Command): void {
+export function registerImport(program: Command, io: CliIo): void {
   const cmd = program
     .command('import')
     .description(
@@ -43,28 +36,23 @@ export function registerImport(program: Command): void {
     .option('--skip-invalid', 'import the valid rows and list every invalid one instead of failing')
     .option('--quiet', 'no progress output')
     .addOption(jsonOption())
-    .action((files: string[], flags: ImportFlags) => {
-      const explicit = flags.kb || process.env.METALLMIX_KB;
-      const kbPath = explicit || defaultKnowledgeBasePath();
-      if (!explicit)
-        process.stderr.write(
-          `metallmix: no --kb or METALLMIX_KB given; importing into ${kbPath} (read it back with --kb ${kbPath} or METALLMIX_KB=${kbPath})\n`,
+    .action(async (files: string[], flags: ImportFlags) => {
+      const report = await importRuns({
+        files,
+        mapping: flags.mapping,
+        kb: flags.kb,
+        format: flags.format,
+        study: flags.study,
+        skipInvalid: flags.skipInvalid,
+        env: io.env,
+        progress: progressFor(io, !flags.quiet && !flags.json),
+      });
+      if (report.defaultedKnowledgeBase)
+        say(
+          io,
+          `no --kb or METALLMIX_KB given; imported into ${report.knowledgeBase} (read it back with --kb ${report.knowledgeBase} or METALLMIX_KB=${report.knowledgeBase})`,
         );
-      const mapping = loadMapping(flags.mapping);
-      const kb = openKnowledgeBase(kbPath);
-      try {
-        const progress =
-          flags.quiet || flags.json ? silentProgress : createProgress('import', files.length);
-        const report = importFiles(kb, files, mapping, {
-          format: flags.format,
-          study: flags.study,
-          skipInvalid: flags.skipInvalid,
-          progress,
-        });
-        emit(report, flags.json, render);
-      } finally {
-        kb.close();
-      }
+      emit(io, report, flags.json, render);
     });
   withExamples(cmd, [
     'metallmix import ../shared/metadata/medmnist-finetune-strategies/all_datasets_summary.csv --mapping data/medmnist/mapping.json --kb runs.sqlite',
@@ -73,7 +61,7 @@ export function registerImport(program: Command): void {
   ]);
 }
 
-function render(r: ImportReport): string {
+function render(r: ImportResult): string {
   const lines = [
     `knowledge base ${r.knowledgeBase} (version ${r.version})`,
     table(

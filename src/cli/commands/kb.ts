@@ -1,7 +1,14 @@
 import { Option, type Command } from 'commander';
-import { RunStatus } from '../../core/index.ts';
-import { resolveKnowledgeBase, type KbStats, type StoredRecord } from '../../store/index.ts';
+import {
+  RunStatus,
+  kbRecords,
+  kbStats,
+  type KbStatsResult,
+  type StoredRecord,
+} from '../../index.ts';
+import type { CliIo } from '../io.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
+import { positiveInt } from '../parse-flags.ts';
 
 interface KbFlags {
   kb?: string;
@@ -12,7 +19,7 @@ interface RecordsFlags extends KbFlags {
   dataset?: string;
   model?: string;
   status?: RunStatus;
-  limit?: string;
+  limit: number;
 }
 
 const kbOption = () =>
@@ -21,7 +28,7 @@ const kbOption = () =>
     'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
   );
 
-export function registerKb(program: Command): void {
+export function registerKb(program: Command, io: CliIo): void {
   const kb = program.command('kb').description('Inspect a knowledge base of past fine-tuning runs');
 
   const stats = kb
@@ -31,13 +38,8 @@ export function registerKb(program: Command): void {
     )
     .addOption(kbOption())
     .addOption(jsonOption())
-    .action((flags: KbFlags) => {
-      const base = resolveKnowledgeBase(flags.kb);
-      try {
-        emit({ path: base.path, ...base.stats() }, flags.json, renderStats);
-      } finally {
-        base.close();
-      }
+    .action(async (flags: KbFlags) => {
+      emit(io, await kbStats({ kb: flags.kb, env: io.env }), flags.json, renderStats);
     });
   withExamples(stats, ['metallmix kb stats', 'metallmix kb stats --kb runs.sqlite --json']);
 
@@ -48,20 +50,15 @@ export function registerKb(program: Command): void {
     .option('--dataset <name>', 'only this dataset')
     .option('--model <id>', 'only this model')
     .addOption(new Option('--status <status>', 'only this status').choices(RunStatus.options))
-    .option('--limit <n>', 'print at most n records (text output only)', '50')
+    .option('--limit <n>', 'print at most n records (text output only)', positiveInt, 50)
     .addOption(jsonOption())
-    .action((flags: RecordsFlags) => {
-      const base = resolveKnowledgeBase(flags.kb);
-      try {
-        const list = base.records({
-          dataset: flags.dataset,
-          model: flags.model,
-          status: flags.status,
-        });
-        emit(list, flags.json, (l) => renderRecords(l, Number(flags.limit) || 50));
-      } finally {
-        base.close();
-      }
+    .action(async (flags: RecordsFlags) => {
+      const list = await kbRecords({
+        kb: flags.kb,
+        env: io.env,
+        filter: { dataset: flags.dataset, model: flags.model, status: flags.status },
+      });
+      emit(io, list, flags.json, (l) => renderRecords(l, flags.limit));
     });
   withExamples(records, [
     'metallmix kb records --dataset dermamnist --status finished',
@@ -69,13 +66,13 @@ export function registerKb(program: Command): void {
   ]);
 }
 
-function renderStats(s: KbStats & { path: string }): string {
+function renderStats(s: KbStatsResult): string {
   const counts = (o: Record<string, number>) =>
     Object.entries(o)
       .map(([k, v]) => `${k} ${v}`)
       .join(', ');
   return [
-    `knowledge base ${s.path} (version ${s.version})`,
+    `knowledge base ${s.label} (version ${s.version})`,
     `${s.records} records, ${s.datasets} datasets, ${s.models} models`,
     `status: ${counts(s.byStatus)}`,
     `sources: ${counts(s.bySource)}`,

@@ -1,18 +1,16 @@
-import { writeFile } from 'node:fs/promises';
 import { Option, type Command } from 'commander';
-import { MetallmixError } from '../../core/errors.ts';
-import { MODALITIES, TASKS, type Modality, type Task } from '../../core/profile.ts';
 import {
-  profileImageFolder,
-  profileManifest,
-  type ManifestOptions,
+  MODALITIES,
+  TASKS,
+  profileDataset,
+  type Modality,
   type ProfileResult,
-} from '../../profile/index.ts';
+  type Task,
+} from '../../index.ts';
+import type { CliIo } from '../io.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
-import { createProgress, type Progress } from '../progress.ts';
+import { progressFor } from '../progress.ts';
 
-/** Below this many files a run is quick enough that a progress line is only noise. */
-const PROGRESS_MIN_FILES = 1000;
 const MAX_LISTED_SKIPS = 20;
 
 interface ProfileFlags {
@@ -26,7 +24,7 @@ interface ProfileFlags {
   json?: boolean;
 }
 
-export function registerProfile(program: Command): void {
+export function registerProfile(program: Command, io: CliIo): void {
   const cmd = program
     .command('profile')
     .description(
@@ -51,55 +49,23 @@ export function registerProfile(program: Command): void {
     .option('--quiet', 'no progress output')
     .addOption(jsonOption())
     .action(async (dir: string | undefined, flags: ProfileFlags) => {
-      const result = await runProfile(dir, flags);
-      if (flags.output) await writeProfile(flags.output, result);
-      emit(result, flags.json, render);
+      const result = await profileDataset({
+        imageFolder: dir,
+        manifest: flags.manifest,
+        split: flags.split,
+        modality: flags.modality,
+        name: flags.name,
+        task: flags.task,
+        output: flags.output,
+        progress: progressFor(io, !flags.quiet && !flags.json),
+      });
+      emit(io, result, flags.json, render);
     });
   withExamples(cmd, [
     'metallmix profile data/chest_xray/train',
     'metallmix profile --manifest data/isic/labels.csv --split train --modality dermoscopy --json',
     'metallmix profile scans/ --name my-ct --output my-ct.profile.json',
   ]);
-}
-
-async function runProfile(dir: string | undefined, flags: ProfileFlags): Promise<ProfileResult> {
-  if ((dir === undefined) === (flags.manifest === undefined)) {
-    throw new MetallmixError('give either a folder or --manifest FILE (exactly one)', {
-      location: { field: 'dir' },
-    });
-  }
-  if (flags.split !== undefined && flags.manifest === undefined) {
-    throw new MetallmixError('--split needs --manifest', { location: { field: 'split' } });
-  }
-  let progress: Progress | undefined;
-  const options: ManifestOptions = {
-    ...(flags.name !== undefined ? { name: flags.name } : {}),
-    ...(flags.task !== undefined ? { task: flags.task } : {}),
-    ...(flags.modality !== undefined ? { modality: flags.modality } : {}),
-    ...(flags.split !== undefined ? { split: flags.split } : {}),
-    onProgress: (done, total) => {
-      if (flags.quiet || total < PROGRESS_MIN_FILES) return;
-      progress ??= createProgress('profile', total);
-      progress.tick(done);
-    },
-  };
-  const result =
-    flags.manifest !== undefined
-      ? await profileManifest(flags.manifest, options)
-      : await profileImageFolder(dir as string, options);
-  progress?.finish(`${result.counts.skipped} skipped`);
-  return result;
-}
-
-async function writeProfile(file: string, result: ProfileResult): Promise<void> {
-  try {
-    await writeFile(file, `${JSON.stringify(result.profile, null, 2)}\n`);
-  } catch (err) {
-    throw new MetallmixError(`cannot write the profile: ${(err as Error).message}`, {
-      location: { file },
-      cause: err,
-    });
-  }
 }
 
 function render({ profile: p, skipped, counts }: ProfileResult): string {

@@ -1,32 +1,27 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Option, type Command } from 'commander';
 import {
+  AUTO,
+  EXPORT_FORMATS,
   ExitCode,
   MetallmixError,
   MODALITIES,
   Objective,
+  STRATEGIES,
+  exportTrials,
+  recommend,
+  type ExportFormat,
   type Modality,
-  type Recommendation,
-} from '../../core/index.ts';
-import { defaultCacheDir } from '../../recommend/cache.ts';
-import { EXPORT_FORMATS, exportRecommendation, type ExportFormat } from '../../recommend/export.ts';
-import { runPipeline } from '../../recommend/pipeline.ts';
-import { commanderLlmOptions, type LlmFlags } from '../../llm/index.ts';
-import {
-  embedderFrom,
-  embedderOptions,
-  indexPathForKb,
-  languageModelsFrom,
-  type EmbedderFlags,
-} from '../llm-setup.ts';
-import { resolveKnowledgeBase } from '../../store/index.ts';
-import { emit, jsonOption, withExamples } from '../output.ts';
-import { resolveProfile } from '../profile-input.ts';
+} from '../../index.ts';
+import type { LlmFlags } from '../../llm/index.ts';
+import { embedderOptions, embedderSetup, type EmbedderFlags } from '../embedder-options.ts';
+import type { CliIo } from '../io.ts';
+import { llmOptions } from '../llm-options.ts';
+import { emit, jsonOption, listFlag, say, withExamples } from '../output.ts';
+import { exactlyOneOf, integer, positiveInt, positiveNumber } from '../parse-flags.ts';
+import { progressFor } from '../progress.ts';
 import { renderRecommendation } from '../render-recommendation.ts';
-import { positiveInt, positiveNumber, integer } from '../parse-flags.ts';
 
-interface RecommendFlags {
+interface RecommendFlags extends EmbedderFlags {
   profile?: string;
   dataset?: string;
   manifest?: string;
@@ -49,7 +44,7 @@ interface RecommendFlags {
   llmConfig?: string;
 }
 
-export function registerRecommend(program: Command): void {
+export function registerRecommend(program: Command, io: CliIo): void {
   const cmd = program
     .command('recommend')
     .description(
@@ -95,10 +90,13 @@ export function registerRecommend(program: Command): void {
       integer,
       0,
     )
-    .option(
-      '--strategy <name>',
-      'auto (hybrid with an LLM, else metalearner), metalearner, hybrid, llm, random, single-best or knn',
-      'auto',
+    .addOption(
+      new Option(
+        '--strategy <name>',
+        `${AUTO} (hybrid with an LLM, else metalearner); ${STRATEGIES.map((s) => `${s.name}: ${s.description}`).join('; ')}`,
+      )
+        .choices([AUTO, ...STRATEGIES.map((s) => s.name)])
+        .default(AUTO),
     )
     .option(
       '--models <ids>',
@@ -128,64 +126,55 @@ export function registerRecommend(program: Command): void {
       'LLM config file (YAML or JSON; default $METALLMIX_CONFIG or ~/.config/metallmix/config.yaml)',
     )
     .addOption(jsonOption());
-  commanderLlmOptions(cmd);
+  llmOptions(cmd);
   embedderOptions(cmd);
-  cmd.action(async (flags: RecommendFlags & LlmFlags & EmbedderFlags) => {
-    const { profile, ms } = await resolveProfile(flags, flags.json);
-    // Settings that can fail are read before anything is opened, so nothing is left open.
-    const embedder = await embedderFrom(flags);
-    const models = languageModelsFrom(flags);
-    const cacheDir = defaultCacheDir();
-    let rec: Recommendation;
-    let kb: ReturnType<typeof resolveKnowledgeBase> | undefined;
-    try {
-      kb = resolveKnowledgeBase(flags.kb);
-      rec = await runPipeline(kb, profile, {
-        strategy: flags.strategy,
-        llm: models.llm,
-        judge: models.judge,
-        llmJudge: flags.llmJudge,
-        llmSeed: models.seed,
-        maxAttempts: flags.maxAttempts,
-        promptsDir: flags.promptsDir,
-        indexPath: indexPathForKb(kb.path, cacheDir),
-        embedder,
-        metric: flags.metric,
-        objective: flags.objective,
-        topK: flags.topK,
-        seed: flags.seed,
-        budgetMinutes: flags.budgetMinutes,
-        models: flags.models
-          ?.split(',')
-          .map((m) => m.trim())
-          .filter(Boolean),
-        cacheDir: flags.cache ? cacheDir : undefined,
-      });
-    } finally {
-      kb?.close();
-      await models.close();
-    }
-    rec = { ...rec, timingsMs: { profile: ms, ...rec.timingsMs } };
-    emit(rec, flags.json, renderRecommendation);
-    if (flags.export) {
-      for (const file of exportRecommendation(rec, flags.export, flags.out!)) {
-        mkdirSync(dirname(file.name), { recursive: true });
-        writeFileSync(file.name, file.content);
-        process.stderr.write(`metallmix: wrote ${file.name}\n`);
-      }
-    }
-    if (rec.budgetMinutes !== undefined && !rec.budgetPick)
+  cmd.action(async (flags: RecommendFlags & LlmFlags) => {
+    exactlyOneOf({
+      '--profile FILE': flags.profile,
+      '--dataset DIR': flags.dataset,
+      '--manifest FILE': flags.manifest,
+    });
+    const rec = await recommend({
+      dataset: {
+        profileFile: flags.profile,
+        imageFolder: flags.dataset,
+        manifest: flags.manifest,
+        modality: flags.modality,
+      },
+      kb: flags.kb,
+      metric: flags.metric,
+      objective: flags.objective,
+      budgetMinutes: flags.budgetMinutes,
+      topK: flags.topK,
+      seed: flags.seed,
+      strategy: flags.strategy,
+      models: listFlag(flags.models),
+      maxAttempts: flags.maxAttempts,
+      llmJudge: flags.llmJudge,
+      cache: flags.cache,
+      llm: { flags, configFile: flags.llmConfig },
+      promptsDir: flags.promptsDir,
+      embedder: embedderSetup(flags),
+      env: io.env,
+      progress: progressFor(io, !flags.json),
+    });
+    emit(io, rec, flags.json, renderRecommendation);
+    if (flags.export)
+      for (const file of exportTrials(rec, flags.export, flags.out!)) say(io, `wrote ${file}`);
+    if (rec.unmet.length)
       throw new MetallmixError(
-        `no candidate is predicted to train within ${rec.budgetMinutes} minutes (see the notice above)`,
-        { exitCode: ExitCode.unsatisfiable },
+        `${rec.unmet.map((u) => u.message).join('; ')} (see the notice above)`,
+        {
+          exitCode: ExitCode.unsatisfiable,
+        },
       );
   });
   withExamples(cmd, [
-    'metallmix recommend --profile p.json --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct   # Ollama',
-    'metallmix recommend --profile p.json --llm-gguf ./model.gguf --llm-threads 2   # in-process llama.cpp',
     'metallmix recommend --profile examples/chest-xray-small.json',
     'metallmix recommend --dataset ./my-images --modality xray --objective balanced --budget-minutes 30',
     'metallmix recommend --profile p.json --kb runs.sqlite --metric auc --top-k 10 --json',
     'metallmix recommend --profile p.json --export optuna --out trials/first   # then: python3 trials/first.py sqlite:///study.db my-study',
+    'metallmix recommend --profile p.json --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct   # Ollama',
+    'metallmix recommend --profile p.json --llm-gguf ./model.gguf --llm-threads 2   # in-process llama.cpp',
   ]);
 }

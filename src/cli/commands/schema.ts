@@ -1,8 +1,9 @@
 import { Argument, type Command } from 'commander';
-import { SCHEMA_NAMES, jsonSchemaOf, type SchemaName } from '../../core/json-schema.ts';
+import { SCHEMA_NAMES, jsonSchemaOf, type SchemaName } from '../../index.ts';
+import type { CliIo } from '../io.ts';
 import { withExamples } from '../output.ts';
 
-export function registerSchema(program: Command): void {
+export function registerSchema(program: Command, io: CliIo): void {
   const cmd = program
     .command('schema')
     .description(
@@ -10,7 +11,7 @@ export function registerSchema(program: Command): void {
     )
     .addArgument(new Argument('<name>', 'type name').choices(SCHEMA_NAMES))
     .action((name: SchemaName) => {
-      process.stdout.write(`${JSON.stringify(jsonSchemaOf(name), null, 2)}\n`);
+      io.stdout.write(`${JSON.stringify(jsonSchemaOf(name), null, 2)}\n`);
     });
   withExamples(cmd, [
     'metallmix schema DatasetProfile > profile.schema.json',

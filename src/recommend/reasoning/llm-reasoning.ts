@@ -1,7 +1,7 @@
 // The `llm` and `hybrid` strategies' reasoning loop: ask the recommender model, check its answer
 // with the rules, then with the LLM judge; on failure send the reasons back and ask again, up to
 // maxAttempts. Every attempt is kept, so a user sees what the model said and why it was refused.
-import { MetallmixError, type Attempt, type Config, type LlmProposal } from '../core/index.ts';
+import { MetallmixError, type Attempt, type Config, type LlmProposal } from '../../core/index.ts';
 import {
   checkAnswer,
   DEFAULT_THRESHOLD,
@@ -13,8 +13,8 @@ import {
   type JudgeThreshold,
   type Prediction,
   type PromptTemplates,
-} from '../judge/index.ts';
-import type { LanguageModel } from '../llm/types.ts';
+} from '../../judge/index.ts';
+import type { LanguageModel } from '../../llm/types.ts';
 import { buildRecommenderMessages, proposalSchemaFor, type LlmStrategy } from './llm-prompts.ts';
 import type { ReasoningContext } from './reasoning-context.ts';
 
@@ -68,6 +68,8 @@ export interface LlmReasoningResult {
   llmMs: number;
   judgeMs: number;
   tokens: number;
+  /** Model calls made, recommender and judge. */
+  calls: number;
 }
 
 interface Scored {
@@ -99,6 +101,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
   let llmMs = 0;
   let judgeMs = 0;
   let tokens = 0;
+  let calls = 0;
   let stopReason: string | undefined;
 
   for (let n = 1; n <= maxAttempts; n++) {
@@ -112,6 +115,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
     });
     const started = performance.now();
     let answer;
+    calls++;
     try {
       answer = await llm.generate({
         messages,
@@ -145,6 +149,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
     };
     if (rules.proposal && rules.violations.length === 0) {
       if (useJudge) {
+        calls++;
         const judgement = await judgeWithLlm({
           context,
           proposal: rules.proposal,
@@ -187,6 +192,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
     llmMs,
     judgeMs,
     tokens,
+    calls,
   };
   if (best?.proposal) {
     result.proposal = best.proposal;

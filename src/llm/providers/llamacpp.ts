@@ -1,8 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { DEFAULT_GRAMMAR_LIMITS, toGrammarSchema, type GrammarLimits } from './grammar-schema.ts';
-import { parseJsonAnswer, startDeadline, unavailable, untilAborted } from './support.ts';
-import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel } from './types.ts';
+import { MetallmixError } from '../../core/errors.ts';
+import { DEFAULT_GRAMMAR_LIMITS, toGrammarSchema, type GrammarLimits } from '../grammar-schema.ts';
+import { parseJsonAnswer, startDeadline, unavailable, untilAborted } from '../support.ts';
+import type { CommonConfig, ProviderSpec } from '../provider.ts';
+import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel } from '../types.ts';
 
 // node-llama-cpp is an optional dependency: it is imported on first use only, and described here
 // by the few members we call so that type checking works without it installed.
@@ -112,6 +114,21 @@ export class LlamaCppModel implements LanguageModel {
       this.slot.catch(() => (this.slot = undefined));
     }
     return this.slot;
+  }
+
+  /**
+   * Loads the model now, so that a pipeline can fall back before it builds prompts. A missing
+   * file is the user's mistake (exit 2), not an unavailable service.
+   */
+  async probe(): Promise<void> {
+    try {
+      await access(this.options.gguf, constants.R_OK);
+    } catch {
+      throw new MetallmixError('GGUF model file not found or not readable', {
+        location: { file: this.options.gguf },
+      });
+    }
+    await this.load();
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
@@ -279,3 +296,38 @@ function toHistory(messages: ChatMessage[]): HistoryItem[] {
 function firstLine(err: unknown): string {
   return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
+
+export interface LlamaCppConfig extends CommonConfig {
+  provider: 'llamacpp';
+  gguf: string;
+  threads: number;
+}
+
+export const llamacppProvider: ProviderSpec<LlamaCppConfig> = {
+  name: 'llamacpp',
+  description: 'a GGUF model in-process through node-llama-cpp (an optional dependency)',
+  settings: {
+    gguf: {
+      kind: 'path',
+      help: 'GGUF model file for the in-process llamacpp provider',
+      endpoint: true,
+    },
+    threads: {
+      kind: 'int',
+      help: 'CPU threads of the in-process provider',
+      min: 1,
+      default: LLAMACPP_DEFAULT_THREADS,
+    },
+  },
+  selectedBy: 'gguf',
+  configure(s, common) {
+    const gguf = s.required('gguf', 'the llamacpp provider needs a GGUF model file');
+    return {
+      provider: 'llamacpp',
+      gguf,
+      threads: s.number('threads') ?? LLAMACPP_DEFAULT_THREADS,
+      ...common,
+    };
+  },
+  create: (config) => new LlamaCppModel(config),
+};

@@ -1,8 +1,8 @@
 // The justification of the metalearner strategy when no LLM is configured: written from the
 // pick's SHAP explanation and the retrieved evidence, deterministic, and citing ids in the same
 // [id] form the LLM strategies use, so the judge's citation rules hold for it too.
-import type { Contribution, RecommendedConfig } from '../core/index.ts';
-import { candidateId, formatConfig, formatInterval, formatNumber } from '../judge/index.ts';
+import type { Contribution, RecommendedConfig } from '../../core/index.ts';
+import { candidateId, formatConfig, formatInterval, formatNumber } from '../../judge/index.ts';
 import type { EvidenceItem, ReasoningContext } from './reasoning-context.ts';
 
 /** The one-line notice for a recommendation made without any LLM. */

@@ -1,7 +1,7 @@
 // Versioned schema migrations, tracked in PRAGMA user_version. Never edit a shipped migration:
 // append a new one, so every existing knowledge base upgrades the same way.
 import type Database from 'better-sqlite3';
-import { MetallmixError } from '../core/index.ts';
+import { MetallmixError } from '../../core/index.ts';
 
 export const MIGRATIONS: readonly string[] = [
   // 1: records (the full ExperimentRecord as JSON, with the columns queries filter on), profiles, cards.

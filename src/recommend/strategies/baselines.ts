@@ -2,14 +2,14 @@
 // random pick, the single best configuration across past datasets (ordered as a greedy
 // portfolio, as Auto-sklearn 2.0 builds one), and the configurations of the nearest past
 // datasets by meta-features (as ZAP's algorithm selection).
-import { Rng, type Candidate, type DatasetProfile, type Interval } from '../core/index.ts';
-import { assembleRecommendation } from './assemble.ts';
+import { Rng, type Candidate, type DatasetProfile, type Interval } from '../../core/index.ts';
+import { assembleRecommendation } from '../assemble.ts';
 import {
   fitFeatureScaling,
   profileDistance,
   profileFeatures,
-} from '../retrieve/profile-features.ts';
-import { candidatesForRequest } from './candidates.ts';
+} from '../../retrieve/profile-features.ts';
+import { candidatesForRequest } from '../candidates.ts';
 import {
   aggregateRuns,
   byDataset,
@@ -17,9 +17,9 @@ import {
   metricScale,
   metricSign,
   type KbView,
-} from './kb-view.ts';
-import type { Scored } from './select.ts';
-import type { RecommendOptions, Recommender } from './types.ts';
+} from '../kb-view.ts';
+import type { Scored } from '../select.ts';
+import type { RecommendOptions, Recommender } from '../types.ts';
 
 /** Past performance relative to each dataset's average run, by configuration and by model. */
 interface History {
@@ -106,16 +106,15 @@ function baseline(
         index,
         score: { mean: v, low: v, high: v },
       }));
-      const datasets = new Set(view.records.map((r) => r.dataset)).size;
       return assembleRecommendation({
         strategy: name,
         profile,
-        options: { ...options, objective: 'best' },
+        options,
         candidates,
         scored,
         metricOf: s.expected,
         space: view.space,
-        kb: { version: view.version, records: view.records.length, datasets },
+        kb: view,
         justification: () => s.justification,
         notices: [],
         timingsMs: { candidates: t1 - t0, score: performance.now() - t1 },

@@ -1,33 +1,18 @@
 // The MetaLLMiX core without an LLM: rank candidates by the meta-learner's predictions, choose
-// under the objective (best / balanced / fastest) and budget, explain each pick with TreeSHAP.
-import { Rng, type Candidate, type DatasetProfile, type EvidenceRef } from '../core/index.ts';
-import { treeShap } from '../explain/index.ts';
-import { decodeValue, encodeRows } from '../learn/encode.ts';
-import { assembleRecommendation, type Explained } from './assemble.ts';
-import { loadOrFit } from './cache.ts';
-import { candidatesForRequest } from './candidates.ts';
-import { metricScale, metricSign, type KbView } from './kb-view.ts';
-import {
-  DEFAULT_SETTINGS,
-  fitMetaLearner,
-  outsideKnowledge,
-  predictCandidates,
-  type MetaLearner,
-  type MetaLearnerSettings,
-} from './metalearner.ts';
-import type { Scored } from './select.ts';
-import type { RecommendOptions, Recommender } from './types.ts';
-
-export interface MetaLearnerStrategyOptions {
-  /** Where trained meta-learners are cached; undefined = never cache (benchmark folds). */
-  cacheDir?: string;
-  settings?: Partial<Omit<MetaLearnerSettings, 'metric'>>;
-  /** Past datasets and runs that back a candidate (retrieval); none when absent. */
-  evidence?: (profile: DatasetProfile, candidate: Candidate) => EvidenceRef[];
-  /** Writes the justification of the pick; a SHAP summary when absent. */
-  justify?: (profile: DatasetProfile, pick: { explanationText: string; model: string }) => string;
-  maxCandidates?: number;
-}
+// under the objective (best / balanced / fastest) and budget, explain each pick with TreeSHAP,
+// and (when retrieval is available) back it with the nearest past datasets and runs.
+import { Rng, type Candidate, type DatasetProfile } from '../../core/index.ts';
+import { treeShap } from '../../explain/index.ts';
+import { decodeValue, encodeRows } from '../../learn/encode.ts';
+import { assembleRecommendation, type Explained } from '../assemble.ts';
+import { candidatesForRequest } from '../candidates.ts';
+import { evidenceForCandidate } from '../evidence.ts';
+import { metricSign, metricScale, type KbView } from '../kb-view.ts';
+import { outsideKnowledge, predictCandidates, type MetaLearner } from '../metalearner.ts';
+import { NO_LLM_NOTICE, writeJustification } from '../reasoning/llm-free-justification.ts';
+import { reasoningContext } from '../reasoning/reasoning-context.ts';
+import type { Scored } from '../select.ts';
+import type { RecommendOptions, Recommender, StrategyDeps } from '../types.ts';
 
 /** How many SHAP contributions an explanation keeps. */
 const TOP_CONTRIBUTIONS = 4;
@@ -84,51 +69,20 @@ export function explainCandidates(
   });
 }
 
-/** The metalearner strategy, which also lends its fitted meta-learner to the LLM pipeline. */
-export interface MetaLearnerRecommender extends Recommender {
-  learnerFor(metric: string): { learner: MetaLearner; cached: boolean; ms: number };
-}
-
-export function metalearnerRecommender(
-  view: KbView,
-  strategyOptions: MetaLearnerStrategyOptions = {},
-): MetaLearnerRecommender {
-  const learners = new Map<string, { learner: MetaLearner; cached: boolean; ms: number }>();
-  const learnerFor = (metric: string) => {
-    let entry = learners.get(metric);
-    if (!entry) {
-      const settings: MetaLearnerSettings = {
-        ...DEFAULT_SETTINGS,
-        ...strategyOptions.settings,
-        metric,
-      };
-      const t0 = performance.now();
-      const outcome = loadOrFit(
-        view.version,
-        settings,
-        () => fitMetaLearner(view, settings),
-        strategyOptions.cacheDir,
-      );
-      entry = { ...outcome, ms: performance.now() - t0 };
-      learners.set(metric, entry);
-    }
-    return entry;
-  };
+/** The metalearner strategy: the floor every LLM answer must beat, and the fallback. */
+export function metalearnerRecommender(view: KbView, deps: StrategyDeps): Recommender {
   return {
     name: 'metalearner',
-    learnerFor,
     async prepare(metric) {
-      learnerFor(metric);
+      deps.metaLearners.learnerFor(metric);
     },
     async recommend(profile, options: RecommendOptions) {
-      const { learner, cached, ms } = learnerFor(options.metric);
+      const { learner, cached, ms } = deps.metaLearners.learnerFor(options.metric);
+      const evidence = deps.evidence
+        ? await deps.evidence.retrieve(profile, options.metric)
+        : undefined;
       const t1 = performance.now();
-      const candidates = candidatesForRequest(
-        view,
-        options.candidates,
-        new Rng(options.seed),
-        strategyOptions.maxCandidates,
-      );
+      const candidates = candidatesForRequest(view, options.candidates, new Rng(options.seed));
       const t2 = performance.now();
       const predictions = predictCandidates(learner, profile, candidates, view.cards);
       const sign = metricSign(options.metric);
@@ -139,7 +93,7 @@ export function metalearnerRecommender(
         ...(p.trainingTimeSec ? { timeSec: p.trainingTimeSec } : {}),
       }));
       const t3 = performance.now();
-      const notices: string[] = [];
+      const notices: string[] = [...(evidence?.notices ?? [])];
       const outside = outsideKnowledge(learner, profile);
       if (outside.length)
         notices.push(
@@ -149,8 +103,8 @@ export function metalearnerRecommender(
         notices.push(
           'The knowledge base records no training times: no time predictions, Pareto front or budget pick.',
         );
-      const datasets = new Set(view.records.map((r) => r.dataset)).size;
-      return assembleRecommendation({
+      if (evidence) notices.push(NO_LLM_NOTICE);
+      const rec = assembleRecommendation({
         strategy: 'metalearner',
         profile,
         options,
@@ -158,18 +112,20 @@ export function metalearnerRecommender(
         scored,
         metricOf: (i) => predictions[i].metric,
         space: view.space,
-        kb: { version: view.version, records: view.records.length, datasets },
+        kb: view,
         justification: (pick) =>
-          strategyOptions.justify
-            ? strategyOptions.justify(profile, pick)
-            : `The meta-learner (gradient-boosted trees over ${learner.trainingRows} past configurations) predicts ${pick.model} with this configuration to do best${options.objective === 'best' ? '' : ` under the "${options.objective}" objective`}; the deciding contributions: ${pick.explanationText}.`,
+          `The meta-learner (gradient-boosted trees over ${learner.trainingRows} past configurations) predicts ${pick.model} with this configuration to do best${options.objective === 'best' ? '' : ` under the "${options.objective}" objective`}; the deciding contributions: ${pick.explanationText}.`,
         notices,
         timingsMs: {
-          // Fitting or loading the meta-learner, whenever it happened for this recommender.
+          // Fitting or loading the meta-learner, whenever it happened for these dependencies.
           metalearner: ms,
-          metalearnerCached: cached ? 1 : 0,
+          ...(evidence ? { retrieval: evidence.ms } : {}),
           candidates: t2 - t1,
           predict: t3 - t2,
+        },
+        counters: {
+          metalearnerCache: cached ? 'hit' : deps.metaLearners.caching ? 'miss' : 'off',
+          ...(evidence ? { retrievalIndex: evidence.indexRebuilt ? 'rebuilt' : 'loaded' } : {}),
         },
         explain: (indices) =>
           explainCandidates(
@@ -178,10 +134,19 @@ export function metalearnerRecommender(
             indices.map((i) => candidates[i]),
             view.cards,
           ),
-        evidenceFor: strategyOptions.evidence
-          ? (c) => strategyOptions.evidence!(profile, c)
-          : undefined,
+        evidenceFor: evidence ? (c) => evidenceForCandidate(evidence.hits, c) : undefined,
       });
+      if (!evidence) return rec;
+      // With evidence, the justification cites it in the same [id] form the LLM strategies use.
+      const context = reasoningContext({
+        view,
+        profile,
+        options,
+        learner,
+        evidence,
+        shortlist: rec.topK,
+      });
+      return { ...rec, justification: writeJustification(context, rec.pick) };
     },
   };
 }

@@ -1,10 +1,11 @@
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
-import { Rng } from '../core/rng.ts';
-import { DEFAULT_RETRY, backoffDelayMs, parseRetryAfter, type RetryPolicy } from './retry.ts';
-import { isStrictCompatible } from './strict-schema.ts';
-import { parseJsonAnswer, redact, sleep, startDeadline, unavailable } from './support.ts';
-import type { GenerateRequest, GenerateResult, LanguageModel } from './types.ts';
+import { Rng } from '../../core/rng.ts';
+import { DEFAULT_RETRY, backoffDelayMs, parseRetryAfter, type RetryPolicy } from '../retry.ts';
+import { isStrictCompatible } from '../strict-schema.ts';
+import { parseJsonAnswer, redact, sleep, startDeadline, unavailable } from '../support.ts';
+import type { CommonConfig, ProviderSpec } from '../provider.ts';
+import type { GenerateRequest, GenerateResult, LanguageModel } from '../types.ts';
 
 export interface OpenAICompatibleOptions {
   /** e.g. http://127.0.0.1:11434/v1 (Ollama), http://127.0.0.1:8080/v1 (llama.cpp server). */
@@ -22,6 +23,7 @@ export interface OpenAICompatibleOptions {
 
 /** The longest server message quoted in an error, so a HTML error page does not flood the terminal. */
 const MAX_QUOTED = 200;
+const PROBE_MAX_MS = 10_000;
 /** The SDK's default request timeout, used when no deadline is set. */
 const SDK_TIMEOUT_MS = 600_000;
 
@@ -82,8 +84,14 @@ export class OpenAICompatibleModel implements LanguageModel {
     }
   }
 
-  /** GET /models with a short timeout: any answer but an authentication failure means reachable. */
-  async probe(timeoutMs = 2000): Promise<void> {
+  /**
+   * GET /models: any answer but an authentication failure means reachable. The deadline is the
+   * call timeout, at most 10 s: a refused connection fails at once, and a loaded machine must not
+   * turn a live local server into a fallback.
+   */
+  async probe(
+    timeoutMs = Math.min(this.options.timeoutMs ?? PROBE_MAX_MS, PROBE_MAX_MS),
+  ): Promise<void> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}/models`, {
@@ -195,3 +203,50 @@ function connectionDetail(err: unknown): string {
   }
   return 'connection failed';
 }
+
+export interface OpenAIConfig extends CommonConfig {
+  provider: 'openai';
+  baseUrl: string;
+  model: string;
+  apiKey?: string;
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    return ['http:', 'https:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+}
+
+export const openaiProvider: ProviderSpec<OpenAIConfig> = {
+  name: 'openai',
+  description: 'any OpenAI-compatible server (Ollama, llama.cpp server, vLLM, LM Studio, OpenAI)',
+  settings: {
+    baseUrl: {
+      kind: 'url',
+      help: 'OpenAI-compatible base URL, e.g. http://127.0.0.1:11434/v1 for Ollama',
+      endpoint: true,
+    },
+    model: { kind: 'text', help: 'model name on the server' },
+    apiKey: {
+      kind: 'secret',
+      help: 'API key (prefer the environment variable: flags show in the process list)',
+      endpoint: true,
+    },
+  },
+  selectedBy: 'baseUrl',
+  // The OpenAI SDK's own convention: the weakest source of a key.
+  fallbackVariables: { apiKey: 'OPENAI_API_KEY' },
+  configure(s, common) {
+    const baseUrl = s.required(
+      'baseUrl',
+      'the openai provider needs a base URL, e.g. http://127.0.0.1:11434/v1 (Ollama) or https://api.openai.com/v1',
+    );
+    if (!isHttpUrl(baseUrl)) throw s.invalid('baseUrl', `not an http(s) URL: ${baseUrl}`);
+    const model = s.required('model', `the openai provider needs a model name for ${baseUrl}`);
+    return { provider: 'openai', baseUrl, model, apiKey: s.text('apiKey'), ...common };
+  },
+  create: (config, options) =>
+    new OpenAICompatibleModel({ ...config, retry: options.retry, rng: options.rng }),
+};

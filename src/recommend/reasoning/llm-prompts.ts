@@ -2,10 +2,15 @@
 // template and the strategy's task template, whose {{feedback}} carries what the previous
 // attempt got wrong. One fresh user message per attempt (rather than a growing chat) keeps the
 // prompt short for small local models.
-import type { Attempt } from '../core/index.ts';
-import { jsonSchemaOf } from '../core/json-schema.ts';
-import { citableIds, contextValues, renderTemplate, type PromptTemplates } from '../judge/index.ts';
-import type { ChatMessage } from '../llm/types.ts';
+import type { Attempt } from '../../core/index.ts';
+import { jsonSchemaOf } from '../../core/json-schema.ts';
+import {
+  citableIds,
+  contextValues,
+  renderTemplate,
+  type PromptTemplates,
+} from '../../judge/index.ts';
+import type { ChatMessage } from '../../llm/types.ts';
 import type { ReasoningContext } from './reasoning-context.ts';
 
 export type LlmStrategy = 'llm' | 'hybrid';
@@ -78,7 +83,7 @@ export function buildRecommenderMessages(req: {
     attempt: String(req.attempt),
     maxAttempts: String(req.maxAttempts),
   };
-  const task = req.strategy === 'llm' ? 'task-llm.md' : 'task-hybrid.md';
+  const task = `task-${req.strategy}.md` as const;
   const user = [
     renderTemplate(req.templates['context.md'], values).trimEnd(),
     renderTemplate(req.templates[task], values).trimEnd(),

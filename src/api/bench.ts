@@ -1,0 +1,100 @@
+// `bench`: leave-one-dataset-out evaluation of strategies and baselines on any knowledge base.
+import { writeFileSync } from 'node:fs';
+import {
+  MetallmixError,
+  silentProgress,
+  type Env,
+  type Objective,
+  type ProgressFactory,
+} from '../core/index.ts';
+import { runLodo, type BenchReport } from '../bench/lodo.ts';
+import { DEFAULT_METHODS, HPO_NAMES, benchMethod } from '../bench/methods.ts';
+import { renderHtmlReport } from '../bench/report-html.ts';
+import { viewOf } from '../recommend/kb-view.ts';
+import { checkRequest } from '../recommend/request.ts';
+import { readLocator } from '../store/index.ts';
+import { withKnowledgeBase } from './knowledge-base.ts';
+import { languageModels, type LlmSetup } from './language-models.ts';
+
+export interface BenchInput {
+  kb?: string;
+  /** Method names (registry strategies, `NAME@TRIALS` HPO baselines); default DEFAULT_METHODS. */
+  methods?: string[];
+  metric?: string;
+  objective?: Objective;
+  seeds?: number;
+  datasets?: string[];
+  includeMultilabel?: boolean;
+  /** Also write the HTML report here. */
+  report?: string;
+  llm?: LlmSetup;
+  maxAttempts?: number;
+  llmJudge?: boolean;
+  promptsDir?: string;
+  env?: Env;
+  progress?: ProgressFactory;
+}
+
+export { DEFAULT_METHODS };
+/** HPO baselines, each run with a trial budget as NAME@TRIALS. */
+export const HPO_BASELINES = Object.keys(HPO_NAMES);
+
+export async function bench(input: BenchInput): Promise<BenchReport> {
+  const metric = input.metric ?? 'accuracy';
+  const seeds = input.seeds ?? 5;
+  if (!Number.isInteger(seeds) || seeds < 1)
+    throw new MetallmixError(`seeds must be a positive integer, got ${seeds}`, {
+      location: { field: 'seeds' },
+    });
+  const models = languageModels(input.llm, input.env);
+  try {
+    const llmDeps = {
+      llm: models.llm,
+      judge: models.judge,
+      reasoning: {
+        llmJudge: input.llmJudge,
+        maxAttempts: input.maxAttempts,
+        promptsDir: input.promptsDir,
+        seed: models.seed,
+      },
+    };
+    const methods = (input.methods ?? DEFAULT_METHODS).map((m) => benchMethod(m, llmDeps));
+    const view = await withKnowledgeBase(
+      readLocator(input.kb, input.env),
+      'read',
+      input.env,
+      async (kb) => viewOf(await kb.snapshot(), kb.label),
+    );
+    checkRequest(view, { metric });
+    let progress = silentProgress;
+    const report = await runLodo(view, {
+      metric,
+      objective: input.objective ?? 'best',
+      methods,
+      seeds,
+      datasets: input.datasets,
+      includeMultilabel: input.includeMultilabel,
+      // The bar is sized once the number of held-out datasets is known.
+      progress: {
+        tick: (done, note) => progress.tick(done, note),
+        finish: (note) => progress.finish(note),
+      },
+      onFolds: (count) => {
+        if (input.progress) progress = input.progress('held-out datasets', count);
+      },
+    });
+    if (input.report) {
+      try {
+        writeFileSync(input.report, renderHtmlReport(report));
+      } catch (err) {
+        throw new MetallmixError(`cannot write the report: ${(err as Error).message}`, {
+          location: { file: input.report },
+          cause: err,
+        });
+      }
+    }
+    return report;
+  } finally {
+    await models.close();
+  }
+}

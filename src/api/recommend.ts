@@ -1,0 +1,98 @@
+// `recommend`: a dataset in, a Recommendation out, on any knowledge base, with or without an
+// LLM. The request options are one zod schema, so every face validates them alike.
+import { z } from 'zod';
+import {
+  locations,
+  Objective,
+  parseWith,
+  silentProgressFactory,
+  type Env,
+  type ProgressFactory,
+  type Recommendation,
+} from '../core/index.ts';
+import { retrievalEvidence } from '../recommend/evidence.ts';
+import { viewOf } from '../recommend/kb-view.ts';
+import { metaLearnerSource } from '../recommend/metalearner-source.ts';
+import { recommendOnView } from '../recommend/pipeline.ts';
+import { AUTO, STRATEGY_NAMES } from '../recommend/registry.ts';
+import { readLocator } from '../store/index.ts';
+import { resolveDataset, type DatasetInput } from './dataset.ts';
+import { withKnowledgeBase } from './knowledge-base.ts';
+import {
+  embedderFor,
+  languageModels,
+  type EmbedderSetup,
+  type LlmSetup,
+} from './language-models.ts';
+
+/** The options of a recommendation request, as --json and an HTTP body name them. */
+export const RecommendParams = z.strictObject({
+  metric: z.string().min(1).default('accuracy'),
+  objective: Objective.default('best'),
+  budgetMinutes: z.number().positive().optional(),
+  topK: z.number().int().positive().default(5),
+  seed: z.number().int().default(0),
+  strategy: z.enum([AUTO, ...STRATEGY_NAMES] as [string, ...string[]]).default(AUTO),
+  /** Only these models (ids from the knowledge base's catalog). */
+  models: z.array(z.string().min(1)).min(1).optional(),
+  /** LLM attempts before falling back to the meta-learner. */
+  maxAttempts: z.number().int().positive().default(3),
+  /** false: check LLM answers with the rules only. */
+  llmJudge: z.boolean().default(true),
+});
+export type RecommendParams = z.input<typeof RecommendParams>;
+
+export interface RecommendInput extends RecommendParams {
+  dataset: DatasetInput;
+  kb?: string;
+  /** Use (and fill) the cache of trained meta-learners; default true. */
+  cache?: boolean;
+  llm?: LlmSetup;
+  /** Directory of prompt templates replacing the built-in ones. */
+  promptsDir?: string;
+  embedder?: EmbedderSetup;
+  env?: Env;
+  progress?: ProgressFactory;
+}
+
+export async function recommend(input: RecommendInput): Promise<Recommendation> {
+  const { dataset, kb, cache, llm, promptsDir, embedder, env, progress, ...rest } = input;
+  const params = parseWith(RecommendParams, rest, { what: 'recommendation request' });
+  const resolved = await resolveDataset(dataset, progress ?? silentProgressFactory);
+  // Settings that can fail are read before anything is opened, so nothing is left open.
+  const chosenEmbedder = await embedderFor(embedder, env);
+  const models = languageModels(llm, env);
+  try {
+    return await withKnowledgeBase(readLocator(kb, env), 'read', env, async (base) => {
+      const t0 = performance.now();
+      const view = viewOf(await base.snapshot(), base.label);
+      const loadMs = performance.now() - t0;
+      const metaLearners = metaLearnerSource(view, {
+        cacheDir: cache === false ? undefined : locations(env).cacheDir,
+      });
+      const { maxAttempts, llmJudge, ...request } = params;
+      const rec = await recommendOnView(view, resolved.profile, request, {
+        metaLearners,
+        evidence: retrievalEvidence(view, metaLearners, {
+          indexLocation: base.indexLocation,
+          embedder: chosenEmbedder,
+        }),
+        llm: models.llm,
+        judge: models.judge,
+        reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
+      });
+      return {
+        ...rec,
+        notices: [...resolved.notices, ...rec.notices],
+        timingsMs: {
+          profile: resolved.ms,
+          knowledgeBase: loadMs,
+          ...rec.timingsMs,
+          total: performance.now() - t0,
+        },
+      };
+    });
+  } finally {
+    await models.close();
+  }
+}

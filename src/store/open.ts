@@ -1,0 +1,82 @@
+// Which backend serves a knowledge-base locator, and which knowledge base a command uses when
+// none is named. Adding a backend is one folder plus one entry in BACKENDS.
+import { fileURLToPath } from 'node:url';
+import { locations, MetallmixError, type Env } from '../core/index.ts';
+import { BUILTIN_LABEL, openBuiltinKnowledgeBase } from './builtin.ts';
+import type { KnowledgeBase } from './knowledge-base.ts';
+import { openSqliteKnowledgeBase } from './sqlite/knowledge-base.ts';
+
+export type KbMode = 'read' | 'write';
+
+export interface OpenKbOptions {
+  /** `read` never creates, migrates or writes anything; `write` creates the knowledge base if missing. */
+  mode: KbMode;
+  env?: Env;
+}
+
+interface Backend {
+  name: string;
+  /** Whether this backend serves the locator. */
+  serves(locator: string): boolean;
+  open(locator: string, options: OpenKbOptions & { env: Env }): Promise<KnowledgeBase>;
+}
+
+const URL_SCHEME = /^([a-z][a-z0-9+.-]*):\/\//i;
+
+const BACKENDS: Backend[] = [
+  {
+    name: 'builtin',
+    serves: (l) => l === 'builtin' || l === BUILTIN_LABEL,
+    async open(_l, { mode, env }) {
+      if (mode === 'write')
+        throw new MetallmixError(
+          `the built-in knowledge base is read-only; write to your own with --kb PATH`,
+          { location: { field: 'kb' } },
+        );
+      return openBuiltinKnowledgeBase(locations(env).cacheDir);
+    },
+  },
+  {
+    name: 'sqlite',
+    serves: (l) => !URL_SCHEME.test(l) || /^file:\/\//i.test(l),
+    async open(l, { mode }) {
+      const file = /^file:\/\//i.test(l) ? fileURLToPath(l) : l;
+      return openSqliteKnowledgeBase(file, { readonly: mode === 'read' });
+    },
+  },
+];
+
+/** Opens the knowledge base a locator names (a file path, `builtin`, a database URL). */
+export async function openKnowledgeBase(
+  locator: string,
+  options: OpenKbOptions,
+): Promise<KnowledgeBase> {
+  if (locator.trim() === '')
+    throw new MetallmixError('the knowledge base locator is empty', { location: { field: 'kb' } });
+  const backend = BACKENDS.find((b) => b.serves(locator));
+  if (!backend)
+    throw new MetallmixError(
+      `no knowledge-base backend for "${URL_SCHEME.exec(locator)?.[1]}://" locators; give a file path or one of: ${BACKENDS.map((b) => b.name).join(', ')}`,
+      { location: { field: 'kb' } },
+    );
+  return backend.open(locator, { ...options, env: options.env ?? process.env });
+}
+
+/** The locator a command reads from: the one given, else METALLMIX_KB, else the built-in one. */
+export function readLocator(kb: string | undefined, env: Env = process.env): string {
+  return kb || locations(env).knowledgeBase || BUILTIN_LABEL;
+}
+
+/**
+ * The locator a command writes to: the one given, else METALLMIX_KB, else the user's own
+ * knowledge base; `defaulted` says that none was named, so the face can tell the user where.
+ */
+export function writeLocator(
+  kb: string | undefined,
+  env: Env = process.env,
+): { locator: string; defaulted: boolean } {
+  const named = kb || locations(env).knowledgeBase;
+  return named
+    ? { locator: named, defaulted: false }
+    : { locator: locations(env).userKnowledgeBase, defaulted: true };
+}

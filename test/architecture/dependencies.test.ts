@@ -1,0 +1,145 @@
+// The module rules of DESIGN.md as a test: every import in src/ goes down the dependency order
+// (core at the bottom), no module imports a module of its own rank (the faces cli, server and
+// web never import each other), and there is no cycle between modules or between files.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+
+const SRC = new URL('../../src/', import.meta.url).pathname;
+
+/** Lower ranks are below: a module may import only modules of a lower rank (and itself). */
+const RANK: Record<string, number> = {
+  core: 0,
+  profile: 1,
+  store: 2,
+  learn: 3,
+  explain: 4,
+  retrieve: 5,
+  llm: 6,
+  judge: 7,
+  hpo: 8,
+  recommend: 9,
+  bench: 10,
+  run: 11,
+  api: 12,
+  index: 13,
+  cli: 14,
+  server: 14,
+  web: 14,
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const full = path.join(dir, name);
+    if (statSync(full).isDirectory()) return sourceFiles(full);
+    return /\.tsx?$/.test(name) ? [full] : [];
+  });
+}
+
+/** `src/store/sqlite/x.ts` -> `store`; `src/index.ts` -> `index`. */
+function moduleOf(file: string): string {
+  const rel = path.relative(SRC, file);
+  return rel.includes(path.sep) ? rel.split(path.sep)[0] : path.basename(rel, path.extname(rel));
+}
+
+/** Relative imports of a file (static, re-exports and dynamic), resolved to absolute paths. */
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+  const specs = [
+    ...text.matchAll(/(?:^|[;\s])(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]/g),
+    ...text.matchAll(/(?:^|[;\s])import\s*['"]([^'"]+)['"]/g),
+    ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
+  ].map((m) => m[1]);
+  return specs.filter((s) => s.startsWith('.')).map((s) => path.resolve(path.dirname(file), s));
+}
+
+const files = sourceFiles(SRC);
+const graph = new Map(files.map((f) => [f, importsOf(f)]));
+
+/** Strongly connected components with more than one node (or a self-loop): the cycles. */
+function cycles(nodes: string[], edges: (n: string) => string[]): string[][] {
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const out: string[][] = [];
+  const visit = (v: string) => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of edges(v)) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) === index.get(v)) {
+      const scc: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        scc.push(w);
+      } while (w !== v);
+      if (scc.length > 1 || edges(v).includes(v)) out.push(scc.sort());
+    }
+  };
+  for (const n of nodes) if (!index.has(n)) visit(n);
+  return out;
+}
+
+test('every src/ file belongs to a module of DESIGN.md and imports files that exist', () => {
+  for (const [file, imports] of graph) {
+    assert.ok(moduleOf(file) in RANK, `${path.relative(SRC, file)}: unknown module`);
+    for (const target of imports)
+      assert.ok(graph.has(target), `${path.relative(SRC, file)} imports a missing file ${target}`);
+  }
+});
+
+test('no import goes up the dependency order, and faces never import each other', () => {
+  const upward: string[] = [];
+  for (const [file, imports] of graph) {
+    const from = moduleOf(file);
+    for (const target of imports) {
+      const to = moduleOf(target);
+      if (to !== from && RANK[to] >= RANK[from])
+        upward.push(
+          `${path.relative(SRC, file)} (${from}) -> ${path.relative(SRC, target)} (${to})`,
+        );
+    }
+  }
+  assert.deepEqual(upward, []);
+});
+
+test('no cycle between modules', () => {
+  const modules = [...new Set(files.map(moduleOf))];
+  const edges = (m: string) => [
+    ...new Set(
+      files
+        .filter((f) => moduleOf(f) === m)
+        .flatMap((f) => graph.get(f)!.map(moduleOf))
+        .filter((t) => t !== m),
+    ),
+  ];
+  assert.deepEqual(cycles(modules, edges), []);
+});
+
+test('no cycle between files', () => {
+  const found = cycles(files, (f) => graph.get(f)!.filter((t) => graph.has(t)));
+  assert.deepEqual(
+    found.map((c) => c.map((f) => path.relative(SRC, f))),
+    [],
+  );
+});
+
+test('the checker sees a cycle and an upward import when there is one', () => {
+  const toy: Record<string, string[]> = { a: ['b'], b: ['c'], c: ['a'], d: ['a'] };
+  assert.deepEqual(
+    cycles(Object.keys(toy), (n) => toy[n]),
+    [['a', 'b', 'c']],
+  );
+  assert.ok(RANK.store < RANK.cli, 'store sits below cli');
+});
