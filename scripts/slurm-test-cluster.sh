@@ -16,7 +16,20 @@
 # /slurmdbd), so plain `sacct` answers nothing. JobCompType=jobcomp/filetxt records every ended
 # job, and `sacct --completion` reads that file (state, exit code, times). Finished jobs also stay
 # visible to `squeue -t all` and `scontrol show job` for MinJobAge seconds.
+#
+# What a client sees (test/run/slurm-cluster.test.ts checks each case):
+#   submit  sbatch --parsable --output=F --export=ALL,K=V --wrap 'CMD'   -> the job id
+#   poll    squeue -h -t all -j ID -o %T      PENDING, RUNNING, COMPLETING, then the end state
+#   end     scontrol show job -o ID           JobState=, ExitCode=code:signal, Reason=
+#           exit 0 -> COMPLETED 0:0; exit 3 -> FAILED 3:0 (NonZeroExitCode); scancel -> CANCELLED;
+#           over --time -> TIMEOUT (TimeLimit), 60-95 s after start for --time=1, the smallest
+#           limit (slurmctld checks limits every 30 s). A signalled job's ExitCode is what its
+#           shell made of SIGTERM (0:15 or 143:0, either; a trap's own code): trust the state.
+#   later   sacct --completion -j ID -n -P -o JobID,State,ExitCode   same states and codes,
+#           except CANCELLED and TIMEOUT, logged at the signal, which show 0:0
 set -euo pipefail
+# The daemons live in /usr/sbin, which a non-login root shell may not have on its PATH.
+export PATH="$PATH:/usr/sbin:/usr/bin"
 
 readonly SLURM_LIBDIR=/usr/lib/x86_64-linux-gnu/slurm-wlm
 readonly START_TIMEOUT_SEC=60

@@ -147,17 +147,23 @@ test(
       assert.equal(readFileSync(path.join(dir, `job-${id}.out`), 'utf8'), 'failing\n');
     });
 
-    await t.test('a running job that is scancelled ends CANCELLED (signal 15)', async () => {
-      const id = submit('--job-name=cancel', '--wrap', 'sleep 300');
-      await waitFor(id, (s) => s === 'RUNNING', 30_000);
+    // The exit code of a job ended by a signal is whatever its shell made of it: 0:15 when sh was
+    // killed by SIGTERM, 143:0 when sh saw its child die of it first (both occur). The state is
+    // the reliable part; the completion log is written at the cancel and keeps 0:0.
+    const SIGTERMED = /^(0:15|143:0)$/;
+
+    await t.test('a running job that is scancelled ends CANCELLED', async () => {
+      const started = path.join(dir, 'cancel-started');
+      const id = submit('--job-name=cancel', '--wrap', `touch ${started}; sleep 300`);
+      await waitFor(id, () => existsSync(started), 30_000);
       const start = Date.now();
       run('scancel', id);
       const { state: s } = await ended(id);
       t.diagnostic(`cancelled job: ${Date.now() - start} ms from scancel to CANCELLED`);
       assert.equal(s, 'CANCELLED');
       const f = job(id);
-      assert.deepEqual([f.get('JobState'), f.get('ExitCode')], ['CANCELLED', '0:15']);
-      // The completion log does not keep the signal.
+      assert.equal(f.get('JobState'), 'CANCELLED');
+      assert.match(f.get('ExitCode')!, SIGTERMED);
       assert.equal(await completion(id), `${id}|CANCELLED|0:0`);
     });
 
@@ -169,9 +175,10 @@ test(
       );
       assert.equal(s, 'TIMEOUT');
       assert.deepEqual(
-        [f.get('JobState'), f.get('Reason'), f.get('ExitCode'), f.get('TimeLimit')],
-        ['TIMEOUT', 'TimeLimit', '0:15', '00:01:00'],
+        [f.get('JobState'), f.get('Reason'), f.get('TimeLimit')],
+        ['TIMEOUT', 'TimeLimit', '00:01:00'],
       );
+      assert.match(f.get('ExitCode')!, SIGTERMED);
       assert.equal(await completion(timeoutJob), `${timeoutJob}|TIMEOUT|0:0`);
     });
 
