@@ -1,13 +1,27 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the reference tests compare against (XGBoost 1.7 and Optuna 3.1
-# for /usr/bin/python3). Skips the install when they are already importable.
+# Installs the Debian packages the tests use: XGBoost 1.7 and Optuna 3.1 for /usr/bin/python3 (the
+# reference implementations), scikit-learn (the digits example: examples/train_digits.py), and
+# slurm-wlm + munge (the single-node test cluster of scripts/slurm-test-cluster.sh). Each part is
+# skipped when already present.
 set -euo pipefail
-if /usr/bin/python3 -c 'import xgboost, optuna' 2>/dev/null; then
-  exit 0
+here=$(dirname "$0")
+need_root() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "install-system-deps: need root to apt-get install $*" >&2
+    exit 1
+  fi
+}
+updated=false
+apt_install() {
+  need_root "$@"
+  $updated || apt-get update -qq
+  updated=true
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+if ! /usr/bin/python3 -c 'import xgboost, optuna' 2>/dev/null; then
+  apt_install python3-xgboost python3-optuna
 fi
-if [ "$(id -u)" != 0 ]; then
-  echo "install-system-deps: need root to apt-get install python3-xgboost python3-optuna" >&2
-  exit 1
+if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
+  apt_install --no-install-recommends python3-sklearn
 fi
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-xgboost python3-optuna >/dev/null
+bash "$here/slurm-test-cluster.sh" install
