@@ -118,14 +118,14 @@ test('digits: folder, profile, two real trials, result file, bad input', { skip 
   assert.match(missing.err, /nope: not a folder/);
 });
 
-test('digits: the starter knowledge base imports with its mapping, profiles and model cards', (t) => {
+test('digits: the starter knowledge base imports with its mapping, profiles and model cards', async (t) => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'metallmix-digits-kb-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const kb = openKnowledgeBase(path.join(dir, 'kb.sqlite'));
+  const kb = await openKnowledgeBase(path.join(dir, 'kb.sqlite'), { mode: 'write' });
   t.after(() => kb.close());
   const runs = path.join(EXAMPLES, 'digits', 'runs.csv');
   const rows = readFileSync(runs, 'utf8').trim().split('\n').length - 1;
-  const report = importFiles(
+  const report = await importFiles(
     kb,
     [runs],
     loadMapping(path.join(EXAMPLES, 'digits', 'mapping.json')),
