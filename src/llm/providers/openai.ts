@@ -16,6 +16,8 @@ export interface OpenAICompatibleOptions {
   seed?: number;
   maxTokens?: number;
   timeoutMs?: number;
+  /** Context window in tokens of the server's model. */
+  context?: number;
   retry?: RetryPolicy;
   /** Source of retry jitter; seeded so that runs repeat exactly. */
   rng?: Rng;
@@ -24,6 +26,8 @@ export interface OpenAICompatibleOptions {
 /** The longest server message quoted in an error, so a HTML error page does not flood the terminal. */
 const MAX_QUOTED = 200;
 const PROBE_MAX_MS = 10_000;
+/** Ollama's default num_ctx; other servers are larger, and --llm-context says so. */
+const HTTP_DEFAULT_CONTEXT = 4096;
 /** The SDK's default request timeout, used when no deadline is set. */
 const SDK_TIMEOUT_MS = 600_000;
 
@@ -82,6 +86,11 @@ export class OpenAICompatibleModel implements LanguageModel {
     } finally {
       deadline.dispose();
     }
+  }
+
+  /** A server's window is not discoverable over the OpenAI protocol: the setting, else 4096. */
+  async contextTokens(): Promise<number> {
+    return this.options.context ?? HTTP_DEFAULT_CONTEXT;
   }
 
   /**
