@@ -108,6 +108,8 @@ export interface MethodSummary {
 
 export interface BenchReport {
   protocol: 'lodo';
+  /** The knowledge base evaluated. */
+  knowledgeBase: { label: string; version: string };
   metric: string;
   objective: Objective;
   seeds: number;
@@ -327,6 +329,7 @@ export async function runLodo(view: KbView, options: LodoOptions): Promise<Bench
   options.progress?.finish();
   return {
     protocol: 'lodo',
+    knowledgeBase: { label: view.label, version: view.version },
     metric: options.metric,
     objective: options.objective,
     seeds: options.seeds,

@@ -112,6 +112,8 @@ export function registerBench(program: Command, io: CliIo): void {
       datasets: listFlag(flags.datasets),
       includeMultilabel: flags.includeMultilabel,
       report: flags.report,
+      // Commander keeps the arguments it parsed (untyped): the report shows the command as typed.
+      command: `metallmix ${(program as Command & { rawArgs: string[] }).rawArgs.slice(2).join(' ')}`,
       llm: { flags, configFile: flags.llmConfig },
       maxAttempts: flags.maxAttempts,
       llmJudge: flags.llmJudge,

@@ -101,15 +101,21 @@ export class OpenAICompatibleModel implements LanguageModel {
   async probe(
     timeoutMs = Math.min(this.options.timeoutMs ?? PROBE_MAX_MS, PROBE_MAX_MS),
   ): Promise<void> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}/models`, {
-        headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {},
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      await response.body?.cancel();
-    } catch (err) {
-      throw unavailable(`cannot reach the LLM endpoint ${this.baseUrl} (${connectionDetail(err)})`);
+    let response: Response | undefined;
+    // A kept-alive connection that the server closed while idle fails once with ECONNRESET; a
+    // fresh connection then answers. Only that error is tried again.
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        response = await fetch(`${this.baseUrl}/models`, {
+          headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {},
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        await response.body?.cancel();
+      } catch (err) {
+        const detail = connectionDetail(err);
+        if (attempt === 1 && (detail === 'ECONNRESET' || detail === 'UND_ERR_SOCKET')) continue;
+        throw unavailable(`cannot reach the LLM endpoint ${this.baseUrl} (${detail})`);
+      }
     }
     if (response.status === 401 || response.status === 403)
       throw unavailable(this.authMessage(response.status));
