@@ -4,6 +4,7 @@ import { registerBench } from './commands/bench.ts';
 import { registerGbdt } from './commands/gbdt.ts';
 import { registerImport } from './commands/import.ts';
 import { registerKb } from './commands/kb.ts';
+import { registerModels } from './commands/models.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerSchema } from './commands/schema.ts';
@@ -19,8 +20,8 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({
       writeOut: (s) => void io.stdout.write(s),
       writeErr: (s) => void io.stderr.write(s),
+      outputError: (s, write) => write(s.replace(/^error: /, 'metallmix: ')),
     })
-    .showHelpAfterError()
     .exitOverride();
   registerProfile(program, io);
   registerImport(program, io);
@@ -29,7 +30,20 @@ export function buildProgram(io: CliIo): Command {
   registerBench(program, io);
   registerSchema(program, io);
   registerGbdt(program, io);
+  registerModels(program, io);
+  pointAtHelpAfterErrors(program);
   return program;
+}
+
+/**
+ * A usage error prints the error and one line naming the command's --help, not the whole help
+ * (about 90 lines for `recommend`, which buried the one line that matters).
+ */
+function pointAtHelpAfterErrors(cmd: Command): void {
+  const path: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) path.unshift(c.name());
+  cmd.showHelpAfterError(`Run \`${path.join(' ')} --help\` for its options and examples.`);
+  for (const sub of cmd.commands) pointAtHelpAfterErrors(sub);
 }
 
 /** Runs the CLI; returns the exit code instead of exiting, so tests can call it in-process. */
