@@ -7,3 +7,4 @@ export * from './language-models.ts';
 export * from './recommend.ts';
 export * from './bench.ts';
 export * from './export.ts';
+export * from './models.ts';
