@@ -28,7 +28,9 @@ function describeContribution(metric: string, c: Contribution): string {
   const value =
     c.value === null ? 'missing' : typeof c.value === 'number' ? formatNumber(c.value) : c.value;
   const direction = c.shap >= 0 ? 'raises' : 'lowers';
-  return `${c.feature} = ${value} ${direction} the predicted ${metric} by ${formatNumber(Number(Math.abs(c.shap).toPrecision(2)))}${points(metric)}`;
+  const a = Math.abs(c.shap);
+  const amount = a >= 1 ? a.toFixed(1) : formatNumber(Number(a.toPrecision(2)));
+  return `${c.feature} = ${value} ${direction} the predicted ${metric} by ${amount}${points(metric)}`;
 }
 
 /** An evidence id with its similarity and, when known, its outcome in points. */
