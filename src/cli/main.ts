@@ -9,6 +9,7 @@ import { registerProfile } from './commands/profile.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerSchema } from './commands/schema.ts';
 import { processIo, type CliIo } from './io.ts';
+import { withExamples } from './output.ts';
 
 /** Builds the `metallmix` program; each command lives in cli/commands and calls the library. */
 export function buildProgram(io: CliIo): Command {
@@ -31,6 +32,11 @@ export function buildProgram(io: CliIo): Command {
   registerSchema(program, io);
   registerGbdt(program, io);
   registerModels(program, io);
+  withExamples(program, [
+    'metallmix recommend --profile examples/chest-xray-small.json',
+    'metallmix import runs.csv --mapping my-mapping.json --kb runs.sqlite',
+    'metallmix bench --kb runs.sqlite --report bench.html',
+  ]);
   pointAtHelpAfterErrors(program);
   return program;
 }

@@ -129,6 +129,9 @@ function row(lines: string[], label: string, text: string, width: number): void 
   lines.push(...wrap(text, width, label.padEnd(LABEL), ' '.repeat(LABEL)));
 }
 
+const isPick = (rec: Recommendation, c: RecommendedConfig) =>
+  c.model === rec.pick.model && JSON.stringify(c.config) === JSON.stringify(rec.pick.config);
+
 function topTable(rec: Recommendation, width: number): string[] {
   const configs = rec.topK.map((c) => c.config);
   const { differ, same } = differingKeys(configs);
@@ -173,10 +176,9 @@ function topTable(rec: Recommendation, width: number): string[] {
     lines.push(table[0], table[1]);
     rec.topK.forEach((c, i) => {
       lines.push(table[i + 2]);
-      const text =
-        c === rec.pick
-          ? '(the configuration of the pick above)'
-          : pairs(c.config, differ).join(' ');
+      const text = isPick(rec, c)
+        ? '(the configuration of the pick above)'
+        : pairs(c.config, differ).join(' ');
       if (text) lines.push(...wrap(text, width, '     '));
     });
   }
