@@ -119,9 +119,9 @@ function evidenceLine(rec: Recommendation, e: EvidenceRef, idWidth: number): str
 
 function unitsText(rec: Recommendation): string {
   const metric = isPoints(rec.metric)
-    ? `${rec.metric} in points (the stored fraction x 100)`
+    ? `${rec.metric} in points (stored fraction x 100)`
     : `${rec.metric} as stored (lower is better)`;
-  return `Units: ${metric}, [low, high] = 80% interval; training time in minutes.`;
+  return `Units: ${metric}; [low, high] = 80% interval; time in minutes.`;
 }
 
 /** The summary rows: a label, then text wrapped under a hanging indent. */
