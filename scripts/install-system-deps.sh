@@ -24,4 +24,8 @@ fi
 if ! /usr/bin/python3 -c 'import sklearn' 2>/dev/null; then
   apt_install --no-install-recommends python3-sklearn
 fi
+# jsonschema: the export tests validate W&B sweeps and ConfigSpace files against the formats' schemas.
+if ! /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
+  apt_install --no-install-recommends python3-jsonschema
+fi
 bash "$here/slurm-test-cluster.sh" install

@@ -8,3 +8,4 @@ export * from './recommend.ts';
 export * from './bench.ts';
 export * from './export.ts';
 export * from './gbdt.ts';
+export * from './models.ts';

@@ -55,6 +55,17 @@ export interface RecommendInput extends RecommendParams {
   progress?: ProgressFactory;
 }
 
+function catalogNotice(models: string[]): string[] {
+  if (models.length === 0) return [];
+  const listed =
+    models.length > 5
+      ? `${models.slice(0, 5).join(', ')} and ${models.length - 5} more`
+      : models.join(', ');
+  return [
+    `The knowledge base has no model card for ${listed}; the shipped model catalog's cards were used (\`metallmix models NAME\` shows them).`,
+  ];
+}
+
 export async function recommend(input: RecommendInput): Promise<Recommendation> {
   const { dataset, kb, cache, llm, promptsDir, embedder, env, progress, ...rest } = input;
   const params = parseWith(RecommendParams, rest, { what: 'recommendation request' });
@@ -83,7 +94,7 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
       });
       return {
         ...rec,
-        notices: [...resolved.notices, ...rec.notices],
+        notices: [...resolved.notices, ...catalogNotice(view.catalogCards), ...rec.notices],
         timingsMs: {
           profile: resolved.ms,
           knowledgeBase: loadMs,

@@ -222,6 +222,7 @@ function buildFolds(
           records: view.records.filter((r) => r.dataset !== dataset),
           profiles,
           cards: view.cards,
+          catalogCards: view.catalogCards,
           space: view.space,
         },
         candidates: runs.map((r) => ({ model: r.model, config: r.config })),

@@ -105,6 +105,8 @@ export function toEvidenceRef(hit: EvidenceHit): EvidenceRef {
     summary: hit.text,
   };
   if (hit.dataset !== undefined) ref.dataset = hit.dataset;
+  if (hit.model !== undefined) ref.model = hit.model;
+  if (hit.outcome) ref.outcome = hit.outcome;
   return ref;
 }
 

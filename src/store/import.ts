@@ -7,6 +7,7 @@ import { convertTable } from './convert.ts';
 import { recordId } from './fingerprint.ts';
 import type { KnowledgeBase, UpsertCounts } from './knowledge-base.ts';
 import type { LoadedMapping, SourceFormat } from './mapping.ts';
+import { lookupModelCard, type CatalogLibrary, type MatchKind } from './model-catalog.ts';
 import { detectFormat, readSource } from './sources.ts';
 import type { RowProblem } from './source-table.ts';
 
@@ -44,10 +45,26 @@ export interface ImportReport extends RowCounts {
   skipped: RowProblem[];
   profiles: UpsertCounts;
   models: UpsertCounts;
-  /** Datasets and models of the imported records that have no profile / model card. */
+  /** Datasets and models of the imported records that have no profile / model card anywhere. */
   datasetsWithoutProfile: string[];
   modelsWithoutCard: string[];
+  /**
+   * Models of the imported records without a card in the knowledge base whose card comes from
+   * the shipped catalog when recommending (data/model-catalog; never written into the knowledge
+   * base, never over a card it has).
+   */
+  modelsFromCatalog: CatalogUse[];
   version: string;
+}
+
+export interface CatalogUse {
+  model: string;
+  /** The catalog card's id. */
+  card: string;
+  library: CatalogLibrary;
+  matchedBy: MatchKind;
+  source: string;
+  note?: string;
 }
 
 /** `file:line column "x": reason`, as the CLI lists skipped rows. */
@@ -125,6 +142,21 @@ export async function importFiles(
   const profiled = new Set(after.profiles.map((p) => p.name));
   const carded = new Set(after.models.map((m) => m.id));
   const records = conversions.flatMap((c) => c.records);
+  const uncarded = [...new Set(records.map((r) => r.model))].filter((m) => !carded.has(m)).sort();
+  const fromCatalog: CatalogUse[] = uncarded.flatMap((model) => {
+    const match = lookupModelCard(model);
+    if (!match) return [];
+    return [
+      {
+        model,
+        card: match.card.id,
+        library: match.library,
+        matchedBy: match.matchedBy,
+        source: match.card.source ?? '',
+        ...(match.note ? { note: match.note } : {}),
+      },
+    ];
+  });
   const sum = (k: keyof FileReport) => fileReports.reduce((n, f) => n + (f[k] as number), 0);
   return {
     knowledgeBase: kb.label,
@@ -140,9 +172,8 @@ export async function importFiles(
     datasetsWithoutProfile: [...new Set(records.map((r) => r.dataset))]
       .filter((d) => !profiled.has(d))
       .sort(),
-    modelsWithoutCard: [...new Set(records.map((r) => r.model))]
-      .filter((m) => !carded.has(m))
-      .sort(),
+    modelsWithoutCard: uncarded.filter((m) => !fromCatalog.some((c) => c.model === m)),
+    modelsFromCatalog: fromCatalog,
     version: after.version,
   };
 }

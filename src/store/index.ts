@@ -9,3 +9,14 @@ export type { RowProblem } from './source-table.ts';
 export { decodeDistribution, decodeParamValue } from './optuna.ts';
 export { recordId } from './fingerprint.ts';
 export { MIGRATIONS, SCHEMA_VERSION } from './sqlite/migrations.ts';
+export {
+  CATALOG_LIBRARIES,
+  catalogCardFor,
+  catalogCards,
+  lookupModelCard,
+  searchModelCards,
+  type CatalogEntry,
+  type CatalogLibrary,
+  type CatalogMatch,
+  type SearchOptions as CatalogSearchOptions,
+} from './model-catalog.ts';

@@ -125,9 +125,8 @@ export function registerBench(program: Command, io: CliIo): void {
     emit(io, report, flags.json, renderBench);
   });
   withExamples(cmd, [
-    'metallmix bench',
+    'metallmix bench --kb runs.sqlite --report bench.html',
     'metallmix bench --kb quicktune.sqlite --methods metalearner,random,random-search@10,tpe@10 --seeds 10',
-    'metallmix bench --kb medmnist.sqlite --objective balanced --report bench.html --json',
     'metallmix bench --methods metalearner,hybrid --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct',
   ]);
 }

@@ -83,6 +83,11 @@ export function registerGbdt(program: Command, io: CliIo): void {
   const group = program
     .command('gbdt')
     .description('Gradient-boosted trees in XGBoost JSON format: train, predict, explain (SHAP)');
+  withExamples(group, [
+    'metallmix gbdt train --data train.csv --target accuracy --out model.json',
+    'metallmix gbdt predict --model model.json --data rows.csv --json',
+    'metallmix gbdt shap --model model.json --data rows.csv --interactions --json',
+  ]);
 
   const trainCmd = group
     .command('train')
@@ -116,7 +121,6 @@ export function registerGbdt(program: Command, io: CliIo): void {
     'metallmix gbdt train --data train.csv --target accuracy --out model.json',
     `metallmix gbdt train --data train.csv --target y --categorical model_family --params '{"max_depth":4,"eta":0.05,"n_estimators":300}' --out model.json`,
     `metallmix gbdt train --data runs.csv --target accuracy --objective rank:pairwise --group dataset --out ranker.json`,
-    `metallmix gbdt train --data train.csv --valid valid.csv --target y --params '{"n_estimators":1000,"early_stopping_rounds":20}' --out model.json`,
   ]);
 
   const predictCmd = group

@@ -72,8 +72,19 @@ function render(r: ImportResult): string {
   ];
   if (r.datasetsWithoutProfile.length)
     lines.push(`datasets without a profile: ${r.datasetsWithoutProfile.join(', ')}`);
+  if (r.modelsFromCatalog.length) {
+    lines.push(
+      `model cards from the shipped catalog (the knowledge base has none for these models; \`metallmix models NAME\` shows a card):`,
+    );
+    for (const c of r.modelsFromCatalog)
+      lines.push(
+        `  ${c.model} -> ${c.card} (${c.library}${c.matchedBy === 'id' ? '' : `, matched by ${c.matchedBy}`})${c.note ? `; ${c.note}` : ''}`,
+      );
+  }
   if (r.modelsWithoutCard.length)
-    lines.push(`models without a card: ${r.modelsWithoutCard.join(', ')}`);
+    lines.push(
+      `models without a card (in the knowledge base or the catalog): ${r.modelsWithoutCard.join(', ')}`,
+    );
   if (r.skipped.length) {
     lines.push(`skipped ${r.skipped.length} invalid row(s):`);
     for (const p of r.skipped.slice(0, MAX_LISTED_SKIPS)) lines.push(`  ${describeProblem(p)}`);
