@@ -32,6 +32,14 @@ export interface VectorFilterSpec {
   excludeDatasets?: readonly string[];
 }
 
+export interface StoredHeader {
+  /** The knowledge-base version the index was built for. */
+  kbVersion: string;
+  dim: number;
+  count: number;
+  header: Record<string, unknown>;
+}
+
 export interface VectorCandidate {
   /** The entry's row in the index (the order it was added in). */
   position: number;
@@ -42,9 +50,9 @@ export interface VectorCandidate {
 export interface VectorStore {
   /** Names the store in notices (the knowledge base's label). */
   readonly label: string;
-  /** The knowledge-base version the index under `key` was built for, if there is one. */
-  builtFor(key: string): Promise<string | undefined>;
-  read(key: string): Promise<StoredVectors | undefined>;
+  /** What is stored under `key`, without the vectors: enough to tell whether it is current. */
+  header(key: string): Promise<StoredHeader | undefined>;
+  read(key: string): Promise<(StoredVectors & { kbVersion: string }) | undefined>;
   /** Replaces the index under `key`, whole, in one transaction. */
   write(key: string, kbVersion: string, index: StoredVectors): Promise<void>;
   /**

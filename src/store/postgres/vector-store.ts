@@ -4,6 +4,7 @@
 // entries are found in the database; otherwise the caller reads the rows and searches them.
 import type pg from 'pg';
 import type {
+  StoredHeader,
   StoredVectors,
   VectorCandidate,
   VectorEntryMeta,
@@ -38,20 +39,24 @@ export class PostgresVectorStore implements VectorStore {
     this.s = quoteIdent(schema);
   }
 
-  async builtFor(key: string): Promise<string | undefined> {
-    const r = await this.client.query<{ kb_version: string }>(
-      `SELECT kb_version FROM ${this.s}.vector_indexes WHERE key = $1`,
+  async header(key: string): Promise<StoredHeader | undefined> {
+    const r = await this.client.query<{ kb_version: string; header: string; count: number }>(
+      `SELECT kb_version, header, (SELECT count(*)::int FROM ${this.s}.vector_entries e WHERE e.key = i.key) AS count
+       FROM ${this.s}.vector_indexes i WHERE key = $1`,
       [key],
     );
-    return r.rows[0]?.kb_version;
+    const row = r.rows[0];
+    if (!row) return undefined;
+    const { dim, ...header } = JSON.parse(row.header) as { dim: number };
+    return { kbVersion: row.kb_version, dim, count: row.count, header };
   }
 
-  async read(key: string): Promise<StoredVectors | undefined> {
+  async read(key: string): Promise<(StoredVectors & { kbVersion: string }) | undefined> {
     await this.client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
     try {
       const head = (
-        await this.client.query<{ header: string }>(
-          `SELECT header FROM ${this.s}.vector_indexes WHERE key = $1`,
+        await this.client.query<{ header: string; kb_version: string }>(
+          `SELECT header, kb_version FROM ${this.s}.vector_indexes WHERE key = $1`,
           [key],
         )
       ).rows[0];
@@ -74,6 +79,7 @@ export class PostgresVectorStore implements VectorStore {
       const vectors = new Float32Array(rows.length * dim);
       rows.forEach((row, i) => vectors.set(floatsOf(row.vector), i * dim));
       return {
+        kbVersion: head.kb_version,
         header,
         dim,
         ids: rows.map((r) => r.id!),
