@@ -372,4 +372,65 @@ else
       assert.equal(moved.rebuilt, true);
       assert.match(moved.notices[0], /built for knowledge base version/);
     });
+    test('with pgvector the index is searched in the database, with the flat index’s hits', async (t) => {
+      const available = await server.sql(
+        `SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`,
+      );
+      if (available.rowCount === 0)
+        return t.skip('the pgvector extension is not installed (Debian postgresql-15-pgvector)');
+      const builtin = await openKnowledgeBase('builtin', {
+        mode: 'read',
+        env: { METALLMIX_CACHE: tempDir(t) },
+      });
+      const content = await builtin.snapshot();
+      await builtin.close();
+      const kb = await open(t, server.url({ schema: schema() }));
+      await kb.importBatch({
+        records: content.records.map(({ id: _id, ...r }) => r),
+        profiles: content.profiles,
+        models: content.models,
+      });
+      const store = (kb.indexLocation as { store: VectorStore }).store;
+      const version = await kb.version();
+      const documents = buildDocuments({
+        profiles: content.profiles,
+        records: await kb.records(),
+        metric: 'accuracy',
+      });
+      const embedder = MetaTextEmbedder.fit({
+        profiles: content.profiles,
+        texts: documents.map((d) => d.text),
+      });
+      const flat = await openOrBuildIndex({
+        kbVersion: version,
+        embedder,
+        documents: () => documents,
+      });
+      await openOrBuildIndex({
+        database: store,
+        kbVersion: version,
+        embedder,
+        documents: () => documents,
+      });
+      const other = await open(t, server.url({ schema: `t_${n}` }), 'read');
+      const stored = await openOrBuildIndex({
+        database: (other.indexLocation as { store: VectorStore }).store,
+        kbVersion: version,
+        embedder,
+        documents: () => documents,
+      });
+      assert.equal(stored.rebuilt, false);
+      assert.equal(stored.index.type, 'database-ip', 'searched in the database');
+      for (const [i, d] of documents.entries()) {
+        if (i % 13 !== 0) continue;
+        const [q] = await embedder.embed([d.text], [d.meta]);
+        for (const f of [
+          undefined,
+          { kind: 'run' as const },
+          { kind: 'run' as const, excludeDatasets: [content.profiles[0].name] },
+        ])
+          for (const k of [1, 5, 40])
+            assert.deepEqual(await stored.index.search(q, k, f), await flat.index.search(q, k, f));
+      }
+    });
   });
