@@ -1,4 +1,5 @@
 export * from './knowledge-base.ts';
+export type * from './vector-store.ts';
 export * from './derived.ts';
 export * from './open.ts';
 export { BUILTIN_LABEL } from './builtin.ts';

@@ -5,6 +5,8 @@ import { locations, MetallmixError, type Env } from '../core/index.ts';
 import { BUILTIN_LABEL, openBuiltinKnowledgeBase } from './builtin.ts';
 import type { KnowledgeBase } from './knowledge-base.ts';
 import { openSqliteKnowledgeBase } from './sqlite/knowledge-base.ts';
+import { openPostgresKnowledgeBase } from './postgres/knowledge-base.ts';
+import { POSTGRES_SCHEME } from './postgres/locator.ts';
 
 export type KbMode = 'read' | 'write';
 
@@ -43,6 +45,11 @@ const BACKENDS: Backend[] = [
       const file = /^file:\/\//i.test(l) ? fileURLToPath(l) : l;
       return openSqliteKnowledgeBase(file, { readonly: mode === 'read' });
     },
+  },
+  {
+    name: 'postgresql',
+    serves: (l) => POSTGRES_SCHEME.test(l),
+    open: (l, { mode, env }) => openPostgresKnowledgeBase(l, { readonly: mode === 'read', env }),
   },
 ];
 
