@@ -7,7 +7,9 @@ import { Rng } from '../core/rng.ts';
 import { MetallmixError } from '../core/errors.ts';
 import type { Matrix } from './matrix.ts';
 import { resolveParams, type GBDTParams } from './params.ts';
-import { binColumns, binMatrix, computeCuts, type Cuts } from './quantize.ts';
+import { computeCuts, type Cuts } from './quantize.ts';
+import { NODES_PER_BATCH, RowStore } from './row-store.ts';
+import { CHUNK_ROWS, RECORD_HEADER, TASK } from './kernels.ts';
 import { SplitFinder, nodeWeight, type Split } from './split.ts';
 import {
   METRIC_NAME,
@@ -85,8 +87,8 @@ export function trainGBDT(
       : undefined;
 
   const cuts = computeCuts(X, featureTypes, featureNames, p.max_bin);
-  const bins = binMatrix(X, cuts);
-  const grower = new TreeGrower(bins, binColumns(bins, n, cuts), n, F, cuts, p);
+  const store = new RowStore(X, cuts, p.nthread);
+  const grower = new TreeGrower(store, n, cuts, p);
   const model: TreeEnsemble = {
     objective: p.objective,
     baseScore: p.base_score,
@@ -95,14 +97,11 @@ export function trainGBDT(
     trees: [],
   };
   const base = Math.fround(baseMargin(model));
-  const margin = new Float64Array(n).fill(base);
+  store.margin(n).fill(base);
   const validMargin = options.valid
     ? new Float64Array(options.valid.X.numRows).fill(base)
     : undefined;
-  const x32 = p.subsample < 1 ? toFloat32(X) : new Float32Array(0);
   const validX32 = options.valid ? toFloat32(options.valid.X) : undefined;
-  const grad = new Float32Array(n);
-  const hess = new Float32Array(n);
   const rng = new Rng(p.seed);
   const pairRng = rng.fork('pairs');
   const sampleRng = rng.fork('subsample');
@@ -111,42 +110,47 @@ export function trainGBDT(
   let bestLoss = Infinity;
   let bestRound = -1;
 
-  for (let round = 0; round < p.n_estimators; round++) {
-    computeGradients(p.objective, margin, y, data.weights, groups, pairRng, grad, hess);
-    const features =
-      p.colsample_bytree < 1
-        ? Int32Array.from(
-            columnRng
-              .shuffle(Array.from(allFeatures))
-              .slice(0, Math.max(1, Math.floor(p.colsample_bytree * F)))
-              .sort((a, b) => a - b),
-          )
-        : allFeatures;
-    const tree = grower.grow(grad, hess, features, p.subsample < 1 ? sampleRng : undefined, margin);
-    model.trees.push(tree);
-    // Rows outside the sample got no leaf during growth; route them through the tree.
-    if (p.subsample < 1) addTreeToMargin(tree, x32, F, margin, grower.inSample);
-    let loss: number | undefined;
-    if (options.valid && validMargin) {
-      addTreeToMargin(tree, validX32!, F, validMargin);
-      loss = validationLoss(p.objective, validMargin, options.valid.y, validGroups);
-      if (loss < bestLoss) {
-        bestLoss = loss;
-        bestRound = round;
+  try {
+    for (let round = 0; round < p.n_estimators; round++) {
+      // Views into the store's memory, which may have grown (and moved) during the last tree.
+      const grad = store.grad(n);
+      const hess = store.hess(n);
+      computeGradients(p.objective, store.margin(n), y, data.weights, groups, pairRng, grad, hess);
+      const features =
+        p.colsample_bytree < 1
+          ? Int32Array.from(
+              columnRng
+                .shuffle(Array.from(allFeatures))
+                .slice(0, Math.max(1, Math.floor(p.colsample_bytree * F)))
+                .sort((a, b) => a - b),
+            )
+          : allFeatures;
+      const tree = grower.grow(grad, hess, features, p.subsample < 1 ? sampleRng : undefined);
+      model.trees.push(tree);
+      let loss: number | undefined;
+      if (options.valid && validMargin) {
+        addTreeToMargin(tree, validX32!, F, validMargin);
+        loss = validationLoss(p.objective, validMargin, options.valid.y, validGroups);
+        if (loss < bestLoss) {
+          bestLoss = loss;
+          bestRound = round;
+        }
       }
+      options.onRound?.(
+        round,
+        loss === undefined
+          ? undefined
+          : { metric: METRIC_NAME[p.objective], value: metricValue(p.objective, loss) },
+      );
+      if (
+        p.early_stopping_rounds !== undefined &&
+        bestRound >= 0 &&
+        round - bestRound >= p.early_stopping_rounds
+      )
+        break;
     }
-    options.onRound?.(
-      round,
-      loss === undefined
-        ? undefined
-        : { metric: METRIC_NAME[p.objective], value: metricValue(p.objective, loss) },
-    );
-    if (
-      p.early_stopping_rounds !== undefined &&
-      bestRound >= 0 &&
-      round - bestRound >= p.early_stopping_rounds
-    )
-      break;
+  } finally {
+    store.close();
   }
   if (p.early_stopping_rounds !== undefined && bestRound >= 0) model.trees.length = bestRound + 1;
   return model;
@@ -172,21 +176,29 @@ function checkTargets(
 
 interface OpenNode {
   id: number;
+  /** Record indices [begin, end) of the node's rows in the store. */
   begin: number;
   end: number;
   G: number;
   H: number;
-  hist: Float64Array | undefined;
+  /** Address of the node's histogram in the store, while it has one. */
+  hist: number;
 }
 
-/** Grows one tree depth-wise over quantized rows. */
+/** A split being applied: the node, its children's ids and the partition's result slots. */
+interface Applied {
+  node: OpenNode;
+  split: Split;
+  leftId: number;
+  rightId: number;
+  /** Out-of-place chunks [begin, end) of a large node's parallel partition, or undefined. */
+  chunks: [number, number][] | undefined;
+  firstResult: number;
+}
+
+/** Grows one tree depth-wise over the store's records, a level at a time. */
 class TreeGrower {
-  private readonly rows: Int32Array;
-  private readonly scratch: Int32Array;
   private readonly finder: SplitFinder;
-  private readonly pool: Float64Array[] = [];
-  /** 1 for rows in the current tree's sample. */
-  readonly inSample: Uint8Array;
   // node fields of the tree being grown
   private left: number[] = [];
   private right: number[] = [];
@@ -197,21 +209,16 @@ class TreeGrower {
   private cover: number[] = [];
   private gain: number[] = [];
   private categories = new Map<number, Set<number>>();
-  private grad: Float32Array = new Float32Array(0);
-  private hess: Float32Array = new Float32Array(0);
+  /** Per internal node: code -> 1 when the row goes right (for rows outside the sample). */
+  private tables = new Map<number, Uint8Array>();
 
   constructor(
-    private readonly bins: Uint16Array,
-    private readonly columns: Uint16Array,
+    private readonly store: RowStore,
     private readonly n: number,
-    private readonly F: number,
     private readonly cuts: Cuts,
     private readonly p: GBDTParams,
   ) {
-    this.rows = new Int32Array(n);
-    this.scratch = new Int32Array(n);
     this.finder = new SplitFinder(cuts, p);
-    this.inSample = new Uint8Array(n);
   }
 
   grow(
@@ -219,10 +226,8 @@ class TreeGrower {
     hess: Float32Array,
     features: Int32Array,
     sampler: Rng | undefined,
-    margin: Float64Array,
   ): Tree {
-    this.grad = grad;
-    this.hess = hess;
+    const { store, n } = this;
     this.left = [];
     this.right = [];
     this.feature = [];
@@ -232,49 +237,53 @@ class TreeGrower {
     this.cover = [];
     this.gain = [];
     this.categories = new Map();
-    let count = 0;
+    this.tables = new Map();
+    let count = n;
     let G = 0;
     let H = 0;
-    for (let r = 0; r < this.n; r++) {
-      const inSample = sampler === undefined || sampler.next() < this.p.subsample;
-      this.inSample[r] = inSample ? 1 : 0;
-      if (!inSample) continue;
-      this.rows[count++] = r;
-      G += grad[r];
-      H += hess[r];
-    }
-    const root: OpenNode = { id: this.newNode(G, H), begin: 0, end: count, G, H, hist: undefined };
-    if (this.p.max_depth > 0) {
-      root.hist = this.takeHist();
-      this.buildHist(root.hist, root.begin, root.end);
-    }
+    if (sampler) {
+      // Drawn in row order, so a seed picks the same rows whatever order the records are in.
+      const flags = store.sampleFlags(n);
+      for (let r = 0; r < n; r++) {
+        const inSample = sampler.next() < this.p.subsample;
+        flags[r] = inSample ? 1 : 0;
+        if (!inSample) continue;
+        G += grad[r];
+        H += hess[r];
+      }
+      store.push(
+        TASK.partitionSample,
+        store.addr(0),
+        store.addr(n),
+        store.scratchAddr(0),
+        store.flagsPtr,
+        store.resultAddr(0),
+      );
+      store.run();
+      count = (store.result(0) - store.addr(0)) / store.stride;
+    } else
+      for (let r = 0; r < n; r++) {
+        G += grad[r];
+        H += hess[r];
+      }
+    this.chunked(0, count, (b, e) =>
+      store.push(TASK.gather, store.addr(b), store.addr(e), store.gradPtr, store.hessPtr),
+    );
+    store.run();
+    const root: OpenNode = { id: this.newNode(G, H), begin: 0, end: count, G, H, hist: -1 };
+    root.hist = store.takeHist();
+    const parts = store.pushHist(root.hist, 0, count, store.partials);
+    store.run();
+    store.push(TASK.finish, root.hist, store.partials, parts, 0);
+    store.run();
     let level = [root];
     for (let depth = 0; level.length > 0; depth++) {
       const next: OpenNode[] = [];
-      const childrenNeedHist = depth + 1 < this.p.max_depth;
-      for (const node of level) {
-        const split =
-          depth < this.p.max_depth
-            ? this.finder.find(node.hist!, node.G, node.H, features)
-            : undefined;
-        if (!split) {
-          this.makeLeaf(node, margin);
-          continue;
-        }
-        const [l, r] = this.applySplit(node, split);
-        if (childrenNeedHist) {
-          const [small, large] = l.end - l.begin <= r.end - r.begin ? [l, r] : [r, l];
-          small.hist = this.takeHist();
-          this.buildHist(small.hist, small.begin, small.end);
-          const parent = node.hist!;
-          for (let i = 0; i < parent.length; i++) parent[i] -= small.hist[i];
-          large.hist = parent;
-        } else this.pool.push(node.hist!);
-        node.hist = undefined;
-        next.push(l, r);
-      }
+      for (let g = 0; g < level.length; g += NODES_PER_BATCH)
+        next.push(...this.growNodes(level.slice(g, g + NODES_PER_BATCH), depth, features));
       level = next;
     }
+    if (count < n) this.routeOutOfSample(count);
     return {
       left: Int32Array.from(this.left),
       right: Int32Array.from(this.right),
@@ -286,6 +295,137 @@ class TreeGrower {
       gain: Float32Array.from(this.gain),
       categories: this.categories,
     };
+  }
+
+  /** Calls `fn` for consecutive chunks of records [begin, end), the unit of parallel work. */
+  private chunked(begin: number, end: number, fn: (b: number, e: number) => void): void {
+    for (let b = begin; b < end; b += CHUNK_ROWS) fn(b, Math.min(end, b + CHUNK_ROWS));
+  }
+
+  /**
+   * Splits the nodes of one level (at most NODES_PER_BATCH): finds each split, applies them all
+   * (margins for leaves, partitions otherwise), then builds the children's histograms; returns
+   * the children that may split further.
+   */
+  private growNodes(nodes: OpenNode[], depth: number, features: Int32Array): OpenNode[] {
+    const { store } = this;
+    const childrenAreLeaves = depth + 1 >= this.p.max_depth;
+    const codeBytes = store.layout.codeBytes;
+    const applied: Applied[] = [];
+    let results = 0;
+    nodes.forEach((node, slot) => {
+      const split = this.finder.find(store.histView(node.hist), node.G, node.H, features);
+      if (!split || childrenAreLeaves) store.releaseHist(node.hist);
+      if (!split) {
+        const leaf = this.leafValue(node.id);
+        this.chunked(node.begin, node.end, (b, e) =>
+          store.pushMargin(
+            TASK.leafMargin,
+            [store.addr(b), store.addr(e), store.marginPtr],
+            [leaf],
+          ),
+        );
+        return;
+      }
+      const { leftId, rightId, goesRight } = this.recordSplit(node, split);
+      const table = store.table(goesRight, slot);
+      const key = RECORD_HEADER + split.feature * codeBytes;
+      if (childrenAreLeaves) {
+        const values = [this.leafValue(leftId), this.leafValue(rightId)];
+        this.chunked(node.begin, node.end, (b, e) =>
+          store.pushMargin(
+            TASK.splitMargin,
+            [store.addr(b), store.addr(e), store.marginPtr, 0, 0, key, table],
+            values,
+          ),
+        );
+        return;
+      }
+      const a: Applied = { node, split, leftId, rightId, chunks: undefined, firstResult: results };
+      applied.push(a);
+      const { begin, end } = node;
+      if (!store.parallel || end - begin <= 2 * CHUNK_ROWS) {
+        store.push(
+          TASK.partition,
+          store.addr(begin),
+          store.addr(end),
+          store.scratchAddr(begin),
+          key,
+          table,
+          store.resultAddr(results++),
+        );
+        return;
+      }
+      // Chunks partition in parallel into their scratch mirrors, then copy back (below).
+      a.chunks = [];
+      this.chunked(begin, end, (b, e) => {
+        a.chunks!.push([b, e]);
+        store.push(
+          TASK.partitionOut,
+          store.addr(b),
+          store.addr(e),
+          store.scratchAddr(b),
+          key,
+          table,
+          store.resultAddr(results++),
+        );
+      });
+    });
+    store.run();
+
+    const mids = applied.map((a) => {
+      if (!a.chunks) return (store.result(a.firstResult) - store.addr(0)) / store.stride;
+      const lefts = a.chunks.map(
+        ([b], k) => (store.result(a.firstResult + k) - store.scratchAddr(b)) / store.stride,
+      );
+      const mid = a.node.begin + lefts.reduce((s, l) => s + l, 0);
+      let leftAt = a.node.begin;
+      let rightAt = mid;
+      a.chunks.forEach(([b, e], k) => {
+        const l = lefts[k];
+        const r = e - b - l;
+        const rowBytes = store.stride;
+        if (l > 0) store.push(TASK.copy, store.addr(leftAt), store.scratchAddr(b), l * rowBytes);
+        if (r > 0)
+          store.push(TASK.copyReversed, store.addr(rightAt), store.scratchAddr(e), r * rowBytes);
+        leftAt += l;
+        rightAt += r;
+      });
+      return mid;
+    });
+    store.run();
+
+    const children: OpenNode[] = [];
+    const finishing: [number, number, number, number][] = [];
+    let partials = store.partials;
+    applied.forEach((a, i) => {
+      const { node, split } = a;
+      const mid = mids[i];
+      const l = this.child(a.leftId, node.begin, mid, split.leftGrad, split.leftHess);
+      const r = this.child(
+        a.rightId,
+        mid,
+        node.end,
+        node.G - split.leftGrad,
+        node.H - split.leftHess,
+      );
+      // The larger child's histogram is the parent's minus the smaller one's.
+      const [small, large] = l.end - l.begin <= r.end - r.begin ? [l, r] : [r, l];
+      small.hist = store.takeHist();
+      const parts = store.pushHist(small.hist, small.begin, small.end, partials);
+      finishing.push([small.hist, partials, parts, node.hist]);
+      partials += parts * store.histBytes;
+      large.hist = node.hist;
+      children.push(l, r);
+    });
+    store.run();
+    for (const args of finishing) store.push(TASK.finish, ...args);
+    store.run();
+    return children;
+  }
+
+  private child(id: number, begin: number, end: number, G: number, H: number): OpenNode {
+    return { id, begin, end, G, H, hist: -1 };
   }
 
   private newNode(G: number, H: number): number {
@@ -301,38 +441,25 @@ class TreeGrower {
     return id;
   }
 
-  private makeLeaf(node: OpenNode, margin: Float64Array): void {
-    const leaf = Math.fround(this.value[node.id] * this.p.eta);
-    this.value[node.id] = leaf;
-    for (let i = node.begin; i < node.end; i++) {
-      const r = this.rows[i];
-      margin[r] = Math.fround(margin[r] + leaf);
-    }
-    if (node.hist) this.pool.push(node.hist);
-    node.hist = undefined;
+  /** Turns node `id` into a leaf: its weight times eta, in float32. */
+  private leafValue(id: number): number {
+    const leaf = Math.fround(this.value[id] * this.p.eta);
+    this.value[id] = leaf;
+    return leaf;
   }
 
-  /** Records the split and partitions the node's rows: left ones first, stably. */
-  private applySplit(node: OpenNode, s: Split): [OpenNode, OpenNode] {
-    const { rows, scratch, n } = this;
+  /** Records the split in the tree; returns the children and the code -> goes-right table. */
+  private recordSplit(
+    node: OpenNode,
+    s: Split,
+  ): { leftId: number; rightId: number; goesRight: Uint8Array } {
     const f = s.feature;
-    const begin = this.cuts.offset[f];
     const nb = this.cuts.numBins[f];
     const cats = s.rightCategories;
     const goesRight = new Uint8Array(nb + 1);
     goesRight[nb] = s.defaultLeft ? 0 : 1;
     if (cats) for (const c of cats) goesRight[c] = 1;
     else for (let b = s.bin + 1; b < nb; b++) goesRight[b] = 1;
-    let nl = node.begin;
-    let nr = 0;
-    const column = this.columns.subarray(f * n, (f + 1) * n);
-    for (let i = node.begin; i < node.end; i++) {
-      const r = rows[i];
-      if (goesRight[column[r]]) scratch[nr++] = r;
-      else rows[nl++] = r;
-    }
-    rows.set(scratch.subarray(0, nr), nl);
-
     const id = node.id;
     const leftId = this.newNode(s.leftGrad, s.leftHess);
     const rightId = this.newNode(node.G - s.leftGrad, node.H - s.leftHess);
@@ -341,54 +468,26 @@ class TreeGrower {
     this.feature[id] = f;
     this.defaultLeft[id] = s.defaultLeft ? 1 : 0;
     this.gain[id] = s.gain;
+    this.tables.set(id, goesRight);
     if (cats) this.categories.set(id, new Set(cats));
-    else this.threshold[id] = s.bin >= 0 ? this.cuts.cut[begin + s.bin] : this.cuts.minValue[f];
-    return [
-      { id: leftId, begin: node.begin, end: nl, G: s.leftGrad, H: s.leftHess, hist: undefined },
-      {
-        id: rightId,
-        begin: nl,
-        end: node.end,
-        G: node.G - s.leftGrad,
-        H: node.H - s.leftHess,
-        hist: undefined,
-      },
-    ];
+    else
+      this.threshold[id] =
+        s.bin >= 0 ? this.cuts.cut[this.cuts.offset[f] + s.bin] : this.cuts.minValue[f];
+    return { leftId, rightId, goesRight };
   }
 
-  private takeHist(): Float64Array {
-    return this.pool.pop() ?? new Float64Array(2 * this.cuts.totalSlots);
-  }
-
-  private buildHist(hist: Float64Array, begin: number, end: number): void {
-    hist.fill(0);
-    const { rows, bins, grad, hess, F } = this;
-    for (let i = begin; i < end; i++) {
-      const r = rows[i];
-      const g = grad[r];
-      const h = hess[r];
-      const off = r * F;
-      // Unrolled by four: the loads of one row's slots are independent.
-      let f = 0;
-      for (; f + 4 <= F; f += 4) {
-        const s0 = bins[off + f] << 1;
-        const s1 = bins[off + f + 1] << 1;
-        const s2 = bins[off + f + 2] << 1;
-        const s3 = bins[off + f + 3] << 1;
-        hist[s0] += g;
-        hist[s0 + 1] += h;
-        hist[s1] += g;
-        hist[s1 + 1] += h;
-        hist[s2] += g;
-        hist[s2 + 1] += h;
-        hist[s3] += g;
-        hist[s3 + 1] += h;
-      }
-      for (; f < F; f++) {
-        const s = bins[off + f] << 1;
-        hist[s] += g;
-        hist[s + 1] += h;
-      }
+  /** Rows outside the sample got no leaf during growth: route their codes through the tree. */
+  private routeOutOfSample(count: number): void {
+    const { store } = this;
+    const margin = store.margin(this.n);
+    for (let i = count; i < this.n; i++) {
+      let node = 0;
+      while (this.left[node] !== -1)
+        node = this.tables.get(node)![store.code(i, this.feature[node])]
+          ? this.right[node]
+          : this.left[node];
+      const r = store.rowId(i);
+      margin[r] = Math.fround(margin[r] + this.value[node]);
     }
   }
 }

@@ -93,24 +93,13 @@ function numericalCuts(sorted: Float32Array, maxBin: number): Float32Array {
   return Float32Array.from(cuts);
 }
 
-/** Global slot of every cell, row-major; missing values land in their feature's last slot. */
-export function binMatrix(X: Matrix, cuts: Cuts): Uint16Array {
-  const { numRows, numFeatures, data } = X;
-  const bins = new Uint16Array(numRows * numFeatures);
-  for (let f = 0; f < numFeatures; f++) {
-    const begin = cuts.offset[f];
-    const nb = cuts.numBins[f];
-    const missing = begin + nb;
-    const cat = cuts.isCategorical[f] === 1;
-    for (let r = 0; r < numRows; r++) {
-      const i = r * numFeatures + f;
-      const v = data[i];
-      if (Number.isNaN(v)) bins[i] = missing;
-      else if (cat) bins[i] = begin + Math.trunc(v);
-      else bins[i] = begin + upperBound(cuts.cut, begin, begin + nb, Math.fround(v));
-    }
-  }
-  return bins;
+/** Local bin code of value `v` of feature `f`: its bin, or numBins[f] when missing. */
+export function binCode(cuts: Cuts, f: number, v: number): number {
+  const begin = cuts.offset[f];
+  const nb = cuts.numBins[f];
+  if (Number.isNaN(v)) return nb;
+  if (cuts.isCategorical[f] === 1) return Math.trunc(v);
+  return upperBound(cuts.cut, begin, begin + nb, Math.fround(v));
 }
 
 /** Local index of the first cut > v (the last bin for values beyond the last cut). */
@@ -123,19 +112,4 @@ function upperBound(cut: Float32Array, begin: number, end: number, v: number): n
     else hi = mid;
   }
   return Math.min(lo, end - 1) - begin;
-}
-
-/**
- * The same bins column by column, local to each feature: partitioning a node reads one feature
- * of rows in ascending order, which streams through a column instead of striding over rows.
- */
-export function binColumns(bins: Uint16Array, numRows: number, cuts: Cuts): Uint16Array {
-  const F = cuts.numBins.length;
-  const columns = new Uint16Array(numRows * F);
-  for (let f = 0; f < F; f++) {
-    const begin = cuts.offset[f];
-    const base = f * numRows;
-    for (let r = 0; r < numRows; r++) columns[base + r] = bins[r * F + f] - begin;
-  }
-  return columns;
 }
