@@ -7,8 +7,7 @@ import { Rng } from '../core/rng.ts';
 import { MetallmixError } from '../core/errors.ts';
 import type { Matrix } from './matrix.ts';
 import { resolveParams, type GBDTParams } from './params.ts';
-import { computeCuts, type Cuts } from './quantize.ts';
-import { NODES_PER_BATCH, RowStore } from './row-store.ts';
+import { NODES_PER_BATCH, RowStore, segmentGroups, type Segments } from './row-store.ts';
 import { CHUNK_ROWS, RECORD_HEADER, TASK } from './kernels.ts';
 import { SplitFinder, nodeWeight, type Split } from './split.ts';
 import {
@@ -86,9 +85,8 @@ export function trainGBDT(
       ? groupsFromIds(options.valid.groups ?? new Int32Array(options.valid.y.length))
       : undefined;
 
-  const cuts = computeCuts(X, featureTypes, featureNames, p.max_bin);
-  const store = new RowStore(X, cuts, p.nthread);
-  const grower = new TreeGrower(store, n, cuts, p);
+  const store = new RowStore(X, featureTypes, featureNames, p.max_bin, p.nthread);
+  const grower = new TreeGrower(store, p);
   const model: TreeEnsemble = {
     objective: p.objective,
     baseScore: p.base_score,
@@ -97,7 +95,7 @@ export function trainGBDT(
     trees: [],
   };
   const base = Math.fround(baseMargin(model));
-  store.margin(n).fill(base);
+  store.margin().fill(base);
   const validMargin = options.valid
     ? new Float64Array(options.valid.X.numRows).fill(base)
     : undefined;
@@ -113,9 +111,8 @@ export function trainGBDT(
   try {
     for (let round = 0; round < p.n_estimators; round++) {
       // Views into the store's memory, which may have grown (and moved) during the last tree.
-      const grad = store.grad(n);
-      const hess = store.hess(n);
-      computeGradients(p.objective, store.margin(n), y, data.weights, groups, pairRng, grad, hess);
+      const [margin, grad, hess] = [store.margin(), store.grad(), store.hess()];
+      computeGradients(p.objective, margin, y, data.weights, groups, pairRng, grad, hess);
       const features =
         p.colsample_bytree < 1
           ? Int32Array.from(
@@ -125,7 +122,7 @@ export function trainGBDT(
                 .sort((a, b) => a - b),
             )
           : allFeatures;
-      const tree = grower.grow(grad, hess, features, p.subsample < 1 ? sampleRng : undefined);
+      const tree = grower.grow(features, p.subsample < 1 ? sampleRng : undefined);
       model.trees.push(tree);
       let loss: number | undefined;
       if (options.valid && validMargin) {
@@ -176,23 +173,21 @@ function checkTargets(
 
 interface OpenNode {
   id: number;
-  /** Record indices [begin, end) of the node's rows in the store. */
-  begin: number;
-  end: number;
+  /** The node's rows: record index ranges, one per chunk at most (see kernels.ts). */
+  segs: Segments;
+  rows: number;
   G: number;
   H: number;
   /** Address of the node's histogram in the store, while it has one. */
   hist: number;
 }
 
-/** A split being applied: the node, its children's ids and the partition's result slots. */
+/** A split being applied: the node, its children's ids and its partition's result slots. */
 interface Applied {
   node: OpenNode;
   split: Split;
   leftId: number;
   rightId: number;
-  /** Out-of-place chunks [begin, end) of a large node's parallel partition, or undefined. */
-  chunks: [number, number][] | undefined;
   firstResult: number;
 }
 
@@ -214,20 +209,14 @@ class TreeGrower {
 
   constructor(
     private readonly store: RowStore,
-    private readonly n: number,
-    private readonly cuts: Cuts,
     private readonly p: GBDTParams,
   ) {
-    this.finder = new SplitFinder(cuts, p);
+    this.finder = new SplitFinder(store.cuts, p);
   }
 
-  grow(
-    grad: Float32Array,
-    hess: Float32Array,
-    features: Int32Array,
-    sampler: Rng | undefined,
-  ): Tree {
-    const { store, n } = this;
+  grow(features: Int32Array, sampler: Rng | undefined): Tree {
+    const { store } = this;
+    const n = store.numRows;
     this.left = [];
     this.right = [];
     this.feature = [];
@@ -238,12 +227,17 @@ class TreeGrower {
     this.gain = [];
     this.categories = new Map();
     this.tables = new Map();
-    let count = n;
+    const grad = store.grad();
+    const hess = store.hess();
     let G = 0;
     let H = 0;
+    const chunks: number[] = [];
+    for (let b = 0; b < n; b += CHUNK_ROWS) chunks.push(b, Math.min(n, b + CHUNK_ROWS));
+    let segs: Segments = Int32Array.from(chunks);
+    let outside: Segments | undefined;
     if (sampler) {
       // Drawn in row order, so a seed picks the same rows whatever order the records are in.
-      const flags = store.sampleFlags(n);
+      const flags = store.sampleFlags();
       for (let r = 0; r < n; r++) {
         const inSample = sampler.next() < this.p.subsample;
         flags[r] = inSample ? 1 : 0;
@@ -251,30 +245,22 @@ class TreeGrower {
         G += grad[r];
         H += hess[r];
       }
-      store.push(
-        TASK.partitionSample,
-        store.addr(0),
-        store.addr(n),
-        store.scratchAddr(0),
-        store.flagsPtr,
-        store.resultAddr(0),
-      );
+      const first = this.pushOverGroups(segs, TASK.partitionSample, [store.flagsPtr], true);
       store.run();
-      count = (store.result(0) - store.addr(0)) / store.stride;
+      [segs, outside] = this.splitSegments(segs, first);
+      store.resetResults();
     } else
       for (let r = 0; r < n; r++) {
         G += grad[r];
         H += hess[r];
       }
-    this.chunked(0, count, (b, e) =>
-      store.push(TASK.gather, store.addr(b), store.addr(e), store.gradPtr, store.hessPtr),
-    );
+    this.pushOverGroups(segs, TASK.gather, [store.gradPtr, store.hessPtr]);
     store.run();
-    const root: OpenNode = { id: this.newNode(G, H), begin: 0, end: count, G, H, hist: -1 };
+    const root: OpenNode = { id: this.newNode(G, H), segs, rows: count(segs), G, H, hist: -1 };
     root.hist = store.takeHist();
-    const parts = store.pushHist(root.hist, 0, count, store.partials);
+    const parts = this.pushHist(root.hist, segs, store.partials);
     store.run();
-    store.push(TASK.finish, root.hist, store.partials, parts, 0);
+    store.push(TASK.finish, [root.hist, store.partials, parts, 0]);
     store.run();
     let level = [root];
     for (let depth = 0; level.length > 0; depth++) {
@@ -283,7 +269,7 @@ class TreeGrower {
         next.push(...this.growNodes(level.slice(g, g + NODES_PER_BATCH), depth, features));
       level = next;
     }
-    if (count < n) this.routeOutOfSample(count);
+    if (outside) this.routeOutOfSample(outside);
     return {
       left: Int32Array.from(this.left),
       right: Int32Array.from(this.right),
@@ -297,9 +283,53 @@ class TreeGrower {
     };
   }
 
-  /** Calls `fn` for consecutive chunks of records [begin, end), the unit of parallel work. */
-  private chunked(begin: number, end: number, fn: (b: number, e: number) => void): void {
-    for (let b = begin; b < end; b += CHUNK_ROWS) fn(b, Math.min(end, b + CHUNK_ROWS));
+  /**
+   * Queues one task of `type` per group of segments, with `args` after the list; partitions
+   * also get result slots (one per segment), and the first slot is returned.
+   */
+  private pushOverGroups(
+    segs: Segments,
+    type: number,
+    args: number[],
+    withResults = false,
+    floats: number[] = [],
+  ): number {
+    const { store } = this;
+    const first = withResults ? store.resultSlots(segs.length / 2) : 0;
+    for (const [from, to] of segmentGroups(segs)) {
+      const list = [store.list(segs, from, to), to - from];
+      const extra = withResults ? [store.resultAddr(first + from)] : [];
+      store.push(type, [...list, ...args, ...extra], floats);
+    }
+    return first;
+  }
+
+  /** Queues a histogram over segs: the first group into `hist`, the others into partials. */
+  private pushHist(hist: number, segs: Segments, partials: number): number {
+    const { store } = this;
+    const groups = segmentGroups(segs);
+    groups.forEach(([from, to], g) =>
+      store.push(TASK.hist, [
+        g === 0 ? hist : partials + (g - 1) * store.histBytes,
+        store.list(segs, from, to),
+        to - from,
+      ]),
+    );
+    return groups.length - 1;
+  }
+
+  /** Each segment cut where its partition result says: the left parts and the right parts. */
+  private splitSegments(segs: Segments, firstResult: number): [Segments, Segments] {
+    const left: number[] = [];
+    const right: number[] = [];
+    for (let i = 0; i < segs.length / 2; i++) {
+      const b = segs[2 * i];
+      const e = segs[2 * i + 1];
+      const mid = this.store.resultRecord(firstResult + i);
+      if (mid > b) left.push(b, mid);
+      if (e > mid) right.push(mid, e);
+    }
+    return [Int32Array.from(left), Int32Array.from(right)];
   }
 
   /**
@@ -312,19 +342,12 @@ class TreeGrower {
     const childrenAreLeaves = depth + 1 >= this.p.max_depth;
     const codeBytes = store.layout.codeBytes;
     const applied: Applied[] = [];
-    let results = 0;
     nodes.forEach((node, slot) => {
       const split = this.finder.find(store.histView(node.hist), node.G, node.H, features);
       if (!split || childrenAreLeaves) store.releaseHist(node.hist);
       if (!split) {
         const leaf = this.leafValue(node.id);
-        this.chunked(node.begin, node.end, (b, e) =>
-          store.pushMargin(
-            TASK.leafMargin,
-            [store.addr(b), store.addr(e), store.marginPtr],
-            [leaf],
-          ),
-        );
+        this.pushOverGroups(node.segs, TASK.leafMargin, [store.marginPtr], false, [leaf]);
         return;
       }
       const { leftId, rightId, goesRight } = this.recordSplit(node, split);
@@ -332,100 +355,40 @@ class TreeGrower {
       const key = RECORD_HEADER + split.feature * codeBytes;
       if (childrenAreLeaves) {
         const values = [this.leafValue(leftId), this.leafValue(rightId)];
-        this.chunked(node.begin, node.end, (b, e) =>
-          store.pushMargin(
-            TASK.splitMargin,
-            [store.addr(b), store.addr(e), store.marginPtr, 0, 0, key, table],
-            values,
-          ),
-        );
+        const args = [store.marginPtr, 0, 0, key, table];
+        this.pushOverGroups(node.segs, TASK.splitMargin, args, false, values);
         return;
       }
-      const a: Applied = { node, split, leftId, rightId, chunks: undefined, firstResult: results };
-      applied.push(a);
-      const { begin, end } = node;
-      if (!store.parallel || end - begin <= 2 * CHUNK_ROWS) {
-        store.push(
-          TASK.partition,
-          store.addr(begin),
-          store.addr(end),
-          store.scratchAddr(begin),
-          key,
-          table,
-          store.resultAddr(results++),
-        );
-        return;
-      }
-      // Chunks partition in parallel into their scratch mirrors, then copy back (below).
-      a.chunks = [];
-      this.chunked(begin, end, (b, e) => {
-        a.chunks!.push([b, e]);
-        store.push(
-          TASK.partitionOut,
-          store.addr(b),
-          store.addr(e),
-          store.scratchAddr(b),
-          key,
-          table,
-          store.resultAddr(results++),
-        );
-      });
-    });
-    store.run();
-
-    const mids = applied.map((a) => {
-      if (!a.chunks) return (store.result(a.firstResult) - store.addr(0)) / store.stride;
-      const lefts = a.chunks.map(
-        ([b], k) => (store.result(a.firstResult + k) - store.scratchAddr(b)) / store.stride,
-      );
-      const mid = a.node.begin + lefts.reduce((s, l) => s + l, 0);
-      let leftAt = a.node.begin;
-      let rightAt = mid;
-      a.chunks.forEach(([b, e], k) => {
-        const l = lefts[k];
-        const r = e - b - l;
-        const rowBytes = store.stride;
-        if (l > 0) store.push(TASK.copy, store.addr(leftAt), store.scratchAddr(b), l * rowBytes);
-        if (r > 0)
-          store.push(TASK.copyReversed, store.addr(rightAt), store.scratchAddr(e), r * rowBytes);
-        leftAt += l;
-        rightAt += r;
-      });
-      return mid;
+      const firstResult = this.pushOverGroups(node.segs, TASK.partition, [key, table], true);
+      applied.push({ node, split, leftId, rightId, firstResult });
     });
     store.run();
 
     const children: OpenNode[] = [];
-    const finishing: [number, number, number, number][] = [];
+    const finishing: number[][] = [];
     let partials = store.partials;
-    applied.forEach((a, i) => {
-      const { node, split } = a;
-      const mid = mids[i];
-      const l = this.child(a.leftId, node.begin, mid, split.leftGrad, split.leftHess);
-      const r = this.child(
-        a.rightId,
-        mid,
-        node.end,
-        node.G - split.leftGrad,
-        node.H - split.leftHess,
-      );
+    for (const { node, split, leftId, rightId, firstResult } of applied) {
+      const [ls, rs] = this.splitSegments(node.segs, firstResult);
+      const l = this.child(leftId, ls, split.leftGrad, split.leftHess);
+      const r = this.child(rightId, rs, node.G - split.leftGrad, node.H - split.leftHess);
       // The larger child's histogram is the parent's minus the smaller one's.
-      const [small, large] = l.end - l.begin <= r.end - r.begin ? [l, r] : [r, l];
+      const [small, large] = l.rows <= r.rows ? [l, r] : [r, l];
       small.hist = store.takeHist();
-      const parts = store.pushHist(small.hist, small.begin, small.end, partials);
+      const parts = this.pushHist(small.hist, small.segs, partials);
       finishing.push([small.hist, partials, parts, node.hist]);
       partials += parts * store.histBytes;
       large.hist = node.hist;
       children.push(l, r);
-    });
+    }
+    store.resetResults();
     store.run();
-    for (const args of finishing) store.push(TASK.finish, ...args);
+    for (const args of finishing) store.push(TASK.finish, args);
     store.run();
     return children;
   }
 
-  private child(id: number, begin: number, end: number, G: number, H: number): OpenNode {
-    return { id, begin, end, G, H, hist: -1 };
+  private child(id: number, segs: Segments, G: number, H: number): OpenNode {
+    return { id, segs, rows: count(segs), G, H, hist: -1 };
   }
 
   private newNode(G: number, H: number): number {
@@ -453,8 +416,9 @@ class TreeGrower {
     node: OpenNode,
     s: Split,
   ): { leftId: number; rightId: number; goesRight: Uint8Array } {
+    const { cuts } = this.store;
     const f = s.feature;
-    const nb = this.cuts.numBins[f];
+    const nb = cuts.numBins[f];
     const cats = s.rightCategories;
     const goesRight = new Uint8Array(nb + 1);
     goesRight[nb] = s.defaultLeft ? 0 : 1;
@@ -470,24 +434,35 @@ class TreeGrower {
     this.gain[id] = s.gain;
     this.tables.set(id, goesRight);
     if (cats) this.categories.set(id, new Set(cats));
-    else
-      this.threshold[id] =
-        s.bin >= 0 ? this.cuts.cut[this.cuts.offset[f] + s.bin] : this.cuts.minValue[f];
+    else this.threshold[id] = s.bin >= 0 ? cuts.cut[cuts.offset[f] + s.bin] : cuts.minValue[f];
     return { leftId, rightId, goesRight };
   }
 
   /** Rows outside the sample got no leaf during growth: route their codes through the tree. */
-  private routeOutOfSample(count: number): void {
+  private routeOutOfSample(outside: Segments): void {
     const { store } = this;
-    const margin = store.margin(this.n);
-    for (let i = count; i < this.n; i++) {
-      let node = 0;
-      while (this.left[node] !== -1)
-        node = this.tables.get(node)![store.code(i, this.feature[node])]
-          ? this.right[node]
-          : this.left[node];
-      const r = store.rowId(i);
-      margin[r] = Math.fround(margin[r] + this.value[node]);
-    }
+    const margin = store.margin();
+    const bytes = store.bytes();
+    const ids = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+    const { stride } = store;
+    const two = store.layout.codeBytes === 2;
+    for (let s = 0; s < outside.length; s += 2)
+      for (let i = outside[s]; i < outside[s + 1]; i++) {
+        let node = 0;
+        while (this.left[node] !== -1) {
+          const at = i * stride + RECORD_HEADER + this.feature[node] * (two ? 2 : 1);
+          const code = two ? bytes[at] | (bytes[at + 1] << 8) : bytes[at];
+          node = this.tables.get(node)![code] ? this.right[node] : this.left[node];
+        }
+        const r = ids[(i * stride) / 4 + 2];
+        margin[r] = Math.fround(margin[r] + this.value[node]);
+      }
   }
+}
+
+/** Rows in a list of segments. */
+function count(segs: Segments): number {
+  let rows = 0;
+  for (let i = 0; i < segs.length; i += 2) rows += segs[i + 1] - segs[i];
+  return rows;
 }

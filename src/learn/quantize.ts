@@ -21,7 +21,10 @@ export interface Cuts {
 
 export const MAX_CATEGORY_CODE = 4095;
 
-/** Cut points from the training matrix (XGBoost's layout: the last cut lies above the maximum). */
+/**
+ * Cut points from the training matrix (XGBoost's layout: the last cut lies above the maximum),
+ * with plain JavaScript sorting; the row store computes the same cuts in WebAssembly.
+ */
 export function computeCuts(
   X: Matrix,
   types: readonly FeatureType[],
@@ -41,24 +44,44 @@ export function computeCuts(
     }
     if (types[f] === 'c') {
       isCategorical[f] = 1;
-      let max = -1;
-      for (let i = 0; i < n; i++) {
-        const v = column[i];
-        if (!(v >= 0 && v <= MAX_CATEGORY_CODE))
-          throw new MetallmixError(
-            `categorical feature needs integer codes in 0..${MAX_CATEGORY_CODE}, got ${v}`,
-            { location: { column: names[f] } },
-          );
-        if (v > max) max = Math.trunc(v);
-      }
-      perFeature.push(Float32Array.from({ length: max + 1 }, (_, i) => i));
+      perFeature.push(categoricalCuts(column.subarray(0, n), names[f]));
       continue;
     }
     const sorted = column.subarray(0, n).sort(); // `column` is scratch: sort in place
     perFeature.push(numericalCuts(sorted, maxBin));
-    const mval = n > 0 ? sorted[0] : 0;
-    minValue[f] = Math.fround(mval - Math.abs(mval) - 1e-5);
+    minValue[f] = minimumCut(sorted);
   }
+  return assembleCuts(perFeature, minValue, isCategorical);
+}
+
+/** One bin per category code 0..max; codes must be integers in 0..MAX_CATEGORY_CODE. */
+export function categoricalCuts(values: Float32Array, name: string): Float32Array {
+  let max = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= MAX_CATEGORY_CODE))
+      throw new MetallmixError(
+        `categorical feature needs integer codes in 0..${MAX_CATEGORY_CODE}, got ${v}`,
+        { location: { column: name } },
+      );
+    if (v > max) max = Math.trunc(v);
+  }
+  return Float32Array.from({ length: max + 1 }, (_, i) => i);
+}
+
+/** Split threshold below every value of a sorted column: it sends all non-missing rows right. */
+export function minimumCut(sorted: Float32Array): number {
+  const mval = sorted.length > 0 ? sorted[0] : 0;
+  return Math.fround(mval - Math.abs(mval) - 1e-5);
+}
+
+/** The Cuts of all features, laid out slot by slot (each feature's bins, then its missing slot). */
+export function assembleCuts(
+  perFeature: Float32Array[],
+  minValue: Float32Array,
+  isCategorical: Uint8Array,
+): Cuts {
+  const numFeatures = perFeature.length;
   const offset = new Int32Array(numFeatures + 1);
   const numBins = new Int32Array(numFeatures);
   for (let f = 0; f < numFeatures; f++) {
@@ -74,7 +97,7 @@ export function computeCuts(
 }
 
 /** Cuts for one sorted non-missing column: at most maxBin bins, equal-count where values repeat little. */
-function numericalCuts(sorted: Float32Array, maxBin: number): Float32Array {
+export function numericalCuts(sorted: Float32Array, maxBin: number): Float32Array {
   const n = sorted.length;
   if (n === 0) return Float32Array.of(1e-5);
   const cuts: number[] = [];

@@ -152,6 +152,30 @@ export class Code {
   i32GtU(): this {
     return this.op(0x4b);
   }
+  i32LeU(): this {
+    return this.op(0x4d);
+  }
+  i32Or(): this {
+    return this.op(0x72);
+  }
+  i32Xor(): this {
+    return this.op(0x73);
+  }
+  i32ShrU(): this {
+    return this.op(0x76);
+  }
+  i32ShrS(): this {
+    return this.op(0x75);
+  }
+  f32Le(): this {
+    return this.op(0x5f);
+  }
+  f32Ne(): this {
+    return this.op(0x5c);
+  }
+  i32TruncF32S(): this {
+    return this.op(0xa8);
+  }
   i32Add(): this {
     return this.op(0x6a);
   }
@@ -195,6 +219,12 @@ export class Code {
   }
   i32Store(offset = 0): this {
     return this.mem([0x36], 2, offset);
+  }
+  i32Store8(offset = 0): this {
+    return this.mem([0x3a], 0, offset);
+  }
+  i32Store16(offset = 0): this {
+    return this.mem([0x3b], 1, offset);
   }
   f32Store(offset = 0): this {
     return this.mem([0x38], 2, offset);
