@@ -170,6 +170,19 @@ export class Code {
   f32Le(): this {
     return this.op(0x5f);
   }
+  f32Ge(): this {
+    return this.op(0x60);
+  }
+  f32Add(): this {
+    return this.op(0x92);
+  }
+  /** Truncation toward zero, saturating (NaN gives 0). */
+  i32TruncSatF32S(): this {
+    return this.op(0xfc, 0x00);
+  }
+  f32Eq(): this {
+    return this.op(0x5b);
+  }
   f32Ne(): this {
     return this.op(0x5c);
   }
@@ -257,6 +270,12 @@ export class Code {
     uleb(3, this.bytes);
     uleb(offset, this.bytes);
     return this.simd(0x5f); // f64x2.promote_low_f32x4
+  }
+  i32x4ExtractLane(lane: number): this {
+    return this.simd(0x1b).op(lane);
+  }
+  f32x4ExtractLane(lane: number): this {
+    return this.simd(0x1f).op(lane);
   }
   f64x2Add(): this {
     return this.simd(0xf0);
