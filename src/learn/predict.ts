@@ -82,10 +82,7 @@ export function addTreeToMargin(
   addLeaves(flatten(tree), x, numFeatures, margin, 0, margin.length, skip);
 }
 
-const BLOCK = 64; // rows per block: the block's features stay in cache while all trees run
 
-/** Below this many row-tree walks, setting up the WebAssembly kernel costs more than it saves. */
-const KERNEL_MIN_WALKS = 4096;
 /** Rows converted and walked per kernel call: bounds the memory a large batch needs. */
 const WINDOW_ROWS = 8192;
 
@@ -112,21 +109,9 @@ export function predictMargins(
   treeLimit?: number,
 ): Float64Array[] {
   for (const model of models) checkFeatures(model, X);
-  const trees = models.map((m) => m.trees.slice(0, treeLimit ?? m.trees.length));
+  const limits = models.map((m) => Math.min(m.trees.length, treeLimit ?? m.trees.length));
   const outs = models.map((m) => new Float64Array(X.numRows).fill(Math.fround(baseMargin(m))));
-  const walks = X.numRows * trees.reduce((s, t) => s + t.length, 0);
-  if (walks >= KERNEL_MIN_WALKS) kernelMargins(trees, X, outs);
-  else {
-    const x = toFloat32(X);
-    const F = X.numFeatures;
-    trees.forEach((list, m) => {
-      const flats = list.map(flatten);
-      for (let start = 0; start < X.numRows; start += BLOCK) {
-        const end = Math.min(X.numRows, start + BLOCK);
-        for (const flat of flats) addLeaves(flat, x, F, outs[m], start, end);
-      }
-    });
-  }
+  if (X.numRows > 0) kernelMargins(models, limits, X, outs);
   return outs;
 }
 
@@ -144,18 +129,60 @@ function kernelMemory(bytes: number): { memory: WebAssembly.Memory; exports: Pre
   return kernel;
 }
 
-function kernelMargins(trees: Tree[][], X: Matrix, outs: Float64Array[]): void {
+/** A model's trees packed one after the other (see predict-kernel.ts). */
+interface PackedModel {
+  /** The trees packed, to notice when the model's list changed. */
+  trees: Tree[];
+  words: Int32Array;
+  /** Byte offset of each tree's root record in `words`, and one past the last tree. */
+  starts: Int32Array;
+  depths: Int32Array;
+  /** Whether tree t or one before it has categorical splits. */
+  categorical: Uint8Array;
+}
+
+const packedModels = new WeakMap<TreeEnsemble, PackedModel>();
+
+function packModel(model: TreeEnsemble): PackedModel {
+  const cached = packedModels.get(model);
+  if (
+    cached &&
+    cached.trees.length === model.trees.length &&
+    cached.trees.every((t, i) => t === model.trees[i])
+  )
+    return cached;
+  const packs = model.trees.map(packTree);
+  const starts = new Int32Array(packs.length + 1);
+  packs.forEach((p, t) => (starts[t + 1] = starts[t] + 16 * Math.ceil(p.words.length / 4)));
+  const words = new Int32Array(starts[packs.length] / 4);
+  const categorical = new Uint8Array(packs.length);
+  packs.forEach((p, t) => {
+    words.set(p.words, starts[t] / 4);
+    categorical[t] = p.categorical || (t > 0 && categorical[t - 1] === 1) ? 1 : 0;
+  });
+  const depths = Int32Array.from(packs, (p) => p.depth);
+  const packed = { trees: model.trees.slice(), words, starts, depths, categorical };
+  packedModels.set(model, packed);
+  return packed;
+}
+
+function kernelMargins(
+  models: readonly TreeEnsemble[],
+  limits: number[],
+  X: Matrix,
+  outs: Float64Array[],
+): void {
   const F = X.numFeatures;
-  const packs = trees.map((list) => list.map(packTree));
+  const packs = models.map(packModel);
   let categorical = false;
   let blobBytes = 0;
   let count = 0;
-  for (const list of packs)
-    for (const p of list) {
-      categorical ||= p.categorical;
-      blobBytes += 16 * Math.ceil(p.words.length / 4);
-      count++;
-    }
+  packs.forEach((p, m) => {
+    if (limits[m] === 0) return;
+    categorical ||= p.categorical[limits[m] - 1] === 1;
+    blobBytes += p.starts[limits[m]];
+    count += limits[m];
+  });
   const window = Math.min(WINDOW_ROWS, Math.ceil(X.numRows / 4) * 4);
   const table = 16 + blobBytes; // address 0: the empty category map
   const xAt = table + 16 * count;
@@ -166,16 +193,16 @@ function kernelMargins(trees: Tree[][], X: Matrix, outs: Float64Array[]): void {
   words.fill(0, 0, 4);
   let at = 16;
   let slot = table / 4;
-  packs.forEach((list, m) =>
-    list.forEach((p) => {
-      words.set(p.words, at / 4);
-      words[slot] = at;
-      words[slot + 1] = p.depth;
+  packs.forEach((p, m) => {
+    const limit = limits[m];
+    words.set(p.words.subarray(0, p.starts[limit] / 4), at / 4);
+    for (let t = 0; t < limit; t++, slot += 4) {
+      words[slot] = at + p.starts[t];
+      words[slot + 1] = p.depths[t];
       words[slot + 2] = 4 * window * m;
-      slot += 4;
-      at += 16 * Math.ceil(p.words.length / 4);
-    }),
-  );
+    }
+    at += p.starts[limit];
+  });
   const x = new Float32Array(buffer, xAt, F * window);
   const out = new Float32Array(buffer, outAt, window * outs.length);
   const run = categorical ? exports.predictCategorical : exports.predictNumerical;
