@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { shapTable, type ShapTable } from '../../explain/index.ts';
-import { readCsvTable, selectFeatures } from '../../learn/csv-matrix.ts';
+import { readCsvData } from '../../learn/csv-matrix.ts';
 import { loadModelFile } from '../../learn/xgboost-json.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
 
@@ -36,7 +36,9 @@ export function registerGbdtShap(group: Command): void {
     .addOption(jsonOption())
     .action((flags: ShapFlags) => {
       const model = loadModelFile(flags.model);
-      const X = selectFeatures(readCsvTable(flags.data), model.featureNames, model.featureTypes);
+      const { X } = readCsvData(flags.data, {
+        features: () => ({ names: model.featureNames, types: model.featureTypes }),
+      });
       emit(shapTable(model, X, { interactions: flags.interactions }), flags.json, render);
     });
   withExamples(cmd, [

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MetallmixError } from '../../core/errors.ts';
-import { groupIds, readCsvTable, requiredNumbers, selectFeatures } from '../../learn/csv-matrix.ts';
+import { readCsvData } from '../../learn/csv-matrix.ts';
 import { trainGBDT, type ValidationScore } from '../../learn/gbdt.ts';
 import { predict, predictMargin } from '../../learn/predict.ts';
 import type { FeatureType } from '../../learn/tree-model.ts';
@@ -69,35 +69,37 @@ function train(flags: TrainFlags): void {
       );
     params.objective = flags.objective;
   }
-  const table = readCsvTable(flags.data);
   const categorical = list(flags.categorical);
-  const notFeatures = new Set([
-    flags.target,
-    ...(flags.group ? [flags.group] : []),
-    ...list(flags.ignore),
-  ]);
-  for (const name of [...categorical, ...list(flags.ignore)])
-    if (!table.columns.includes(name))
-      throw new MetallmixError(`no column "${name}" (columns: ${table.columns.join(', ')})`, {
-        location: { file: flags.data, line: 1 },
-      });
-  const featureNames = table.columns.filter((c) => !notFeatures.has(c));
-  if (featureNames.length === 0)
-    throw new MetallmixError('no feature columns besides the target', {
-      location: { file: flags.data, line: 1 },
-    });
-  const featureTypes = featureNames.map((c): FeatureType => (categorical.includes(c) ? 'c' : 'q'));
-  const y = requiredNumbers(table, flags.target);
-  const X = selectFeatures(table, featureNames, featureTypes);
-  const groups = flags.group ? groupIds(table, flags.group) : undefined;
+  const ignore = list(flags.ignore);
+  const notFeatures = new Set([flags.target, ...(flags.group ? [flags.group] : []), ...ignore]);
+  const data = readCsvData(flags.data, {
+    features: (columns) => {
+      for (const name of [...categorical, ...ignore])
+        if (!columns.includes(name))
+          throw new MetallmixError(`no column "${name}" (columns: ${columns.join(', ')})`, {
+            location: { file: flags.data, line: 1 },
+          });
+      const names = columns.filter((c) => !notFeatures.has(c));
+      if (names.length === 0)
+        throw new MetallmixError('no feature columns besides the target', {
+          location: { file: flags.data, line: 1 },
+        });
+      return { names, types: names.map((c): FeatureType => (categorical.includes(c) ? 'c' : 'q')) };
+    },
+    target: flags.target,
+    group: flags.group,
+  });
+  const { X, featureNames, featureTypes } = data;
+  const y = data.y!;
+  const groups = data.groups;
   let valid;
   if (flags.valid) {
-    const v = readCsvTable(flags.valid);
-    valid = {
-      X: selectFeatures(v, featureNames, featureTypes),
-      y: requiredNumbers(v, flags.target),
-      groups: flags.group ? groupIds(v, flags.group) : undefined,
-    };
+    const v = readCsvData(flags.valid, {
+      features: () => ({ names: featureNames, types: featureTypes }),
+      target: flags.target,
+      group: flags.group,
+    });
+    valid = { X: v.X, y: v.y!, groups: v.groups };
   }
   const rounds = typeof params.n_estimators === 'number' ? params.n_estimators : 100;
   const progress = flags.json ? undefined : createProgress('training', rounds);
@@ -131,7 +133,9 @@ function train(flags: TrainFlags): void {
 
 function predictCommand(flags: PredictFlags): void {
   const model = loadModelFile(flags.model);
-  const X = selectFeatures(readCsvTable(flags.data), model.featureNames, model.featureTypes);
+  const { X } = readCsvData(flags.data, {
+    features: () => ({ names: model.featureNames, types: model.featureTypes }),
+  });
   const values = flags.margin ? predictMargin(model, X) : predict(model, X);
   emit({ predictions: Array.from(values) }, flags.json, (v) => v.predictions.join('\n'));
 }
