@@ -2,7 +2,7 @@
 // train on a CSV into an XGBoost JSON model, predict, and explain with exact TreeSHAP.
 import { MetallmixError, silentProgressFactory, type ProgressFactory } from '../core/index.ts';
 import { shapTable, type ShapTable } from '../explain/index.ts';
-import { groupIds, readCsvTable, requiredNumbers, selectFeatures } from '../learn/csv-matrix.ts';
+import { readCsvData } from '../learn/csv-matrix.ts';
 import { trainGBDT, type ValidationScore } from '../learn/gbdt.ts';
 import { resolveParams } from '../learn/params.ts';
 import { predict, predictMargin } from '../learn/predict.ts';
@@ -47,32 +47,38 @@ export function gbdtTrain(input: GbdtTrainInput): GbdtTrainResult {
   const params = input.params ?? {};
   // Checked (and defaults filled) before the data is read; the same defaults training uses.
   const resolved = resolveParams(params, { field: 'params' });
-  const table = readCsvTable(input.data);
   const categorical = input.categorical ?? [];
   const ignore = input.ignore ?? [];
   const notFeatures = new Set([input.target, ...(input.group ? [input.group] : []), ...ignore]);
-  for (const name of [...categorical, ...ignore])
-    if (!table.columns.includes(name))
-      throw new MetallmixError(`no column "${name}" (columns: ${table.columns.join(', ')})`, {
-        location: { file: input.data, line: 1 },
-      });
-  const featureNames = table.columns.filter((c) => !notFeatures.has(c));
-  if (featureNames.length === 0)
-    throw new MetallmixError('no feature columns besides the target', {
-      location: { file: input.data, line: 1 },
-    });
-  const featureTypes = featureNames.map((c): FeatureType => (categorical.includes(c) ? 'c' : 'q'));
-  const y = requiredNumbers(table, input.target);
-  const X = selectFeatures(table, featureNames, featureTypes);
-  const groups = input.group ? groupIds(table, input.group) : undefined;
+  // Parsed straight into the training matrix: no copy of the CSV table is kept while training.
+  const data = readCsvData(input.data, {
+    features: (columns) => {
+      for (const name of [...categorical, ...ignore])
+        if (!columns.includes(name))
+          throw new MetallmixError(`no column "${name}" (columns: ${columns.join(', ')})`, {
+            location: { file: input.data, line: 1 },
+          });
+      const names = columns.filter((c) => !notFeatures.has(c));
+      if (names.length === 0)
+        throw new MetallmixError('no feature columns besides the target', {
+          location: { file: input.data, line: 1 },
+        });
+      return { names, types: names.map((c): FeatureType => (categorical.includes(c) ? 'c' : 'q')) };
+    },
+    target: input.target,
+    group: input.group,
+  });
+  const { X, featureNames, featureTypes } = data;
+  const y = data.y!;
+  const groups = data.groups;
   let valid;
   if (input.valid) {
-    const v = readCsvTable(input.valid);
-    valid = {
-      X: selectFeatures(v, featureNames, featureTypes),
-      y: requiredNumbers(v, input.target),
-      groups: input.group ? groupIds(v, input.group) : undefined,
-    };
+    const v = readCsvData(input.valid, {
+      features: () => ({ names: featureNames, types: featureTypes }),
+      target: input.target,
+      group: input.group,
+    });
+    valid = { X: v.X, y: v.y!, groups: v.groups };
   }
   const progress = (input.progress ?? silentProgressFactory)('training', resolved.n_estimators);
   let best: ValidationScore | undefined;
@@ -101,7 +107,9 @@ export function gbdtPredict(input: { model: string; data: string; margin?: boole
   predictions: number[];
 } {
   const model = loadModelFile(input.model);
-  const X = selectFeatures(readCsvTable(input.data), model.featureNames, model.featureTypes);
+  const { X } = readCsvData(input.data, {
+    features: () => ({ names: model.featureNames, types: model.featureTypes }),
+  });
   return { predictions: Array.from(input.margin ? predictMargin(model, X) : predict(model, X)) };
 }
 
@@ -112,6 +120,8 @@ export function gbdtShap(input: {
   interactions?: boolean;
 }): ShapTable {
   const model = loadModelFile(input.model);
-  const X = selectFeatures(readCsvTable(input.data), model.featureNames, model.featureTypes);
+  const { X } = readCsvData(input.data, {
+    features: () => ({ names: model.featureNames, types: model.featureTypes }),
+  });
   return shapTable(model, X, { interactions: input.interactions });
 }
