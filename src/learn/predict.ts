@@ -82,7 +82,6 @@ export function addTreeToMargin(
   addLeaves(flatten(tree), x, numFeatures, margin, 0, margin.length, skip);
 }
 
-
 /** Rows converted and walked per kernel call: bounds the memory a large batch needs. */
 const WINDOW_ROWS = 8192;
 
