@@ -62,7 +62,6 @@ export function registerImport(program: Command, io: CliIo): void {
     });
   withExamples(cmd, [
     'metallmix import ../shared/metadata/medmnist-finetune-strategies/all_datasets_summary.csv --mapping data/medmnist/mapping.json --kb runs.sqlite',
-    'metallmix import AFT-MC-00.csv AFT-MC-01.csv --mapping data/quicktune/mapping.json --kb runs.sqlite --skip-invalid',
     'metallmix import optuna.db --format optuna --study resnet-search --mapping my-optuna-mapping.json --kb runs.sqlite --json',
     'metallmix import ./mlruns --mapping mlflow-mapping.json --kb postgresql://ann@db.lab:5432/runs',
   ]);
