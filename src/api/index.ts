@@ -7,3 +7,5 @@ export * from './language-models.ts';
 export * from './recommend.ts';
 export * from './bench.ts';
 export * from './export.ts';
+export * from './run.ts';
+export * from './record.ts';

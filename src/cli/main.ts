@@ -6,6 +6,8 @@ import { registerImport } from './commands/import.ts';
 import { registerKb } from './commands/kb.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerRecommend } from './commands/recommend.ts';
+import { registerRecord } from './commands/record.ts';
+import { registerRun } from './commands/run.ts';
 import { registerSchema } from './commands/schema.ts';
 import { processIo, type CliIo } from './io.ts';
 
@@ -26,6 +28,8 @@ export function buildProgram(io: CliIo): Command {
   registerImport(program, io);
   registerKb(program, io);
   registerRecommend(program, io);
+  registerRun(program, io);
+  registerRecord(program, io);
   registerBench(program, io);
   registerSchema(program, io);
   registerGbdt(program, io);

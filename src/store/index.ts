@@ -9,3 +9,4 @@ export type { RowProblem } from './source-table.ts';
 export { decodeDistribution, decodeParamValue } from './optuna.ts';
 export { recordId } from './fingerprint.ts';
 export { MIGRATIONS, SCHEMA_VERSION } from './sqlite/migrations.ts';
+export { LayeredKnowledgeBase, mergeSnapshots } from './layered/knowledge-base.ts';
