@@ -12,6 +12,7 @@ import path from 'node:path';
 import {
   MetallmixError,
   type Candidate,
+  type Config,
   type DatasetProfile,
   type Env,
   type Objective,
@@ -108,7 +109,7 @@ export interface RunInput {
 export interface TrialSummary {
   trial: number;
   model: string;
-  config: Record<string, string | number | boolean>;
+  config: Config;
   status: string;
   phase: TrialState['phase'];
   metrics: Record<string, number>;
@@ -512,8 +513,10 @@ export async function run(input: RunInput): Promise<RunReport> {
   }
 
   const unlock = lockRun(s.runDir);
-  const kb = await openKnowledgeBase(writeTo, { mode: 'write', env });
+  let kb: Awaited<ReturnType<typeof openKnowledgeBase>> | undefined;
   try {
+    kb = await openKnowledgeBase(writeTo, { mode: 'write', env });
+    const writable = kb;
     const result = await runStudy(state, {
       executor: executorFor(s.executor, input),
       proposer,
@@ -521,7 +524,7 @@ export async function run(input: RunInput): Promise<RunReport> {
       parameterOrder,
       recorder: {
         async write(record) {
-          await kb.importBatch({
+          await writable.importBatch({
             records: [record],
             ...batchExtras(snapshot, s.dataset.profile, record.model, Object.keys(record.config)),
           });
@@ -538,7 +541,7 @@ export async function run(input: RunInput): Promise<RunReport> {
     });
     return report(result);
   } finally {
-    await kb.close();
+    await kb?.close();
     unlock();
   }
 }

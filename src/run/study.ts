@@ -3,7 +3,15 @@
 // knowledge base holds every trial recorded so far. Each trial is recorded as soon as it ends,
 // and the state file (./state.ts) is written after every step, so a killed run resumes exactly:
 // a finished trial is never run again, a started one is re-attached, a planned one is started.
-import { configKey, type Candidate, type ExperimentRecord, type Interval } from '../core/index.ts';
+import path from 'node:path';
+import {
+  configKey,
+  isLowerBetter,
+  type Candidate,
+  type Config,
+  type ExperimentRecord,
+  type Interval,
+} from '../core/index.ts';
 import { WaitAborted, type Executor, type JobOutcome, type TrialJob } from './executor.ts';
 import { lastLines, readTrialResult, tailOf, RESULT_FILE_VARIABLE } from './result.ts';
 import { type StudyState, type TrialOutcome, type TrialState, writeState } from './state.ts';
@@ -13,12 +21,11 @@ import {
   type CommandTemplate,
   type TemplateValues,
 } from './template.ts';
-import path from 'node:path';
 
 /** A configuration to run, as a recommendation proposed it. */
 export interface Proposal {
   model: string;
-  config: Record<string, string | number | boolean>;
+  config: Config;
   recommendationId: string;
   /** Its rank in that recommendation (1 = the pick). */
   rank: number;
@@ -259,7 +266,6 @@ export function recordOf(state: StudyState, t: TrialState): ExperimentRecord {
     cost: {
       ...(o.trainingTimeSec !== undefined ? { trainingTimeSec: o.trainingTimeSec } : {}),
       ...(o.epochs !== undefined ? { epochs: o.epochs } : {}),
-      ...(o.host ? { hardware: o.host } : {}),
     },
     ...(passesSeed(state) ? { seed: s.recommend.seed } : {}),
     status: o.status,
@@ -295,7 +301,7 @@ function passesSeed(state: StudyState): boolean {
 
 function bestOf(state: StudyState): Best | undefined {
   const metric = state.settings.recommend.metric;
-  const lower = /loss|error|time/i.test(metric);
+  const lower = isLowerBetter(metric);
   let best: Best | undefined;
   for (const t of state.trials) {
     const v = t.outcome?.status === 'finished' ? t.outcome.metrics[metric] : undefined;

@@ -1,13 +1,22 @@
 // The local executor and what a trial's end makes of its record, with real processes: a trial
 // that crashes, one that never prints a result, one over its time limit (and one that ignores
 // SIGTERM), results from the file and from stdout, bad results, and a trial followed by a second
-// executor instance (a resumed run) through its pid and exit-status files.
+// executor instance (a resumed run) through its pid and exit-status files; hostile values through
+// a shell command and a job variable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { LocalExecutor, slurmEnd, trialOutcome, type TrialJob } from '../../src/run/index.ts';
-import { tempDir } from './helpers.ts';
+import {
+  LocalExecutor,
+  parseTemplate,
+  renderTemplate,
+  shQuote,
+  slurmEnd,
+  trialOutcome,
+  type TrialJob,
+} from '../../src/run/index.ts';
+import { HOSTILE, PYTHON, echoScript, tempDir } from './helpers.ts';
 
 function job(dir: string, name: string, script: string, timeLimitSec?: number): TrialJob {
   const d = path.join(dir, name);
@@ -153,6 +162,37 @@ test('a second executor re-attaches to a trial it did not start, by handle or by
 
   // A job that never started has no pid file: nothing to find, so starting it repeats nothing.
   assert.equal(await second.find(job(dir, 'never', 'true')), undefined);
+});
+
+test('shell commands and job variables reach a local trial unchanged', async (t) => {
+  const dir = tempDir(t);
+  const script = echoScript(dir);
+  const executor = new LocalExecutor({ env: { PATH: process.env.PATH } });
+  const template = parseTemplate(
+    `cd {dataset_dir} && ${PYTHON} ${shQuote(script)} {model} "{model}" '{model}' | cat`,
+  );
+  await Promise.all(
+    HOSTILE.map(async (value, i) => {
+      const command = renderTemplate(template, {
+        model: value,
+        config: {},
+        fixed: { dataset_dir: dir },
+        order: [],
+      });
+      assert.equal(command.kind, 'shell');
+      const j = { ...job(dir, `shell-${i}`, ''), command, env: { ECHO_VAR: value } };
+      const outcome = await executor.wait(await executor.start(j), j);
+      assert.deepEqual([outcome.kind, outcome.exitCode], ['exited', 0]);
+      const out = JSON.parse(readFileSync(j.stdoutFile, 'utf8'));
+      assert.deepEqual(out, { argv: [value, value, value], cwd: dir, env: value });
+    }),
+  );
+  assert.deepEqual(
+    readdirSync(dir, { recursive: true })
+      .map(String)
+      .filter((f) => path.basename(f).startsWith('PWNED')),
+    [],
+  );
 });
 
 test('Slurm end states map to record states by the state, never the exit code', () => {

@@ -61,7 +61,7 @@ test('record one run by flags and a file of runs, validated like an import', asy
     ],
     [['--param', 'lr=-1', '--metric', 'accuracy=0.9'], /lr: -1 on a log scale must be > 0/],
     [
-      ['--metric', 'accuracy=0.9', '--time', 'soon'],
+      ['--metric', 'accuracy=0.9', '--training-time', 'soon'],
       /column "training_time_sec": expected a number/,
     ],
     [[], /give at least one metric/],
@@ -94,7 +94,7 @@ test('record one run by flags and a file of runs, validated like an import', asy
     'weight_decay=0.0001',
     '--metric',
     'accuracy=0.97',
-    '--time',
+    '--training-time',
     '2.5',
     '--json',
   ];

@@ -20,7 +20,7 @@ interface RecordFlags {
   model?: string;
   param: string[];
   metric: string[];
-  time?: string;
+  trainingTime?: string;
   epochs?: string;
   seed?: string;
   runId?: string;
@@ -90,7 +90,7 @@ export function registerRecord(program: Command, io: CliIo): void {
       collect,
       [],
     )
-    .option('--time <seconds>', 'training time in seconds')
+    .option('--training-time <seconds>', 'training time in seconds')
     .option('--epochs <n>', 'epochs trained')
     .option('--seed <n>', 'seed of the run')
     .option('--run-id <id>', 'your id for the run (recording it again then adds nothing)')
@@ -137,7 +137,9 @@ export function registerRecord(program: Command, io: CliIo): void {
                 model: flags.model!,
                 config: pairs(flags.param, '--param'),
                 metrics: pairs(flags.metric, '--metric'),
-                ...(flags.time !== undefined ? { trainingTimeSec: flags.time } : {}),
+                ...(flags.trainingTime !== undefined
+                  ? { trainingTimeSec: flags.trainingTime }
+                  : {}),
                 ...(flags.epochs !== undefined ? { epochs: flags.epochs } : {}),
                 ...(flags.seed !== undefined ? { seed: flags.seed } : {}),
                 ...(flags.runId !== undefined ? { runId: flags.runId } : {}),
@@ -154,7 +156,7 @@ export function registerRecord(program: Command, io: CliIo): void {
       emit(io, result, flags.json, render);
     });
   withExamples(cmd, [
-    'metallmix record --dataset ./my-images --model resnet50 --param lr=0.001 --param batch_size=64 --metric accuracy=0.912 --time 812',
+    'metallmix record --dataset ./my-images --model resnet50 --param lr=0.001 --param batch_size=64 --metric accuracy=0.912 --training-time 812',
     'metallmix record --dataset-name my-images --model vit_small --param strategy=full --metric accuracy=0.93 --status finished',
     'metallmix record runs.jsonl   # {"dataset": "...", "model": "...", "config": {...}, "metrics": {...}, "training_time_sec": 812}',
   ]);
