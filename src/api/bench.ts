@@ -29,6 +29,8 @@ export interface BenchInput {
   includeMultilabel?: boolean;
   /** Also write the HTML report here. */
   report?: string;
+  /** The command as typed, shown at the top of the HTML report. */
+  command?: string;
   llm?: LlmSetup;
   maxAttempts?: number;
   llmJudge?: boolean;
@@ -87,7 +89,7 @@ export async function bench(input: BenchInput): Promise<BenchReport> {
     });
     if (input.report) {
       try {
-        writeFileSync(input.report, renderHtmlReport(report));
+        writeFileSync(input.report, renderHtmlReport(report, { command: input.command }));
       } catch (err) {
         throw new MetallmixError(`cannot write the report: ${(err as Error).message}`, {
           location: { file: input.report },

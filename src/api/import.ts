@@ -36,6 +36,7 @@ export async function importRuns(input: ImportInput): Promise<ImportResult> {
       format: input.format,
       study: input.study,
       skipInvalid: input.skipInvalid,
+      env: input.env,
       progress: input.progress?.('import', input.files.length),
     }),
   );

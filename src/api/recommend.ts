@@ -57,6 +57,17 @@ export interface RecommendInput extends RecommendParams {
   progress?: ProgressFactory;
 }
 
+function catalogNotice(models: string[]): string[] {
+  if (models.length === 0) return [];
+  const listed =
+    models.length > 5
+      ? `${models.slice(0, 5).join(', ')} and ${models.length - 5} more`
+      : models.join(', ');
+  return [
+    `The knowledge base has no model card for ${listed}; the shipped model catalog's cards were used (\`metallmix models NAME\` shows them).`,
+  ];
+}
+
 export async function recommend(input: RecommendInput): Promise<Recommendation> {
   const { dataset, kb, builtin, cache, llm, promptsDir, embedder, env, progress, ...rest } = input;
   const params = parseWith(RecommendParams, rest, { what: 'recommendation request' });
@@ -85,7 +96,12 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
       });
       return {
         ...rec,
-        notices: [...resolved.notices, ...layerNotices(base), ...rec.notices],
+        notices: [
+          ...resolved.notices,
+          ...layerNotices(base),
+          ...catalogNotice(view.catalogCards),
+          ...rec.notices,
+        ],
         timingsMs: {
           profile: resolved.ms,
           knowledgeBase: loadMs,

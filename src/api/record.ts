@@ -55,7 +55,7 @@ export async function recordRuns(input: RecordInput): Promise<RecordResult> {
   const known = await readKnown(readFrom, env);
   const resolved = input.dataset ? (await resolveDataset(input.dataset)).profile : undefined;
   let table;
-  if (input.file !== undefined) table = tableOfFile(input.file);
+  if (input.file !== undefined) table = await tableOfFile(input.file);
   else {
     const dataset = input.run!.dataset ?? resolved?.name;
     if (dataset === undefined)

@@ -108,6 +108,8 @@ export interface MethodSummary {
 
 export interface BenchReport {
   protocol: 'lodo';
+  /** The knowledge base evaluated. */
+  knowledgeBase: { label: string; version: string };
   metric: string;
   objective: Objective;
   seeds: number;
@@ -220,6 +222,7 @@ function buildFolds(
           records: view.records.filter((r) => r.dataset !== dataset),
           profiles,
           cards: view.cards,
+          catalogCards: view.catalogCards,
           space: view.space,
         },
         candidates: runs.map((r) => ({ model: r.model, config: r.config })),
@@ -327,6 +330,7 @@ export async function runLodo(view: KbView, options: LodoOptions): Promise<Bench
   options.progress?.finish();
   return {
     protocol: 'lodo',
+    knowledgeBase: { label: view.label, version: view.version },
     metric: options.metric,
     objective: options.objective,
     seeds: options.seeds,

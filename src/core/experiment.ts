@@ -5,7 +5,11 @@ import { Config } from './search-space.ts';
  * Metrics of a run. Accuracy-like metrics (accuracy, balancedAccuracy, auc, f1 and any other
  * score) are fractions in [0, 1]; importers convert percentages. Loss is as logged.
  */
-export const Metrics = z.record(z.string(), z.number());
+export const Metrics = z
+  .record(z.string(), z.number())
+  .describe(
+    'metric values by name: scores (accuracy, auc, f1, ...) as FRACTIONS in [0, 1] (importers convert percentages); losses as logged',
+  );
 export type Metrics = z.infer<typeof Metrics>;
 
 /** Metrics where smaller is better; every other metric is maximized. */
@@ -17,9 +21,9 @@ export const RunStatus = z.enum(['finished', 'failed', 'stopped']);
 export type RunStatus = z.infer<typeof RunStatus>;
 
 export const Cost = z.object({
-  trainingTimeSec: z.number().nonnegative().optional(),
-  epochs: z.number().nonnegative().optional(),
-  hardware: z.string().optional(),
+  trainingTimeSec: z.number().nonnegative().optional().describe('training wall time in SECONDS'),
+  epochs: z.number().nonnegative().optional().describe('epochs trained'),
+  hardware: z.string().optional().describe('e.g. the GPU type'),
 });
 export type Cost = z.infer<typeof Cost>;
 
@@ -77,6 +81,11 @@ export const ExperimentRecord = z.object({
   /** How many runs an aggregated record stands for (e.g. mean over seeds); 1 by default. */
   count: z.number().int().positive().optional(),
   /** Standard deviations over the aggregated runs, by metric name (plus `trainingTimeSec`). */
-  std: z.record(z.string(), z.number().nonnegative()).optional(),
+  std: z
+    .record(z.string(), z.number().nonnegative())
+    .optional()
+    .describe(
+      'standard deviations over the aggregated runs, on the scale of each metric (seconds for trainingTimeSec)',
+    ),
 });
 export type ExperimentRecord = z.infer<typeof ExperimentRecord>;

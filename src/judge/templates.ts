@@ -19,6 +19,7 @@ const CONTEXT_PLACEHOLDERS = [
   'evidence',
   'insights',
   'shortlist',
+  'citeExample',
 ] as const;
 
 const RECOMMENDER_PLACEHOLDERS = [

@@ -46,7 +46,7 @@ function supportOf(p: Hyperparameter, observed: ParamValue[]): Support {
 }
 
 /** Parameters ordered so that every condition's parent comes before its children. */
-function parentsFirst(space: SearchSpace): Hyperparameter[] {
+export function parentsFirst(space: SearchSpace): Hyperparameter[] {
   const done = new Set<string>();
   const out: Hyperparameter[] = [];
   let pending = space.parameters.slice();

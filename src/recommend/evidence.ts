@@ -71,6 +71,8 @@ export function retrievalEvidence(
         metric,
         kbVersion: view.version,
         cachePath: options.indexLocation.kind === 'file' ? options.indexLocation.path : undefined,
+        database:
+          options.indexLocation.kind === 'database' ? options.indexLocation.store : undefined,
         embedder: options.embedder,
       });
       const hits = await retriever.retrieve(profile, {

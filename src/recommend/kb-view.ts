@@ -7,7 +7,13 @@ import {
   type ModelCard,
   type SearchSpace,
 } from '../core/index.ts';
-import { searchSpaceOf, type KbSnapshot, type StoredRecord } from '../store/index.ts';
+import { createHash } from 'node:crypto';
+import {
+  catalogCardFor,
+  searchSpaceOf,
+  type KbSnapshot,
+  type StoredRecord,
+} from '../store/index.ts';
 
 /**
  * The slice of a knowledge base a recommender is fitted on: everything for `recommend`, all but
@@ -19,7 +25,10 @@ export interface KbView {
   version: string;
   records: StoredRecord[];
   profiles: Map<string, DatasetProfile>;
+  /** The knowledge base's cards, plus shipped catalog cards for models it has none for. */
   cards: Map<string, ModelCard>;
+  /** Models whose card came from the shipped catalog (data/model-catalog), sorted. */
+  catalogCards: string[];
   space: SearchSpace;
 }
 
@@ -122,14 +131,35 @@ export function byDataset<T extends { dataset: string }>(items: readonly T[]): M
   return out;
 }
 
-/** The view of a whole knowledge base (what `recommend` fits on), from one consistent snapshot. */
+/**
+ * The view of a whole knowledge base (what `recommend` fits on), from one consistent snapshot.
+ * Models without a card in the knowledge base get the shipped catalog's card when it knows them
+ * (a card the knowledge base has is never replaced); the version then says so, so that cached
+ * meta-learners and indexes built without those cards are not reused.
+ */
 export function viewOf(snapshot: KbSnapshot, label: string): KbView {
+  const cards = new Map(snapshot.models.map((c) => [c.id, c]));
+  const catalogCards: string[] = [];
+  for (const model of [...new Set(snapshot.records.map((r) => r.model))].sort()) {
+    if (cards.has(model)) continue;
+    const card = catalogCardFor(model);
+    if (!card) continue;
+    cards.set(model, card);
+    catalogCards.push(model);
+  }
+  const version = catalogCards.length
+    ? `${snapshot.version}+catalog.${createHash('sha256')
+        .update(JSON.stringify(catalogCards.map((m) => cards.get(m))))
+        .digest('hex')
+        .slice(0, 8)}`
+    : snapshot.version;
   return {
     label,
-    version: snapshot.version,
+    version,
     records: snapshot.records,
     profiles: new Map(snapshot.profiles.map((p) => [p.name, p])),
-    cards: new Map(snapshot.models.map((c) => [c.id, c])),
+    cards,
+    catalogCards,
     space: searchSpaceOf(snapshot.hyperparameters, snapshot.records),
   };
 }

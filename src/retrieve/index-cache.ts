@@ -1,19 +1,13 @@
+import type { VectorStore } from '../store/index.ts';
+import { openOrBuildDatabaseIndex } from './database-index.ts';
 import type { EvidenceDocument } from './documents.ts';
 import type { Embedder } from './embedder.ts';
-import { FlatIndex, loadIndex } from './flat-index.ts';
-import type { IndexEntryMeta, VectorIndex } from './vector-index.ts';
+import { buildIndex, type OpenedIndex } from './build-index.ts';
+import { loadIndex } from './flat-index.ts';
+import type { VectorIndex } from './vector-index.ts';
 
 /** Bumped when the cache layout or the way documents are written changes, so old files rebuild. */
 const CACHE_FORMAT = 1;
-
-export interface OpenedIndex {
-  index: VectorIndex;
-  /** The documents in index order (read back from the file when it was fresh). */
-  documents: EvidenceDocument[];
-  rebuilt: boolean;
-  /** Why the index was rebuilt, or why the rebuilt index could not be saved. */
-  notices: string[];
-}
 
 /** Where the index of a knowledge base file lives: beside it, so they travel together. */
 export function indexPathFor(knowledgeBasePath: string): string {
@@ -28,6 +22,8 @@ export function indexPathFor(knowledgeBasePath: string): string {
  */
 export async function openOrBuildIndex(input: {
   cachePath?: string;
+  /** Keep the index in the knowledge base's database instead of a file. */
+  database?: VectorStore;
   kbVersion: string;
   embedder: Embedder;
   documents: () => EvidenceDocument[];
@@ -36,6 +32,7 @@ export async function openOrBuildIndex(input: {
 }): Promise<OpenedIndex> {
   const { cachePath, kbVersion, embedder } = input;
   const recipe = input.recipe ?? '';
+  if (input.database) return openOrBuildDatabaseIndex({ ...input, store: input.database, recipe });
   const notices: string[] = [];
   if (cachePath) {
     const loaded = tryLoad(cachePath, { kbVersion, embedderId: embedder.id, recipe });
@@ -60,33 +57,6 @@ export async function openOrBuildIndex(input: {
     }
   }
   return { index, documents, rebuilt: true, notices };
-}
-
-/** Embeds every document and adds it to a new exact index. */
-export async function buildIndex(
-  documents: readonly EvidenceDocument[],
-  embedder: Embedder,
-): Promise<FlatIndex> {
-  const vectors = await embedder.embed(
-    documents.map((d) => d.text),
-    documents.map((d) => d.meta),
-  );
-  const index = new FlatIndex(embedder.dim, documents.length);
-  index.add(
-    documents.map((d) => d.id),
-    vectors,
-    documents.map(entryMeta),
-  );
-  return index;
-}
-
-export function entryMeta(d: EvidenceDocument): IndexEntryMeta {
-  const m: IndexEntryMeta = { kind: d.kind };
-  if (d.dataset !== undefined) m.dataset = d.dataset;
-  if (d.meta.task !== undefined) m.task = d.meta.task;
-  if (d.meta.modality !== undefined) m.modality = d.meta.modality;
-  if (d.model !== undefined) m.model = d.model;
-  return m;
 }
 
 function tryLoad(

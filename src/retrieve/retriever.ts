@@ -13,7 +13,8 @@ import {
 import type { Embedder } from './embedder.ts';
 import { openOrBuildIndex } from './index-cache.ts';
 import { profileMeta } from './profile-features.ts';
-import type { SearchFilter, SearchHit, VectorIndex } from './vector-index.ts';
+import type { SearchFilter, SearchHit, SearchableIndex } from './vector-index.ts';
+import type { VectorStore } from '../store/index.ts';
 
 export interface EvidenceHit {
   id: string;
@@ -40,7 +41,7 @@ export class Retriever {
   private readonly byId: Map<string, EvidenceDocument>;
 
   constructor(
-    readonly index: VectorIndex,
+    readonly index: SearchableIndex,
     documents: readonly EvidenceDocument[],
     readonly embedder: Embedder,
   ) {
@@ -62,7 +63,10 @@ export class Retriever {
     return this.searchVector(query, options);
   }
 
-  private searchVector(query: Float32Array, options: RetrieveOptions): EvidenceHit[] {
+  private async searchVector(
+    query: Float32Array,
+    options: RetrieveOptions,
+  ): Promise<EvidenceHit[]> {
     const k = options.k ?? 5;
     const kinds = options.kinds ?? ['dataset', 'run'];
     const filter = options.filter ?? {};
@@ -71,11 +75,11 @@ export class Retriever {
     for (const kind of kinds) {
       let found: SearchHit[];
       if (kind === 'insight') {
-        found = this.index.search(query, k, { kind });
+        found = await this.index.search(query, k, { kind });
       } else if (kind === 'run' && nearestDatasets && filter.dataset === undefined) {
-        found = this.index.search(query, k, { ...filter, kind, dataset: nearestDatasets });
+        found = await this.index.search(query, k, { ...filter, kind, dataset: nearestDatasets });
       } else {
-        found = this.index.search(query, k, { ...filter, kind });
+        found = await this.index.search(query, k, { ...filter, kind });
       }
       const resolved = found.map((h) => this.hit(h)).filter((h) => h !== undefined);
       if (kind === 'dataset') nearestDatasets = resolved.map((h) => h.dataset!);
@@ -105,6 +109,8 @@ export function toEvidenceRef(hit: EvidenceHit): EvidenceRef {
     summary: hit.text,
   };
   if (hit.dataset !== undefined) ref.dataset = hit.dataset;
+  if (hit.model !== undefined) ref.model = hit.model;
+  if (hit.outcome) ref.outcome = hit.outcome;
   return ref;
 }
 
@@ -116,8 +122,10 @@ export interface OpenRetrieverInput {
   metric: string;
   /** The knowledge base's content version: the index is rebuilt when it changes. */
   kbVersion: string;
-  /** Index file (see indexPathFor); without it the index lives in memory only. */
+  /** Index file (see indexPathFor); without it (or a database) the index lives in memory only. */
   cachePath?: string;
+  /** The knowledge base's own index store (IndexLocation `database`), instead of a file. */
+  database?: VectorStore;
   /** Default: the dependency-free MetaTextEmbedder fit on this knowledge base. */
   embedder?: Embedder;
   embedderOptions?: DefaultEmbedderOptions;
@@ -157,6 +165,7 @@ export async function openRetriever(input: OpenRetrieverInput): Promise<OpenedRe
   const documentsMsBefore = documentsMs;
   const opened = await openOrBuildIndex({
     cachePath: input.cachePath,
+    database: input.database,
     kbVersion: input.kbVersion,
     embedder,
     documents,

@@ -13,7 +13,7 @@
 import { MetallmixError, type ExperimentRecord, type ParamValue } from '../core/index.ts';
 import { convertTable } from '../store/convert.ts';
 import type { HyperparameterSpec, LoadedMapping, Mapping } from '../store/mapping.ts';
-import { readSource, detectFormat } from '../store/sources.ts';
+import { detectFormat, readSources } from '../store/sources.ts';
 import type { Cell, RowProblem, SourceRow, SourceTable } from '../store/source-table.ts';
 import type { DeclaredHyperparameter } from '../store/knowledge-base.ts';
 
@@ -71,13 +71,14 @@ export function tableOfRun(run: LoggedRun): SourceTable {
   };
 }
 
-export function tableOfFile(file: string): SourceTable {
+export async function tableOfFile(file: string): Promise<SourceTable> {
   const format = detectFormat(file);
   if (format !== 'csv' && format !== 'jsonl')
     throw new MetallmixError('record reads CSV or JSONL files (.csv, .jsonl)', {
       location: { file },
     });
-  return readSource(file, format);
+  const [table] = await readSources(file, format);
+  return table!;
 }
 
 function inferType(cells: Cell[]): HyperparameterSpec['type'] {

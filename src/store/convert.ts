@@ -55,6 +55,17 @@ const FORMAT_STATUS: Partial<Record<string, StatusSpec>> = {
     },
     otherwise: 'stopped',
   },
+  mlflow: {
+    column: 'status',
+    map: {
+      FINISHED: 'finished',
+      FAILED: 'failed',
+      KILLED: 'stopped',
+      RUNNING: 'skip',
+      SCHEDULED: 'skip',
+    },
+    otherwise: 'stopped',
+  },
 };
 
 /** A problem with one row; convertTable turns it into a RowProblem with the file and line. */

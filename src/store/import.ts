@@ -2,12 +2,13 @@
 // transaction. Nothing is written when any row is invalid (unless skipInvalid), so a failed
 // import leaves the knowledge base exactly as it was.
 import path from 'node:path';
-import { MetallmixError, silentProgress, type Progress } from '../core/index.ts';
+import { MetallmixError, silentProgress, type Env, type Progress } from '../core/index.ts';
 import { convertTable } from './convert.ts';
 import { recordId } from './fingerprint.ts';
 import type { KnowledgeBase, UpsertCounts } from './knowledge-base.ts';
 import type { LoadedMapping, SourceFormat } from './mapping.ts';
-import { detectFormat, readSource } from './sources.ts';
+import { lookupModelCard, type CatalogLibrary, type MatchKind } from './model-catalog.ts';
+import { detectFormat, readSources } from './sources.ts';
 import type { RowProblem } from './source-table.ts';
 
 export interface ImportOptions {
@@ -21,6 +22,8 @@ export interface ImportOptions {
   progress?: Progress;
   /** provenance.source for the records instead of the absolute file path. */
   sourceLabel?: string;
+  /** The environment remote sources read credentials from (MLFLOW_TRACKING_TOKEN, ...). */
+  env?: Env;
 }
 
 /** What became of the rows read, per file and in total. */
@@ -44,10 +47,26 @@ export interface ImportReport extends RowCounts {
   skipped: RowProblem[];
   profiles: UpsertCounts;
   models: UpsertCounts;
-  /** Datasets and models of the imported records that have no profile / model card. */
+  /** Datasets and models of the imported records that have no profile / model card anywhere. */
   datasetsWithoutProfile: string[];
   modelsWithoutCard: string[];
+  /**
+   * Models of the imported records without a card in the knowledge base whose card comes from
+   * the shipped catalog when recommending (data/model-catalog; never written into the knowledge
+   * base, never over a card it has).
+   */
+  modelsFromCatalog: CatalogUse[];
   version: string;
+}
+
+export interface CatalogUse {
+  model: string;
+  /** The catalog card's id. */
+  card: string;
+  library: CatalogLibrary;
+  matchedBy: MatchKind;
+  source: string;
+  note?: string;
 }
 
 /** `file:line column "x": reason`, as the CLI lists skipped rows. */
@@ -62,14 +81,30 @@ export async function importFiles(
   options: ImportOptions = {},
 ): Promise<ImportReport> {
   const progress = options.progress ?? silentProgress;
-  const conversions = files.map((file, i) => {
+  const conversions = [];
+  for (const [i, file] of files.entries()) {
     const format = options.format ?? loaded.mapping.format ?? detectFormat(file);
-    const table = readSource(file, format, { study: options.study ?? loaded.mapping.study });
-    if (options.sourceLabel) table.label = options.sourceLabel;
-    const conversion = convertTable(table, loaded);
+    const tables = await readSources(file, format, {
+      study: options.study ?? loaded.mapping.study,
+      mapping: loaded.mapping,
+      env: options.env,
+    });
+    // A storage with several studies (experiments) is one file of the report.
+    const parts = tables.map((table) => {
+      if (options.sourceLabel) table.label = options.sourceLabel;
+      return { rows: table.rows.length + table.problems.length, ...convertTable(table, loaded) };
+    });
+    conversions.push({
+      file,
+      format,
+      rows: parts.reduce((n, p) => n + p.rows, 0),
+      records: parts.flatMap((p) => p.records),
+      filtered: parts.reduce((n, p) => n + p.filtered, 0),
+      problems: parts.flatMap((p) => p.problems),
+      hyperparameters: parts.flatMap((p) => p.hyperparameters),
+    });
     progress.tick(i + 1, path.basename(file));
-    return { file, format, rows: table.rows.length + table.problems.length, ...conversion };
-  });
+  }
   const total = conversions.reduce((n, c) => n + c.rows, 0);
   const problems = conversions.flatMap((c) => c.problems);
   if (problems.length && !options.skipInvalid) {
@@ -125,6 +160,21 @@ export async function importFiles(
   const profiled = new Set(after.profiles.map((p) => p.name));
   const carded = new Set(after.models.map((m) => m.id));
   const records = conversions.flatMap((c) => c.records);
+  const uncarded = [...new Set(records.map((r) => r.model))].filter((m) => !carded.has(m)).sort();
+  const fromCatalog: CatalogUse[] = uncarded.flatMap((model) => {
+    const match = lookupModelCard(model);
+    if (!match) return [];
+    return [
+      {
+        model,
+        card: match.card.id,
+        library: match.library,
+        matchedBy: match.matchedBy,
+        source: match.card.source ?? '',
+        ...(match.note ? { note: match.note } : {}),
+      },
+    ];
+  });
   const sum = (k: keyof FileReport) => fileReports.reduce((n, f) => n + (f[k] as number), 0);
   return {
     knowledgeBase: kb.label,
@@ -140,9 +190,8 @@ export async function importFiles(
     datasetsWithoutProfile: [...new Set(records.map((r) => r.dataset))]
       .filter((d) => !profiled.has(d))
       .sort(),
-    modelsWithoutCard: [...new Set(records.map((r) => r.model))]
-      .filter((m) => !carded.has(m))
-      .sort(),
+    modelsWithoutCard: uncarded.filter((m) => !fromCatalog.some((c) => c.model === m)),
+    modelsFromCatalog: fromCatalog,
     version: after.version,
   };
 }

@@ -20,6 +20,7 @@
 //   open one instance per thread or request. `close()` is idempotent.
 import type { DatasetProfile, ExperimentRecord, ModelCard, RunStatus } from '../core/index.ts';
 import type { HyperparameterSpec } from './mapping.ts';
+import type { VectorStore } from './vector-store.ts';
 
 export interface RecordFilter {
   dataset?: string;
@@ -70,9 +71,11 @@ export interface KbSnapshot {
 
 /**
  * Where the retrieval index of a knowledge base is kept; decided by the backend, so a file
- * knowledge base keeps it beside itself and a server one can keep it in its database.
+ * knowledge base keeps it beside itself and a server one keeps it in its database, shared by
+ * every machine (the store's interface is plain data; src/retrieve builds the index on it).
  */
-export type IndexLocation = { kind: 'file'; path: string } | { kind: 'memory' };
+export type IndexLocation =
+  { kind: 'file'; path: string } | { kind: 'memory' } | { kind: 'database'; store: VectorStore };
 
 export interface KnowledgeBase {
   /** What to show a user: a file path, `builtin:medmnist`, a URL with the password masked. */

@@ -15,7 +15,7 @@ import {
 } from '../core/index.ts';
 import { readTextFile } from '../core/text-file.ts';
 
-export const SOURCE_FORMATS = ['csv', 'jsonl', 'wandb', 'optuna'] as const;
+export const SOURCE_FORMATS = ['csv', 'jsonl', 'wandb', 'optuna', 'mlflow'] as const;
 export const SourceFormat = z.enum(SOURCE_FORMATS);
 export type SourceFormat = z.infer<typeof SourceFormat>;
 

@@ -147,6 +147,21 @@ export function searchModelCards(query: string, options?: SearchOptions): Catalo
   return shippedCatalog().search(query, options);
 }
 
+/**
+ * The card the shipped catalog gives a model a knowledge base names `model`: the catalog's facts
+ * under the knowledge base's id, with the catalog entry and its source named in `source`.
+ */
+export function catalogCardFor(model: string): ModelCard | undefined {
+  const match = lookupModelCard(model);
+  if (!match) return undefined;
+  const { id, source, ...facts } = match.card;
+  return {
+    ...facts,
+    id: model,
+    source: `metallmix model catalog, card ${id}${match.matchedBy === 'id' ? '' : ` (matched by ${match.matchedBy})`}: ${source}`,
+  };
+}
+
 /** Strips what the knowledge base does not store. */
 export function toModelCard(entry: CatalogEntry): ModelCard {
   const { aliases: _aliases, ...card } = entry;

@@ -7,6 +7,8 @@ import { BUILTIN_LABEL, openBuiltinKnowledgeBase } from './builtin.ts';
 import type { KnowledgeBase } from './knowledge-base.ts';
 import { LayeredKnowledgeBase } from './layered/knowledge-base.ts';
 import { openSqliteKnowledgeBase } from './sqlite/knowledge-base.ts';
+import { openPostgresKnowledgeBase } from './postgres/knowledge-base.ts';
+import { POSTGRES_SCHEME } from './postgres/locator.ts';
 
 /**
  * The locator of the user's own knowledge base read together with the built-in one: what a
@@ -73,6 +75,11 @@ const BACKENDS: Backend[] = [
       const file = /^file:\/\//i.test(l) ? fileURLToPath(l) : l;
       return openSqliteKnowledgeBase(file, { readonly: mode === 'read' });
     },
+  },
+  {
+    name: 'postgresql',
+    serves: (l) => POSTGRES_SCHEME.test(l),
+    open: (l, { mode, env }) => openPostgresKnowledgeBase(l, { readonly: mode === 'read', env }),
   },
 ];
 

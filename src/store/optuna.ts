@@ -289,3 +289,108 @@ function declare(
     for (const c of d.choices ?? []) if (!existing.choices.includes(c)) existing.choices.push(c);
   }
 }
+
+/**
+ * Every study of a storage (or only `studyName`), one table each, so one import takes a whole
+ * storage with a study per dataset. Besides the trial columns, each row has its study's
+ * `direction` (of the first objective), `study_user_attrs.KEY` and `study_system_attrs.KEY`,
+ * so the study name or a study attribute can give the dataset. With several studies, problems
+ * are located at `FILE#STUDY`.
+ */
+export function readOptunaStorage(file: string, studyName?: string): SourceTable[] {
+  if (studyName !== undefined)
+    return [withStudyColumns(readOptunaStudy(file, studyName), file, studyName)];
+  let studies: { study_id: number; study_name: string }[];
+  const db = openStorage(file);
+  try {
+    studies = db
+      .prepare('SELECT study_id, study_name FROM studies ORDER BY study_id')
+      .all() as typeof studies;
+  } catch (err) {
+    throw new MetallmixError(`not an Optuna storage: ${(err as Error).message}`, {
+      location: { file },
+      cause: err,
+    });
+  } finally {
+    db.close();
+  }
+  if (studies.length === 0)
+    throw new MetallmixError('the Optuna storage holds no study', { location: { file } });
+  return studies.map((s) => {
+    const table = withStudyColumns(readOptunaStudy(file, s.study_name), file, s.study_name);
+    return studies.length > 1 ? { ...table, file: `${file}#${s.study_name}` } : table;
+  });
+}
+
+function openStorage(file: string): Database.Database {
+  try {
+    return new Database(file, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new MetallmixError(`cannot open Optuna storage: ${(err as Error).message}`, {
+      location: { file },
+      cause: err,
+    });
+  }
+}
+
+/** Adds the study's direction and attributes to every row of its table. */
+function withStudyColumns(table: SourceTable, file: string, study: string): SourceTable {
+  const extra = new Map<string, Cell>();
+  const db = openStorage(file);
+  try {
+    const tables = new Set(
+      (
+        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as {
+          name: string;
+        }[]
+      ).map((t) => t.name),
+    );
+    const id = (
+      db.prepare('SELECT study_id FROM studies WHERE study_name = ?').get(study) as
+        { study_id: number } | undefined
+    )?.study_id;
+    if (tables.has('study_directions')) {
+      const d = db
+        .prepare('SELECT direction FROM study_directions WHERE study_id = ? ORDER BY objective')
+        .get(id) as { direction: string } | undefined;
+      if (d) extra.set('direction', d.direction);
+    }
+    for (const [name, prefix] of [
+      ['study_user_attributes', 'study_user_attrs'],
+      ['study_system_attributes', 'study_system_attrs'],
+    ] as const) {
+      if (!tables.has(name)) continue;
+      const attrs = db
+        .prepare(`SELECT key, value_json FROM ${name} WHERE study_id = ? ORDER BY key`)
+        .all(id) as { key: string; value_json: string }[];
+      for (const a of attrs) {
+        let value: unknown;
+        try {
+          value = JSON.parse(a.value_json);
+        } catch {
+          value = a.value_json;
+        }
+        extra.set(
+          `${prefix}.${a.key}`,
+          value === null
+            ? null
+            : typeof value === 'object'
+              ? JSON.stringify(value)
+              : (value as Cell),
+        );
+      }
+    }
+  } finally {
+    db.close();
+  }
+  if (extra.size === 0) return table;
+  const columns = new Set([...table.columns, ...extra.keys()]);
+  return {
+    ...table,
+    columns,
+    rows: table.rows.map((row) => ({
+      ...row,
+      get: (column: string) => (extra.has(column) ? extra.get(column) : row.get(column)),
+    })),
+  };
+}

@@ -2,31 +2,51 @@
 import path from 'node:path';
 import { parseCsvRecords } from '../core/csv.ts';
 import { readTextFile } from '../core/text-file.ts';
-import { MetallmixError } from '../core/index.ts';
-import type { SourceFormat } from './mapping.ts';
-import { readOptunaStudy } from './optuna.ts';
+import { MetallmixError, type Env } from '../core/index.ts';
+import type { Mapping, SourceFormat } from './mapping.ts';
+import { isMlflowFileStore, readMlflowFileStore } from './mlflow-files.ts';
+import { isHttpUrl, readMlflowServer } from './mlflow-rest.ts';
+import { readOptunaStorage } from './optuna.ts';
 import type { Cell, RowProblem, SourceRow, SourceTable } from './source-table.ts';
 
 export function detectFormat(file: string): SourceFormat {
+  if (isHttpUrl(file) || isMlflowFileStore(file)) return 'mlflow';
   const ext = path.extname(file).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.db' || ext === '.sqlite' || ext === '.sqlite3') return 'optuna';
   return 'csv';
 }
 
-export function readSource(
+export interface ReadOptions {
+  /** One Optuna study; without it, every study of the storage. */
+  study?: string;
+  /** The mapping, so a reader fetches only what it reads (MLflow metric histories). */
+  mapping?: Mapping;
+  /** Credentials of remote sources (MLflow tracking server). */
+  env?: Env;
+}
+
+/**
+ * The tables of a source: one for a file, one per study of an Optuna storage, one per
+ * experiment of an MLflow file store or tracking server (a URL).
+ */
+export async function readSources(
   file: string,
   format: SourceFormat,
-  options: { study?: string } = {},
-): SourceTable {
+  options: ReadOptions = {},
+): Promise<SourceTable[]> {
   switch (format) {
     case 'csv':
     case 'wandb':
-      return readCsv(file, format);
+      return [readCsv(file, format)];
     case 'jsonl':
-      return readJsonl(file);
+      return [readJsonl(file)];
     case 'optuna':
-      return readOptunaStudy(file, options.study);
+      return readOptunaStorage(file, options.study);
+    case 'mlflow':
+      return isHttpUrl(file)
+        ? readMlflowServer(file, { env: options.env ?? process.env, mapping: options.mapping })
+        : readMlflowFileStore(file);
   }
 }
 

@@ -79,9 +79,9 @@ test('invalid rows: exit code 2 with file:line column reason; --skip-invalid lis
   );
   assert.equal(badMapping.code, 2);
   assert.match(badMapping.err, /m\.json.*invalid mapping file/);
-  const url = await runCli('kb', 'stats', '--kb', 'postgres://u:pw@host/db');
+  const url = await runCli('kb', 'stats', '--kb', 'mysql://u:pw@host/db');
   assert.equal(url.code, 2);
-  assert.match(url.err, /no knowledge-base backend for "postgres:\/\/" locators/);
+  assert.match(url.err, /no knowledge-base backend for "mysql:\/\/" locators/);
   const builtin = await runCli('import', src.csv, '--mapping', src.mapping, '--kb', 'builtin');
   assert.equal(builtin.code, 2);
   assert.match(builtin.err, /the built-in knowledge base is read-only/);

@@ -214,7 +214,7 @@ export function knowledgeBaseConformance(
       assert.equal(kb.writable, true);
       assert.ok(kb.label.length > 0, 'a label to show');
       assert.ok(kb.backend.length > 0, 'a backend name');
-      assert.ok(['file', 'memory'].includes(kb.indexLocation.kind));
+      assert.ok(['file', 'memory', 'database'].includes(kb.indexLocation.kind));
       assert.deepEqual(await kb.snapshot(), {
         version: versionOf({ records: [] }),
         records: [],

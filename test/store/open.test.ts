@@ -54,12 +54,12 @@ test('a file:// URL is decoded: %20 and %23 name a space and a #', async (t) => 
 test('other URL schemes and empty locators are refused, naming the scheme, not the password', async () => {
   for (const mode of ['read', 'write'] as const) {
     await assert.rejects(
-      openKnowledgeBase('postgres://alice:s3cret@db.example.org/kb', { mode }),
+      openKnowledgeBase('mysql://alice:s3cret@db.example.org/kb', { mode }),
       (e: unknown) =>
         e instanceof MetallmixError &&
         e.location.field === 'kb' &&
-        /no knowledge-base backend for "postgres:\/\/" locators/.test(e.message) &&
-        /builtin, layered, sqlite/.test(e.message) &&
+        /no knowledge-base backend for "mysql:\/\/" locators/.test(e.message) &&
+        /builtin, layered, sqlite, postgresql/.test(e.message) &&
         !e.message.includes('s3cret'),
     );
     for (const empty of ['', '  '])

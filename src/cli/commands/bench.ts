@@ -113,6 +113,8 @@ export function registerBench(program: Command, io: CliIo): void {
       datasets: listFlag(flags.datasets),
       includeMultilabel: flags.includeMultilabel,
       report: flags.report,
+      // Commander keeps the arguments it parsed (untyped): the report shows the command as typed.
+      command: `metallmix ${(program as Command & { rawArgs: string[] }).rawArgs.slice(2).join(' ')}`,
       llm: { flags, configFile: flags.llmConfig },
       maxAttempts: flags.maxAttempts,
       llmJudge: flags.llmJudge,
@@ -124,9 +126,8 @@ export function registerBench(program: Command, io: CliIo): void {
     emit(io, report, flags.json, renderBench);
   });
   withExamples(cmd, [
-    'metallmix bench',
+    'metallmix bench --kb runs.sqlite --report bench.html',
     'metallmix bench --kb quicktune.sqlite --methods metalearner,random,random-search@10,tpe@10 --seeds 10',
-    'metallmix bench --kb medmnist.sqlite --objective balanced --report bench.html --json',
     'metallmix bench --methods metalearner,hybrid --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct',
   ]);
 }

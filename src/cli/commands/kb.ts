@@ -29,6 +29,10 @@ const noBuiltinOption = () => new Option('--no-builtin', NO_BUILTIN_HELP);
 
 export function registerKb(program: Command, io: CliIo): void {
   const kb = program.command('kb').description('Inspect a knowledge base of past fine-tuning runs');
+  withExamples(kb, [
+    'metallmix kb stats --kb runs.sqlite',
+    'metallmix kb records --kb runs.sqlite --dataset dermamnist --status finished',
+  ]);
 
   const stats = kb
     .command('stats')

@@ -16,6 +16,8 @@ export interface OpenAICompatibleOptions {
   seed?: number;
   maxTokens?: number;
   timeoutMs?: number;
+  /** Context window in tokens of the server's model. */
+  context?: number;
   retry?: RetryPolicy;
   /** Source of retry jitter; seeded so that runs repeat exactly. */
   rng?: Rng;
@@ -24,6 +26,8 @@ export interface OpenAICompatibleOptions {
 /** The longest server message quoted in an error, so a HTML error page does not flood the terminal. */
 const MAX_QUOTED = 200;
 const PROBE_MAX_MS = 10_000;
+/** Ollama's default num_ctx; other servers are larger, and --llm-context says so. */
+const HTTP_DEFAULT_CONTEXT = 4096;
 /** The SDK's default request timeout, used when no deadline is set. */
 const SDK_TIMEOUT_MS = 600_000;
 
@@ -84,6 +88,11 @@ export class OpenAICompatibleModel implements LanguageModel {
     }
   }
 
+  /** A server's window is not discoverable over the OpenAI protocol: the setting, else 4096. */
+  async contextTokens(): Promise<number> {
+    return this.options.context ?? HTTP_DEFAULT_CONTEXT;
+  }
+
   /**
    * GET /models: any answer but an authentication failure means reachable. The deadline is the
    * call timeout, at most 10 s: a refused connection fails at once, and a loaded machine must not
@@ -92,15 +101,21 @@ export class OpenAICompatibleModel implements LanguageModel {
   async probe(
     timeoutMs = Math.min(this.options.timeoutMs ?? PROBE_MAX_MS, PROBE_MAX_MS),
   ): Promise<void> {
-    let response: Response;
-    try {
-      response = await fetch(`${this.baseUrl}/models`, {
-        headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {},
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      await response.body?.cancel();
-    } catch (err) {
-      throw unavailable(`cannot reach the LLM endpoint ${this.baseUrl} (${connectionDetail(err)})`);
+    let response: Response | undefined;
+    // A kept-alive connection that the server closed while idle fails once with ECONNRESET; a
+    // fresh connection then answers. Only that error is tried again.
+    for (let attempt = 1; !response; attempt++) {
+      try {
+        response = await fetch(`${this.baseUrl}/models`, {
+          headers: this.options.apiKey ? { authorization: `Bearer ${this.options.apiKey}` } : {},
+          signal: AbortSignal.timeout(timeoutMs),
+        });
+        await response.body?.cancel();
+      } catch (err) {
+        const detail = connectionDetail(err);
+        if (attempt === 1 && (detail === 'ECONNRESET' || detail === 'UND_ERR_SOCKET')) continue;
+        throw unavailable(`cannot reach the LLM endpoint ${this.baseUrl} (${detail})`);
+      }
     }
     if (response.status === 401 || response.status === 403)
       throw unavailable(this.authMessage(response.status));

@@ -11,6 +11,7 @@ import {
   type PromptTemplates,
 } from '../../judge/index.ts';
 import type { ChatMessage } from '../../llm/types.ts';
+import { hyperparameterSchema } from './hyperparameter-schema.ts';
 import type { ReasoningContext } from './reasoning-context.ts';
 
 export type LlmStrategy = 'llm' | 'hybrid';
@@ -22,7 +23,8 @@ const BASE_PROPOSAL_SCHEMA = jsonSchemaOf('LlmProposal') as { properties: Record
 
 /**
  * The LlmProposal schema narrowed to this request: the model must be one of the allowed models
- * (the shortlist's for hybrid) and every cited id one that exists. Sent as response_format or
+ * (the shortlist's for hybrid), the hyperparameters those of the search space (types, ranges,
+ * conditions), and every cited id one that exists. Sent as response_format or
  * compiled to a grammar, it rules out invented models and citations before the rules see them.
  */
 export function proposalSchemaFor(context: ReasoningContext, strategy: LlmStrategy) {
@@ -34,6 +36,7 @@ export function proposalSchemaFor(context: ReasoningContext, strategy: LlmStrate
   const properties = {
     ...BASE_PROPOSAL_SCHEMA.properties,
     model: { type: 'string', enum: models },
+    hyperparameters: hyperparameterSchema(context.space),
     ...(ids.length
       ? { citedEvidence: { type: 'array', items: { type: 'string', enum: ids } } }
       : {}),
