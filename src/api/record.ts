@@ -3,7 +3,7 @@
 // profile, with its profile, so the records inform the next recommendation.
 import type { DatasetProfile, Env } from '../core/index.ts';
 import { MetallmixError } from '../core/index.ts';
-import { loggedRecords, tableOfFile, tableOfRun, type LoggedRun } from '../run/logged.ts';
+import { loggedRecords, tableOfFile, tableOfRun, type LoggedRun } from '../run/index.ts';
 import {
   readLocator,
   recordId,

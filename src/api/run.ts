@@ -93,7 +93,6 @@ export interface RunInput {
   seed?: number;
   models?: string[];
   llm?: LlmSetup;
-  cache?: boolean;
   /** Where trials start and relative paths are read from; default the process's directory. */
   cwd?: string;
   env?: Env;
@@ -181,7 +180,9 @@ function proposerFor(
           ...(s.recommend.models ? { models: s.recommend.models } : {}),
           topK,
           llm: input.llm,
-          cache: input.cache,
+          // Every trial changes the knowledge base, so a meta-learner fitted for one proposal is
+          // never asked again: caching each (megabytes apiece) would only fill the cache.
+          cache: false,
           env: input.env,
         });
         const entry = rec.topK.find((c) => !seen.has(candidateKey(c.model, c.config)));
@@ -361,14 +362,29 @@ async function newState(input: RunInput, cwd: string): Promise<StudyState> {
 }
 
 function resumedState(input: RunInput, cwd: string): StudyState {
-  const given = FIXED_ON_RESUME.filter((k) => input[k] !== undefined);
-  if (given.length)
-    throw new MetallmixError(
-      `--resume continues a run as it was started; ${given.join(', ')} cannot change (only --trials, --parallel and --time can)`,
-      { location: { field: given[0] } },
-    );
   const state = readState(path.resolve(cwd, input.resume!));
   const s = state.settings;
+  // Repeating a setting as it was is fine; changing one is not.
+  const stored: Partial<Record<(typeof FIXED_ON_RESUME)[number], unknown>> = {
+    command: s.command,
+    datasetName: s.dataset.name,
+    executor: s.executor.kind,
+    name: s.name,
+    kb: s.recommend.kb,
+    metric: s.recommend.metric,
+    objective: s.recommend.objective,
+    strategy: s.recommend.strategy,
+    seed: s.recommend.seed,
+  };
+  const changed: string[] = FIXED_ON_RESUME.filter(
+    (k) => input[k] !== undefined && !(k in stored && stored[k] === input[k]),
+  );
+  if (input.builtin === false && s.recommend.builtin) changed.push('builtin');
+  if (changed.length)
+    throw new MetallmixError(
+      `--resume continues a run as it was started; ${changed.join(', ')} cannot change (only --trials, --parallel and --time can)`,
+      { location: { field: changed[0] } },
+    );
   if (input.trials !== undefined) {
     if (!Number.isInteger(input.trials) || input.trials < state.trials.length)
       throw new MetallmixError(

@@ -8,3 +8,4 @@ export * from './result.ts';
 export * from './state.ts';
 export * from './settings.ts';
 export * from './study.ts';
+export * from './logged.ts';

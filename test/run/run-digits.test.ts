@@ -183,8 +183,20 @@ test(
     assert.ok(!configs.includes(JSON.stringify([report.next.model, report.next.config])));
     assert.match(report.next.recommendationId, /^rec-/);
 
+    // A run resumes as it was started: repeating a setting is fine, changing one is not.
+    const changed = await cli('run', '--resume', runDir, '--command', 'python other.py {args}');
+    assert.equal(changed.code, 2);
+    assert.match(changed.err, /--resume continues a run as it was started; command cannot change/);
     // Resuming a finished run runs nothing and writes nothing.
-    const again = await cli('run', '--resume', runDir, '--json');
+    const again = await cli(
+      'run',
+      '--resume',
+      runDir,
+      '--no-builtin',
+      '--command',
+      COMMAND,
+      '--json',
+    );
     assert.equal(again.code, 0, again.err);
     assert.equal(JSON.parse(again.out).trials.length, 3);
     assert.equal((await trialRecords()).length, 3);

@@ -44,7 +44,6 @@ interface RunFlags {
   strategy?: string;
   seed?: number;
   models?: string;
-  cache: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -203,7 +202,6 @@ export function registerRun(program: Command, io: CliIo): void {
     )
     .option('--seed <n>', 'seed of the recommendations ({seed})', integer)
     .option('--models <ids>', 'only these models (comma-separated)')
-    .option('--no-cache', 'retrain the meta-learner for every recommendation')
     .option('--quiet', 'no progress lines')
     .addOption(jsonOption());
   cmd.action(async (flags: RunFlags) => {
@@ -259,7 +257,6 @@ export function registerRun(program: Command, io: CliIo): void {
         strategy: flags.strategy,
         seed: flags.seed,
         models: listFlag(flags.models),
-        cache: flags.cache,
         env: io.env,
         signal: controller.signal,
         onEvent: (e, { metric }) => {
