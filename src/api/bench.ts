@@ -18,6 +18,8 @@ import { languageModels, type LlmSetup } from './language-models.ts';
 
 export interface BenchInput {
   kb?: string;
+  /** false: without kb, the user's own knowledge base alone. */
+  builtin?: boolean;
   /** Method names (registry strategies, `NAME@TRIALS` HPO baselines); default DEFAULT_METHODS. */
   methods?: string[];
   metric?: string;
@@ -62,7 +64,7 @@ export async function bench(input: BenchInput): Promise<BenchReport> {
     };
     const methods = (input.methods ?? DEFAULT_METHODS).map((m) => benchMethod(m, llmDeps));
     const view = await withKnowledgeBase(
-      readLocator(input.kb, input.env),
+      readLocator(input.kb, input.env, input),
       'read',
       input.env,
       async (kb) => viewOf(await kb.snapshot(), kb.label),

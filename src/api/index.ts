@@ -9,3 +9,5 @@ export * from './bench.ts';
 export * from './export.ts';
 export * from './gbdt.ts';
 export * from './models.ts';
+export * from './run.ts';
+export * from './record.ts';

@@ -17,7 +17,7 @@ import { recommendOnView } from '../recommend/pipeline.ts';
 import { AUTO, STRATEGY_NAMES } from '../recommend/registry.ts';
 import { readLocator } from '../store/index.ts';
 import { resolveDataset, type DatasetInput } from './dataset.ts';
-import { withKnowledgeBase } from './knowledge-base.ts';
+import { layerNotices, withKnowledgeBase } from './knowledge-base.ts';
 import {
   embedderFor,
   languageModels,
@@ -45,6 +45,8 @@ export type RecommendParams = z.input<typeof RecommendParams>;
 export interface RecommendInput extends RecommendParams {
   dataset: DatasetInput;
   kb?: string;
+  /** false: without kb, read the user's own knowledge base alone (no built-in runs). */
+  builtin?: boolean;
   /** Use (and fill) the cache of trained meta-learners; default true. */
   cache?: boolean;
   llm?: LlmSetup;
@@ -67,14 +69,14 @@ function catalogNotice(models: string[]): string[] {
 }
 
 export async function recommend(input: RecommendInput): Promise<Recommendation> {
-  const { dataset, kb, cache, llm, promptsDir, embedder, env, progress, ...rest } = input;
+  const { dataset, kb, builtin, cache, llm, promptsDir, embedder, env, progress, ...rest } = input;
   const params = parseWith(RecommendParams, rest, { what: 'recommendation request' });
   const resolved = await resolveDataset(dataset, progress ?? silentProgressFactory);
   // Settings that can fail are read before anything is opened, so nothing is left open.
   const chosenEmbedder = await embedderFor(embedder, env);
   const models = languageModels(llm, env);
   try {
-    return await withKnowledgeBase(readLocator(kb, env), 'read', env, async (base) => {
+    return await withKnowledgeBase(readLocator(kb, env, { builtin }), 'read', env, async (base) => {
       const t0 = performance.now();
       const view = viewOf(await base.snapshot(), base.label);
       const loadMs = performance.now() - t0;
@@ -94,7 +96,12 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
       });
       return {
         ...rec,
-        notices: [...resolved.notices, ...catalogNotice(view.catalogCards), ...rec.notices],
+        notices: [
+          ...resolved.notices,
+          ...layerNotices(base),
+          ...catalogNotice(view.catalogCards),
+          ...rec.notices,
+        ],
         timingsMs: {
           profile: resolved.ms,
           knowledgeBase: loadMs,

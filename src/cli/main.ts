@@ -7,6 +7,8 @@ import { registerKb } from './commands/kb.ts';
 import { registerModels } from './commands/models.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerRecommend } from './commands/recommend.ts';
+import { registerRecord } from './commands/record.ts';
+import { registerRun } from './commands/run.ts';
 import { registerSchema } from './commands/schema.ts';
 import { processIo, type CliIo } from './io.ts';
 import { withExamples } from './output.ts';
@@ -28,6 +30,8 @@ export function buildProgram(io: CliIo): Command {
   registerImport(program, io);
   registerKb(program, io);
   registerRecommend(program, io);
+  registerRun(program, io);
+  registerRecord(program, io);
   registerBench(program, io);
   registerSchema(program, io);
   registerGbdt(program, io);

@@ -27,11 +27,41 @@ export const Cost = z.object({
 });
 export type Cost = z.infer<typeof Cost>;
 
+/**
+ * How a run that metallmix started (`metallmix run`) or that a user logged (`metallmix record`)
+ * came about: what ran where and when, how it ended, and which recommendation proposed it.
+ */
+export const TrialProvenance = z.object({
+  /** The command as run: the argv words quoted for sh, or the shell script. */
+  command: z.string().optional(),
+  host: z.string().optional(),
+  /** ISO 8601 times. */
+  startedAt: z.string().optional(),
+  endedAt: z.string().optional(),
+  exitCode: z.number().int().optional(),
+  signal: z.string().optional(),
+  /** Why the run failed or was stopped (non-zero exit, time limit, cancelled, no result). */
+  reason: z.string().optional(),
+  /** The last lines of a failed run's stderr. */
+  stderrTail: z.string().optional(),
+  recommendationId: z.string().optional(),
+  rank: z.number().int().positive().optional(),
+  /** `local`, `slurm`, or `record` for a run logged by hand. */
+  executor: z.string().optional(),
+  jobId: z.string().optional(),
+  study: z.string().optional(),
+  trial: z.number().int().positive().optional(),
+  stdoutLog: z.string().optional(),
+  stderrLog: z.string().optional(),
+});
+export type TrialProvenance = z.infer<typeof TrialProvenance>;
+
 export const Provenance = z.object({
   /** File path or system (e.g. `optuna:sqlite:///x.db#study`) the record came from. */
   source: z.string().min(1),
   runId: z.string().optional(),
   line: z.number().int().positive().optional(),
+  trial: TrialProvenance.optional(),
 });
 export type Provenance = z.infer<typeof Provenance>;
 

@@ -21,3 +21,4 @@ export {
   type CatalogMatch,
   type SearchOptions as CatalogSearchOptions,
 } from './model-catalog.ts';
+export { LayeredKnowledgeBase, mergeSnapshots } from './layered/knowledge-base.ts';

@@ -16,6 +16,7 @@ import {
 import type { LlmFlags } from '../../llm/index.ts';
 import { embedderOptions, embedderSetup, type EmbedderFlags } from '../embedder-options.ts';
 import type { CliIo } from '../io.ts';
+import { NO_BUILTIN_HELP, READ_KB_HELP } from '../kb-flags.ts';
 import { llmOptions } from '../llm-options.ts';
 import { emit, jsonOption, listFlag, say, withExamples } from '../output.ts';
 import { exactlyOneOf, integer, positiveInt, positiveNumber } from '../parse-flags.ts';
@@ -29,6 +30,7 @@ interface RecommendFlags extends EmbedderFlags {
   manifest?: string;
   modality?: Modality;
   kb?: string;
+  builtin: boolean;
   metric: string;
   objective: Objective;
   budgetMinutes?: number;
@@ -64,10 +66,8 @@ export function registerRecommend(program: Command, io: CliIo): void {
         MODALITIES,
       ),
     )
-    .option(
-      '--kb <path>',
-      'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
-    )
+    .option('--kb <path>', READ_KB_HELP)
+    .option('--no-builtin', NO_BUILTIN_HELP)
     .option(
       '--metric <name>',
       'metric to maximize (any stored metric; losses are minimized)',
@@ -152,6 +152,7 @@ export function registerRecommend(program: Command, io: CliIo): void {
         modality: flags.modality,
       },
       kb: flags.kb,
+      builtin: flags.builtin,
       metric: flags.metric,
       objective: flags.objective,
       budgetMinutes: flags.budgetMinutes,
