@@ -292,7 +292,6 @@ export function registerRun(program: Command, io: CliIo): void {
       );
   });
   withExamples(cmd, [
-    `metallmix run --dataset ./images --trials 5 --command 'python train.py --data {dataset_dir} --model {model} --lr {lr} --batch-size {batch_size}'`,
     `metallmix run --dataset /tmp/digits --no-builtin --trials 5 --command '/usr/bin/python3 examples/train_digits.py --data {dataset_dir} --model {model} {args}'`,
     `metallmix run --dataset ./images --executor slurm --partition gpu --gres gpu:1 --time auto --command 'python train.py --data {dataset_dir} --model {model} {args}'`,
     'metallmix run --resume metallmix-runs/images-20261201-101500 --trials 8',
