@@ -1,9 +1,10 @@
 // Writing recommended configurations where the user's tools pick them up (Optuna, ConfigSpace /
 // SMAC, W&B sweeps, JSON, YAML). The search space comes from the knowledge base the
 // recommendation was made on, so it is opened again (read-only) and checked to be unchanged.
-import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import path from 'node:path';
 import { MetallmixError, type Env, type Recommendation } from '../core/index.ts';
+import { writeOutputFile } from '../core/files.ts';
 import { EXPORT_FILES, exportFiles, type ExportFormat } from '../recommend/export.ts';
 import { viewOf } from '../recommend/kb-view.ts';
 import { readLocator } from '../store/index.ts';
@@ -87,17 +88,8 @@ export async function exportRecommendation(input: ExportInput): Promise<ExportRe
     },
   );
   const files = exportFiles(rec, input.format, space, models, mainPath(input.format, input.out));
-  for (const file of files) {
-    try {
-      mkdirSync(path.dirname(file.name), { recursive: true });
-      writeFileSync(file.name, file.content);
-    } catch (err) {
-      throw new MetallmixError(`cannot write the export: ${(err as Error).message}`, {
-        location: { file: file.name },
-        cause: err,
-      });
-    }
-  }
+  // Bounded: no recursive mkdir (it never returns under /proc), no blocking on a FIFO.
+  for (const file of files) writeOutputFile(file.name, file.content, 'the export');
   const paths = files.map((f) => f.name);
   const usage = usageOf(input.format, paths, rec);
   return {

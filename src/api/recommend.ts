@@ -10,6 +10,7 @@ import {
   type ProgressFactory,
   type Recommendation,
 } from '../core/index.ts';
+import { supportedView } from '../recommend/candidates.ts';
 import { retrievalEvidence } from '../recommend/evidence.ts';
 import { viewOf } from '../recommend/kb-view.ts';
 import { metaLearnerSource } from '../recommend/metalearner-source.ts';
@@ -57,6 +58,12 @@ export interface RecommendInput extends RecommendParams {
   progress?: ProgressFactory;
 }
 
+/**
+ * Records a recommendation reads at most: a larger knowledge base is sampled (the records with
+ * the smallest ids, a deterministic uniform sample), so 4 M runs train in bounded memory.
+ */
+export const MAX_TRAINING_RECORDS = 200_000;
+
 function catalogNotice(models: string[]): string[] {
   if (models.length === 0) return [];
   const listed =
@@ -78,27 +85,46 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
   try {
     return await withKnowledgeBase(readLocator(kb, env, { builtin }), 'read', env, async (base) => {
       const t0 = performance.now();
-      const view = viewOf(await base.snapshot(), base.label);
+      const snapshot = await base.snapshot({ maxRecords: MAX_TRAINING_RECORDS });
+      const sampled =
+        snapshot.totalRecords !== undefined && snapshot.totalRecords > snapshot.records.length
+          ? [
+              `The knowledge base holds ${snapshot.totalRecords.toLocaleString('en-US')} runs; the meta-learner and the candidates use a deterministic sample of ${snapshot.records.length.toLocaleString('en-US')} (the runs with the smallest ids, a uniform sample).`,
+            ]
+          : [];
+      const supported = params.models
+        ? { view: viewOf(snapshot, base.label), notices: [] }
+        : supportedView(viewOf(snapshot, base.label), resolved.profile, params.metric);
+      const view = supported.view;
       const loadMs = performance.now() - t0;
       const metaLearners = metaLearnerSource(view, {
         cacheDir: cache === false ? undefined : locations(env).cacheDir,
       });
       const { maxAttempts, llmJudge, ...request } = params;
-      const rec = await recommendOnView(view, resolved.profile, request, {
-        metaLearners,
-        evidence: retrievalEvidence(view, metaLearners, {
-          indexLocation: base.indexLocation,
-          embedder: chosenEmbedder,
-        }),
-        llm: models.llm,
-        judge: models.judge,
-        reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
-      });
+      // The answer names the knowledge base's own version (exports check it); the meta-learner
+      // and the index of a view that left runs out are cached under the view's own version.
+      const rec = await recommendOnView(
+        { ...view, version: snapshot.version },
+        resolved.profile,
+        request,
+        {
+          metaLearners,
+          evidence: retrievalEvidence(view, metaLearners, {
+            indexLocation: base.indexLocation,
+            embedder: chosenEmbedder,
+          }),
+          llm: models.llm,
+          judge: models.judge,
+          reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
+        },
+      );
       return {
         ...rec,
         notices: [
           ...resolved.notices,
           ...layerNotices(base),
+          ...sampled,
+          ...supported.notices,
           ...catalogNotice(view.catalogCards),
           ...rec.notices,
         ],

@@ -29,6 +29,7 @@ interface CachedFile {
   trainingRows: number;
   insights: MetaLearner['insights'];
   datasetRanges: MetaLearner['datasetRanges'];
+  metricRange?: MetaLearner['metricRange'];
 }
 
 function read(
@@ -58,6 +59,7 @@ function read(
       trainingRows: file.trainingRows,
       insights: file.insights,
       datasetRanges: file.datasetRanges,
+      ...(file.metricRange ? { metricRange: file.metricRange } : {}),
     };
   } catch {
     return undefined;
@@ -76,6 +78,7 @@ function write(path: string, kbVersion: string, learner: MetaLearner): void {
     trainingRows: learner.trainingRows,
     insights: learner.insights,
     datasetRanges: learner.datasetRanges,
+    metricRange: learner.metricRange,
   };
   mkdirSync(join(path, '..'), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;

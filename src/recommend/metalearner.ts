@@ -65,6 +65,11 @@ export interface MetaLearner {
   insights: Insight[];
   /** Encoded range of each numeric dataset meta-feature over the training datasets. */
   datasetRanges: { feature: string; low: number; high: number }[];
+  /**
+   * Lowest and highest metric of a training run (stored scale): what the learner can support.
+   * Absent in learners cached before it existed; they clamp to the metric's own range.
+   */
+  metricRange?: { low: number; high: number };
 }
 
 /**
@@ -116,12 +121,20 @@ function interval(values: readonly number[]): Interval {
   return { mean, low: mean - Z80 * sd, high: mean + Z80 * sd };
 }
 
-/** Scores are fractions in [0, 1] and losses are >= 0: an interval never leaves that range. */
-function clampToMetric(iv: Interval, metric: string): Interval {
-  const low = 0;
-  const high = isLowerBetter(metric) ? Infinity : 1;
-  const clamp = (x: number) => Math.min(high, Math.max(low, x));
-  return { mean: clamp(iv.mean), low: clamp(iv.low), high: clamp(iv.high) };
+/**
+ * Each member's prediction kept inside what the training runs reached (and inside the metric's
+ * own range: scores in [0, 1], losses >= 0), before the interval is taken over the members. A
+ * level plus an effect learned on another dataset can add up past any run ever seen; clamping
+ * the finished interval instead collapsed it to a point, e.g. 100.0 [100.0, 100.0].
+ */
+function supportedMembers(values: number[], learner: MetaLearner): number[] {
+  const metric = learner.settings.metric;
+  const low = Math.max(0, learner.metricRange?.low ?? 0);
+  const high = Math.min(
+    isLowerBetter(metric) ? Infinity : 1,
+    learner.metricRange?.high ?? Infinity,
+  );
+  return values.map((x) => Math.min(high, Math.max(low, x)));
 }
 
 function rowsFor(view: KbView, runs: readonly AggregatedRun[]): EncodedRow[] {
@@ -245,6 +258,12 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     }
   }
   const insights = globalInsights(effect, encoder, X, runs.length, settings.seed);
+  let metricLow = Infinity;
+  let metricHigh = -Infinity;
+  for (const r of runs) {
+    if (r.value < metricLow) metricLow = r.value;
+    if (r.value > metricHigh) metricHigh = r.value;
+  }
   const datasetRanges = encoder.features.flatMap((spec, j) => {
     if (spec.source !== 'dataset' || spec.kind !== 'numeric') return [];
     const v = datasets.map((_, i) => levelX[i * f + j]).filter((x) => !Number.isNaN(x));
@@ -259,6 +278,7 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     trainingRows: runs.length,
     insights,
     datasetRanges,
+    metricRange: { low: metricLow, high: metricHigh },
   };
 }
 
@@ -286,10 +306,15 @@ export function predictCandidates(
   const times = learner.time.map((m) => predictMargin(m, X));
   return candidates.map((_, i) => {
     const eff = effects.map((e) => e[i]);
-    const metric = clampToMetric(
-      interval(eff.map((e, m) => (levels[m] + e) / scale)),
-      learner.settings.metric,
+    const metric = interval(
+      supportedMembers(
+        eff.map((e, m) => (levels[m] + e) / scale),
+        learner,
+      ),
     );
+    const bounded = supportedMembers([metric.low, metric.high], learner);
+    metric.low = bounded[0];
+    metric.high = bounded[1];
     const out: Prediction = { metric, effect: interval(eff) };
     if (times.length) {
       const logT = interval(times.map((t) => t[i]));

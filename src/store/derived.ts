@@ -7,7 +7,8 @@ import {
   type ParamValue,
   type SearchSpace,
 } from '../core/index.ts';
-import { canonicalJson, sha256 } from './fingerprint.ts';
+import { createHash } from 'node:crypto';
+import { canonicalJson } from './fingerprint.ts';
 import type {
   DeclaredHyperparameter,
   KbSnapshot,
@@ -44,19 +45,41 @@ export function contentVersion(content: {
   models: readonly ModelCard[];
   hyperparameters: readonly DeclaredHyperparameter[];
 }): string {
+  return contentVersionOfSortedIds([...content.recordIds].sort(), content);
+}
+
+/**
+ * contentVersion with the record ids given already sorted (byte order, as `ORDER BY id` returns
+ * them) and read one at a time, so a backend hashes millions of ids without holding them.
+ */
+export function contentVersionOfSortedIds(
+  sortedIds: Iterable<string>,
+  rest: {
+    profiles: readonly DatasetProfile[];
+    models: readonly ModelCard[];
+    hyperparameters: readonly DeclaredHyperparameter[];
+  },
+): string {
   const keyed = (items: readonly object[], key: (x: never) => string) =>
     items
       .map((x) => `${key(x as never)}\t${canonicalJson(x)}`)
       .sort()
       .join('\n');
-  return sha256(
+  const hash = createHash('sha256');
+  let first = true;
+  for (const id of sortedIds) {
+    hash.update(first ? id : `\n${id}`);
+    first = false;
+  }
+  hash.update(
     [
-      [...content.recordIds].sort().join('\n'),
-      keyed(content.profiles, (p: DatasetProfile) => p.name),
-      keyed(content.models, (m: ModelCard) => m.id),
-      keyed(content.hyperparameters, (h: DeclaredHyperparameter) => h.name),
+      '',
+      keyed(rest.profiles, (p: DatasetProfile) => p.name),
+      keyed(rest.models, (m: ModelCard) => m.id),
+      keyed(rest.hyperparameters, (h: DeclaredHyperparameter) => h.name),
     ].join('\n--\n'),
-  ).slice(0, 16);
+  );
+  return hash.digest('hex').slice(0, 16);
 }
 
 /** Declared hyperparameters with low/high and choices as observed in the records. */

@@ -283,7 +283,17 @@ test('importing the same file twice adds nothing; the version changes iff conten
       ...SMALL_MAPPING.hyperparameters.slice(1),
     ],
   });
-  const redeclared = await importFiles(kb, [more], loadMapping(linear));
+  // A changed declaration is an explicit migration: refused, then done with redeclare.
+  await assert.rejects(
+    importFiles(kb, [more], loadMapping(linear)),
+    (e: unknown) =>
+      e instanceof MetallmixError &&
+      e.message.includes(linear) &&
+      /hyperparameters\.0\.log/.test(e.message) &&
+      /--redeclare/.test(e.message),
+  );
+  assert.equal(await kb.version(), v3);
+  const redeclared = await importFiles(kb, [more], loadMapping(linear), { redeclare: true });
   assert.deepEqual([redeclared.added, redeclared.profiles.updated], [0, 0]);
   assert.notEqual(await kb.version(), v3);
   const s = await kb.snapshot();

@@ -11,6 +11,7 @@ interface ImportFlags {
   study?: string;
   kb?: string;
   skipInvalid?: boolean;
+  redeclare?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -40,6 +41,10 @@ export function registerImport(program: Command, io: CliIo): void {
       'knowledge base file or postgresql:// URL (default: $METALLMIX_KB, else a per-user file)',
     )
     .option('--skip-invalid', 'import the valid rows and list every invalid one instead of failing')
+    .option(
+      '--redeclare',
+      "replace stored hyperparameter declarations that differ from the mapping's (scale, condition, choices): an explicit migration that changes the knowledge base's version",
+    )
     .option('--quiet', 'no progress output')
     .addOption(jsonOption())
     .action(async (files: string[], flags: ImportFlags) => {
@@ -50,6 +55,7 @@ export function registerImport(program: Command, io: CliIo): void {
         format: flags.format,
         study: flags.study,
         skipInvalid: flags.skipInvalid,
+        redeclare: flags.redeclare,
         env: io.env,
         progress: progressFor(io, !flags.quiet && !flags.json),
       });

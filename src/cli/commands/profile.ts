@@ -68,7 +68,7 @@ export function registerProfile(program: Command, io: CliIo): void {
   ]);
 }
 
-function render({ profile: p, skipped, counts }: ProfileResult): string {
+function render({ profile: p, skipped, counts, notices }: ProfileResult): string {
   const fixed = (x: number | undefined, digits = 2): string =>
     x === undefined ? '-' : x.toFixed(digits);
   const r = p.resolution;
@@ -109,6 +109,7 @@ function render({ profile: p, skipped, counts }: ProfileResult): string {
     `${((100 * n) / p.numInstances).toFixed(1)}%`,
   ]);
   lines.push('', table(['class', 'images', 'share'], classRows));
+  for (const n of notices) lines.push('', `Notice: ${n}`);
   if (skipped.length) {
     lines.push('', `skipped (${skipped.length}):`);
     for (const s of skipped.slice(0, MAX_LISTED_SKIPS)) {

@@ -1,5 +1,6 @@
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
+import { MetallmixError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
 import { DEFAULT_RETRY, backoffDelayMs, parseRetryAfter, type RetryPolicy } from '../retry.ts';
 import { isStrictCompatible } from '../strict-schema.ts';
@@ -25,6 +26,55 @@ export interface OpenAICompatibleOptions {
 
 /** The longest server message quoted in an error, so a HTML error page does not flood the terminal. */
 const MAX_QUOTED = 200;
+/** The largest response read from an endpoint: a completion is kilobytes, never a flood. */
+export const MAX_RESPONSE_BYTES = 8 * 1024 * 1024;
+
+/** Bearer tokens a server may echo (a proxy's debug page repeating the Authorization header). */
+const BEARER = /\bBearer\s+[A-Za-z0-9._~+/=-]{4,}/gi;
+
+/** Text from an endpoint with the configured key and any bearer token removed. */
+export function redactSecrets(text: string, apiKey: string | undefined): string {
+  return redact(text, apiKey).replace(BEARER, 'Bearer [redacted]');
+}
+
+/**
+ * fetch that reads at most `limit` bytes of a response body, so a 100 MB answer fails early
+ * instead of being held whole; the SDK then gets the body already read.
+ */
+function cappedFetch(limit: number): typeof fetch {
+  return async (input, init) => {
+    const response = await fetch(input, init);
+    const declared = Number(response.headers.get('content-length') ?? NaN);
+    const tooLarge = () =>
+      unavailable(
+        `the LLM endpoint sent more than ${Math.round(limit / 1024 / 1024)} MB; a completion is never that large`,
+      );
+    if (declared > limit) {
+      await response.body?.cancel();
+      throw tooLarge();
+    }
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    if (response.body) {
+      const reader = response.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        total += value.length;
+        if (total > limit) {
+          await reader.cancel();
+          throw tooLarge();
+        }
+        chunks.push(value);
+      }
+    }
+    return new Response(response.body ? Buffer.concat(chunks) : null, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+  };
+}
 const PROBE_MAX_MS = 10_000;
 /** Ollama's default num_ctx; other servers are larger, and --llm-context says so. */
 const HTTP_DEFAULT_CONTEXT = 4096;
@@ -49,6 +99,7 @@ export class OpenAICompatibleModel implements LanguageModel {
       // Local servers need no key, but the SDK refuses to start without one.
       apiKey: options.apiKey ?? 'no-key',
       maxRetries: 0, // retries are ours: only transient errors, seeded jitter, one deadline
+      fetch: cappedFetch(MAX_RESPONSE_BYTES),
     });
   }
 
@@ -63,7 +114,15 @@ export class OpenAICompatibleModel implements LanguageModel {
         // The SDK's own timeout only backs ours up: it would count as a retriable connection error.
         timeoutMs === undefined ? SDK_TIMEOUT_MS : timeoutMs + 1000,
       );
-      const text = completion.choices[0]?.message?.content ?? '';
+      // A server that is not OpenAI-compatible (a text/plain page, an HTML proxy error) answers
+      // with something that is not a completion: say so instead of failing on its shape.
+      if (!completion || typeof completion !== 'object' || !Array.isArray(completion.choices))
+        throw unavailable(
+          `the LLM endpoint ${this.baseUrl} did not answer with a chat completion (${typeof completion === 'string' ? 'plain text' : 'no "choices"'}): is it an OpenAI-compatible /v1 URL?`,
+        );
+      const content = completion.choices[0]?.message?.content;
+      // Stored and printed as the attempt's raw answer: never with a secret a server echoed.
+      const text = redactSecrets(typeof content === 'string' ? content : '', this.options.apiKey);
       return {
         text,
         json: req.schema ? parseJsonAnswer(text) : undefined,
@@ -156,6 +215,9 @@ export class OpenAICompatibleModel implements LanguageModel {
         return await this.client.chat.completions.create(body, { signal, timeout });
       } catch (err) {
         if (signal.aborted) throw err;
+        // The SDK wraps what our fetch throws (a response over the cap) as a connection error.
+        const ours = (err as { cause?: unknown }).cause;
+        if (ours instanceof MetallmixError) throw ours;
         const transient = isTransient(err);
         if (!transient || attempt > policy.maxRetries) throw this.describe(err, attempt);
         const retryAfter =
@@ -175,7 +237,7 @@ export class OpenAICompatibleModel implements LanguageModel {
     if (err instanceof APIError && err.status !== undefined) {
       if (err.status === 401 || err.status === 403)
         return unavailable(this.authMessage(err.status));
-      const said = redact(serverMessage(err), this.options.apiKey);
+      const said = redactSecrets(serverMessage(err), this.options.apiKey);
       const what =
         err.status === 404
           ? `has no model "${this.options.model}" or no /chat/completions route`

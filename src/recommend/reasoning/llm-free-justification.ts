@@ -25,12 +25,15 @@ function metricInterval(metric: string, i: Interval): string {
 }
 
 function describeContribution(metric: string, c: Contribution): string {
-  const value =
-    c.value === null ? 'missing' : typeof c.value === 'number' ? formatNumber(c.value) : c.value;
+  // A missing value is a parameter the candidate's source does not set.
+  const what =
+    c.value === null
+      ? `${c.feature} not set`
+      : `${c.feature} = ${typeof c.value === 'number' ? formatNumber(c.value) : c.value}`;
   const direction = c.shap >= 0 ? 'raises' : 'lowers';
   const a = Math.abs(c.shap);
   const amount = a >= 1 ? a.toFixed(1) : formatNumber(Number(a.toPrecision(2)));
-  return `${c.feature} = ${value} ${direction} the predicted ${metric} by ${amount}${points(metric)}`;
+  return `${what} ${direction} the predicted ${metric} by ${amount}${points(metric)}`;
 }
 
 /** An evidence id with its similarity and, when known, its outcome in points. */

@@ -19,6 +19,7 @@ import type {
   KbSnapshot,
   KnowledgeBase,
   RecordFilter,
+  SnapshotOptions,
   StoredRecord,
 } from '../knowledge-base.ts';
 
@@ -84,12 +85,16 @@ export class LayeredKnowledgeBase implements KnowledgeBase {
     this.writable = layers[0]!.writable;
   }
 
-  async snapshot(): Promise<KbSnapshot> {
+  async snapshot(options: SnapshotOptions = {}): Promise<KbSnapshot> {
     const snaps: KbSnapshot[] = [];
     for (const layer of this.layers) snaps.push(await layer.snapshot());
     const merged = mergeSnapshots(snaps);
     this.cached = { key: snaps.map((s) => s.version).join('\n'), version: merged.version };
-    return merged;
+    const max = options.maxRecords;
+    if (max === undefined || merged.records.length <= max) return merged;
+    // The same sample a single backend takes: the records with the smallest (content-hash) ids.
+    const records = [...merged.records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, max);
+    return { ...merged, records, totalRecords: merged.records.length };
   }
 
   async records(filter: RecordFilter = {}): Promise<StoredRecord[]> {

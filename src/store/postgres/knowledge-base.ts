@@ -15,6 +15,7 @@ import {
   type Env,
   type ModelCard,
 } from '../../core/index.ts';
+import { mergeDeclarations } from '../declarations.ts';
 import { contentVersion, matchesFilter } from '../derived.ts';
 import { canonicalJson, recordId } from '../fingerprint.ts';
 import type {
@@ -25,6 +26,7 @@ import type {
   KbSnapshot,
   KnowledgeBase,
   RecordFilter,
+  SnapshotOptions,
   StoredRecord,
   UpsertCounts,
 } from '../knowledge-base.ts';
@@ -134,12 +136,19 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     return out;
   }
 
-  async snapshot(): Promise<KbSnapshot> {
+  async snapshot(options: SnapshotOptions = {}): Promise<KbSnapshot> {
     const c = await this.content();
     const parse = <T>(bodies: string[]) => bodies.map((b) => JSON.parse(b) as T);
+    // The contract's sample (the smallest ids); read whole here, so memory is not bounded yet.
+    const all = this.parsedRecords(c);
+    const sampled =
+      options.maxRecords !== undefined && all.length > options.maxRecords
+        ? all.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, options.maxRecords)
+        : undefined;
     return {
       version: c.version,
-      records: this.parsedRecords(c),
+      records: sampled ?? all,
+      ...(sampled ? { totalRecords: all.length } : {}),
       profiles: parse<DatasetProfile>(c.profiles),
       models: parse<ModelCard>(c.models),
       hyperparameters: parse<DeclaredHyperparameter>(c.declared),
@@ -181,7 +190,7 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
       await this.client.query(`SELECT ${LOCK.write}`, [this.settings.schema]);
       const addedIds = await this.insertRecords(unique);
       // Declared after the records: a conflict here must roll back everything written above.
-      const declared = await this.declare(batch.hyperparameters ?? [], batch.declaredIn);
+      const declared = await this.declare(batch);
       const profiles = await this.upsert(
         'dataset_profiles',
         'name',
@@ -265,38 +274,32 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     return counts;
   }
 
-  /** Whether anything was declared or changed. */
-  private async declare(params: DeclaredHyperparameter[], declaredIn?: string): Promise<boolean> {
-    let changed = false;
-    for (const [i, p] of params.entries()) {
-      const existing = (
-        await this.client.query<{ body: string }>(
-          `SELECT body FROM ${this.s}.hyperparameters WHERE name = $1`,
-          [p.name],
-        )
-      ).rows[0];
-      const previous = existing ? (JSON.parse(existing.body) as DeclaredHyperparameter) : undefined;
-      if (previous && previous.type !== p.type)
-        throw new MetallmixError(
-          `hyperparameter "${p.name}" is ${p.type} here but already stored as ${previous.type}; rename it in the mapping`,
-          { location: { file: declaredIn, field: `hyperparameters.${i}.type` } },
-        );
-      const body = canonicalJson(p);
-      if (existing?.body === body) continue;
-      changed = true;
+  /** Whether anything was declared or changed (the rules of declarations.ts). */
+  private async declare(batch: ImportBatch): Promise<boolean> {
+    if (!batch.hyperparameters?.length) return false;
+    const stored = (
+      await this.client.query<{ body: string }>(
+        `SELECT body FROM ${this.s}.hyperparameters ORDER BY seq`,
+      )
+    ).rows.map((r) => JSON.parse(r.body) as DeclaredHyperparameter);
+    const writes = mergeDeclarations(stored, batch.hyperparameters, {
+      redeclare: batch.redeclare,
+      declaredIn: batch.declaredIn,
+    });
+    const known = new Set(stored.map((d) => d.name));
+    for (const d of writes)
       // A redeclaration keeps its place (seq): declarations stay in the order first declared.
-      if (existing)
+      if (known.has(d.name))
         await this.client.query(`UPDATE ${this.s}.hyperparameters SET body = $1 WHERE name = $2`, [
-          body,
-          p.name,
+          canonicalJson(d),
+          d.name,
         ]);
       else
         await this.client.query(
           `INSERT INTO ${this.s}.hyperparameters (name, body) VALUES ($1, $2)`,
-          [p.name, body],
+          [d.name, canonicalJson(d)],
         );
-    }
-    return changed;
+    return writes.length > 0;
   }
 
   async close(): Promise<void> {
