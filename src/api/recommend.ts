@@ -11,7 +11,7 @@ import {
   type Recommendation,
 } from '../core/index.ts';
 import { retrievalEvidence } from '../recommend/evidence.ts';
-import { viewOf } from '../recommend/kb-view.ts';
+import { loadOrBuildView } from '../recommend/cache.ts';
 import { metaLearnerSource } from '../recommend/metalearner-source.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
 import { AUTO, STRATEGY_NAMES } from '../recommend/registry.ts';
@@ -76,11 +76,10 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
   try {
     return await withKnowledgeBase(readLocator(kb, env), 'read', env, async (base) => {
       const t0 = performance.now();
-      const view = viewOf(await base.snapshot(), base.label);
+      const cacheDir = cache === false ? undefined : locations(env).cacheDir;
+      const { view, cache: viewCache } = await loadOrBuildView(base, cacheDir);
       const loadMs = performance.now() - t0;
-      const metaLearners = metaLearnerSource(view, {
-        cacheDir: cache === false ? undefined : locations(env).cacheDir,
-      });
+      const metaLearners = metaLearnerSource(view, { cacheDir });
       const { maxAttempts, llmJudge, ...request } = params;
       const rec = await recommendOnView(view, resolved.profile, request, {
         metaLearners,
@@ -95,6 +94,7 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
       return {
         ...rec,
         notices: [...resolved.notices, ...catalogNotice(view.catalogCards), ...rec.notices],
+        counters: { ...rec.counters, viewCache },
         timingsMs: {
           profile: resolved.ms,
           knowledgeBase: loadMs,

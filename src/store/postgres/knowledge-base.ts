@@ -15,7 +15,17 @@ import {
   type Env,
   type ModelCard,
 } from '../../core/index.ts';
-import { contentVersion, matchesFilter } from '../derived.ts';
+import {
+  addElements,
+  declarationElement,
+  matchesFilter,
+  modelElement,
+  profileElement,
+  recordElement,
+  removeElements,
+  versionOf,
+  type VersionState,
+} from '../derived.ts';
 import { canonicalJson, recordId } from '../fingerprint.ts';
 import type {
   BatchResult,
@@ -32,7 +42,9 @@ import { resolvePostgresLocator, type PostgresSettings } from './locator.ts';
 import {
   LOCK,
   SCHEMA_VERSION,
+  computeVersionState,
   migrate,
+  readVersionState,
   quoteIdent,
   schemaVersion,
   tablesOf,
@@ -49,6 +61,12 @@ interface Content {
   models: string[];
   declared: string[];
   version: string;
+}
+
+/** What one batch changes in the content-version state. */
+interface VersionDelta {
+  added: string[];
+  removed: string[];
 }
 
 export class PostgresKnowledgeBase implements KnowledgeBase {
@@ -107,13 +125,8 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
         const profiles = await bodies(`SELECT body FROM ${this.s}.dataset_profiles ORDER BY name`);
         const models = await bodies(`SELECT body FROM ${this.s}.model_cards ORDER BY id`);
         const declared = await bodies(`SELECT body FROM ${this.s}.hyperparameters ORDER BY seq`);
+        const version = versionOf(await this.versionState());
         await this.client.query('COMMIT');
-        const version = contentVersion({
-          recordIds: rows.map((r) => r.id),
-          profiles: profiles.map((b) => JSON.parse(b) as DatasetProfile),
-          models: models.map((b) => JSON.parse(b) as ModelCard),
-          hyperparameters: declared.map((b) => JSON.parse(b) as DeclaredHyperparameter),
-        });
         this.cache = { generation, rows, profiles, models, declared, version };
         return this.cache;
       } catch (err) {
@@ -150,8 +163,23 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     return this.parsedRecords(await this.content(), filter);
   }
 
+  /**
+   * The committed content-version state: one row, maintained by importBatch. A schema-1
+   * knowledge base opened read-only has none, and its state is computed from the rows.
+   */
+  private async versionState(): Promise<VersionState> {
+    return (
+      (await readVersionState(this.client, this.s)) ??
+      (await computeVersionState(this.client, this.s))
+    );
+  }
+
   async version(): Promise<string> {
-    return (await this.content()).version;
+    try {
+      return versionOf(await this.versionState());
+    } catch (err) {
+      return this.fail('read', err);
+    }
   }
 
   async importBatch(batch: ImportBatch): Promise<BatchResult> {
@@ -179,25 +207,34 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     }
     try {
       await this.client.query(`SELECT ${LOCK.write}`, [this.settings.schema]);
+      const delta: VersionDelta = { added: [], removed: [] };
       const addedIds = await this.insertRecords(unique);
+      for (const id of addedIds) delta.added.push(recordElement(id));
       // Declared after the records: a conflict here must roll back everything written above.
-      const declared = await this.declare(batch.hyperparameters ?? [], batch.declaredIn);
+      await this.declare(batch.hyperparameters ?? [], delta, batch.declaredIn);
       const profiles = await this.upsert(
         'dataset_profiles',
         'name',
         (batch.profiles ?? []).map((p) => [p.name, p]),
+        profileElement,
+        delta,
       );
       const models = await this.upsert(
         'model_cards',
         'id',
         (batch.models ?? []).map((m) => [m.id, m]),
+        modelElement,
+        delta,
       );
-      const changed =
-        addedIds.size > 0 ||
-        declared ||
-        profiles.added + profiles.updated + models.added + models.updated > 0;
-      if (changed)
-        await this.client.query(`UPDATE ${this.s}.kb_state SET generation = generation + 1`);
+      if (delta.added.length > 0 || delta.removed.length > 0) {
+        // Read under the write lock: no other writer changes the state until this commits.
+        const before = (await readVersionState(this.client, this.s))!;
+        const after = addElements(removeElements(before, delta.removed), delta.added);
+        await this.client.query(
+          `UPDATE ${this.s}.kb_state SET generation = generation + 1, content_state = $1`,
+          [JSON.stringify(after)],
+        );
+      }
       await this.client.query('COMMIT');
       return { addedIds, profiles, models };
     } catch (err) {
@@ -236,6 +273,8 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     table: string,
     key: string,
     items: [string, unknown][],
+    element: (key: string, body: string) => string,
+    delta: VersionDelta,
   ): Promise<UpsertCounts> {
     const counts: UpsertCounts = { added: 0, updated: 0, unchanged: 0 };
     if (items.length === 0) return counts;
@@ -260,14 +299,18 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
         [k, body],
       );
       counts[before === undefined ? 'added' : 'updated']++;
+      if (before !== undefined) delta.removed.push(element(k, before));
+      delta.added.push(element(k, body));
       existing.set(k, body);
     }
     return counts;
   }
 
-  /** Whether anything was declared or changed. */
-  private async declare(params: DeclaredHyperparameter[], declaredIn?: string): Promise<boolean> {
-    let changed = false;
+  private async declare(
+    params: DeclaredHyperparameter[],
+    delta: VersionDelta,
+    declaredIn?: string,
+  ): Promise<void> {
     for (const [i, p] of params.entries()) {
       const existing = (
         await this.client.query<{ body: string }>(
@@ -283,7 +326,8 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
         );
       const body = canonicalJson(p);
       if (existing?.body === body) continue;
-      changed = true;
+      if (existing) delta.removed.push(declarationElement(p.name, existing.body));
+      delta.added.push(declarationElement(p.name, body));
       // A redeclaration keeps its place (seq): declarations stay in the order first declared.
       if (existing)
         await this.client.query(`UPDATE ${this.s}.hyperparameters SET body = $1 WHERE name = $2`, [
@@ -296,7 +340,6 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
           [p.name, body],
         );
     }
-    return changed;
   }
 
   async close(): Promise<void> {
@@ -363,11 +406,8 @@ export async function openPostgresKnowledgeBase(
           `the knowledge base has schema version ${version}, newer than this metallmix knows (${SCHEMA_VERSION}); upgrade metallmix`,
           { location: { file: settings.label } },
         );
-      if (version !== SCHEMA_VERSION)
-        throw new MetallmixError(
-          `schema version ${version} needs migrating to ${SCHEMA_VERSION}; import into it once to upgrade it`,
-          { location: { file: settings.label } },
-        );
+      // An older schema is read as it is: migration 2 only adds the content-version state,
+      // which versionState() computes from the rows when it is absent.
     } else await migrate(client, settings.schema, settings.label);
   } catch (err) {
     await client.end().catch(() => undefined);

@@ -13,7 +13,17 @@ import {
   type DatasetProfile,
   type ModelCard,
 } from '../../core/index.ts';
-import { contentVersion, matchesFilter } from '../derived.ts';
+import {
+  addElements,
+  declarationElement,
+  matchesFilter,
+  modelElement,
+  profileElement,
+  recordElement,
+  removeElements,
+  versionOf,
+  type VersionState,
+} from '../derived.ts';
 import { canonicalJson, recordId } from '../fingerprint.ts';
 import type {
   BatchResult,
@@ -26,7 +36,14 @@ import type {
   StoredRecord,
   UpsertCounts,
 } from '../knowledge-base.ts';
-import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.ts';
+import {
+  OLDEST_READABLE_SCHEMA,
+  SCHEMA_VERSION,
+  computeVersionState,
+  migrate,
+  readVersionState,
+  schemaVersion,
+} from './migrations.ts';
 
 const BUSY_TIMEOUT_MS = 30_000;
 
@@ -37,6 +54,12 @@ interface Content {
   models: string[];
   declared: string[];
   version: string;
+}
+
+/** What one batch changes in the content-version state. */
+interface VersionDelta {
+  added: string[];
+  removed: string[];
 }
 
 export class SqliteKnowledgeBase implements KnowledgeBase {
@@ -61,6 +84,21 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     return `${dataVersion}:${own}`;
   }
 
+  /**
+   * The committed content-version state: one row, maintained by importBatch. A file of schema 2
+   * opened read-only has none, and its state is computed from the rows (once per stamp).
+   */
+  private versionState(): VersionState {
+    const stored = readVersionState(this.db);
+    if (stored) return stored;
+    const stamp = this.stamp();
+    if (this.computed?.stamp !== stamp)
+      this.computed = { stamp, state: this.db.transaction(() => computeVersionState(this.db))() };
+    return this.computed.state;
+  }
+
+  private computed: { stamp: string; state: VersionState } | undefined;
+
   private content(): Content {
     const stamp = this.stamp();
     if (this.cache?.stamp === stamp) return this.cache;
@@ -75,16 +113,10 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         profiles: bodies('SELECT body FROM dataset_profiles ORDER BY name'),
         models: bodies('SELECT body FROM model_cards ORDER BY id'),
         declared: bodies('SELECT body FROM hyperparameters ORDER BY rowid'),
+        version: versionOf(this.versionState()),
       };
     });
-    const c = read();
-    const version = contentVersion({
-      recordIds: c.rows.map((r) => r.id),
-      profiles: c.profiles.map((b) => JSON.parse(b) as DatasetProfile),
-      models: c.models.map((b) => JSON.parse(b) as ModelCard),
-      hyperparameters: c.declared.map((b) => JSON.parse(b) as DeclaredHyperparameter),
-    });
-    this.cache = { stamp, ...c, version };
+    this.cache = { stamp, ...read() };
     return this.cache;
   }
 
@@ -114,7 +146,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
   }
 
   async version(): Promise<string> {
-    return this.content().version;
+    return versionOf(this.versionState());
   }
 
   async importBatch(batch: ImportBatch): Promise<BatchResult> {
@@ -135,6 +167,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       'INSERT INTO records (id, dataset, model, status, source, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
     );
     const write = this.db.transaction((): BatchResult => {
+      const delta: VersionDelta = { added: [], removed: [] };
       const addedIds = new Set<string>();
       for (const record of batch.records) {
         const id = recordId(record);
@@ -146,23 +179,32 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
           record.provenance.source,
           JSON.stringify(record),
         );
-        if (r.changes === 1) addedIds.add(id);
+        if (r.changes === 1) {
+          addedIds.add(id);
+          delta.added.push(recordElement(id));
+        }
       }
       // Declared last: a conflict here must roll back everything written above.
-      this.declare(batch.hyperparameters ?? [], batch.declaredIn);
-      return {
+      this.declare(batch.hyperparameters ?? [], delta, batch.declaredIn);
+      const result = {
         addedIds,
         profiles: this.upsert(
           'dataset_profiles',
           'name',
           (batch.profiles ?? []).map((p) => [p.name, p]),
+          profileElement,
+          delta,
         ),
         models: this.upsert(
           'model_cards',
           'id',
           (batch.models ?? []).map((m) => [m.id, m]),
+          modelElement,
+          delta,
         ),
       };
+      this.storeVersion(delta);
+      return result;
     });
     try {
       return write.immediate();
@@ -176,7 +218,24 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     }
   }
 
-  private upsert(table: string, key: string, items: [string, unknown][]): UpsertCounts {
+  /** Applies a batch's delta to the stored state, inside the batch's transaction. */
+  private storeVersion(delta: VersionDelta): void {
+    if (delta.added.length === 0 && delta.removed.length === 0) return;
+    // A writable connection was migrated when opened, so the state row exists.
+    const before = readVersionState(this.db)!;
+    const after = addElements(removeElements(before, delta.removed), delta.added);
+    this.db
+      .prepare('UPDATE content_version SET count = ?, sum = ? WHERE id = 1')
+      .run(after.count, after.sum);
+  }
+
+  private upsert(
+    table: string,
+    key: string,
+    items: [string, unknown][],
+    element: (key: string, body: string) => string,
+    delta: VersionDelta,
+  ): UpsertCounts {
     const counts: UpsertCounts = { added: 0, updated: 0, unchanged: 0 };
     const get = this.db.prepare(`SELECT body FROM ${table} WHERE ${key} = ?`);
     const put = this.db.prepare(`INSERT OR REPLACE INTO ${table} (${key}, body) VALUES (?, ?)`);
@@ -186,13 +245,19 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       if (existing?.body === body) counts.unchanged++;
       else {
         put.run(k, body);
+        if (existing) delta.removed.push(element(k, existing.body));
+        delta.added.push(element(k, body));
         counts[existing ? 'updated' : 'added']++;
       }
     }
     return counts;
   }
 
-  private declare(params: DeclaredHyperparameter[], declaredIn?: string): void {
+  private declare(
+    params: DeclaredHyperparameter[],
+    delta: VersionDelta,
+    declaredIn?: string,
+  ): void {
     const get = this.db.prepare('SELECT body FROM hyperparameters WHERE name = ?');
     const put = this.db.prepare('INSERT INTO hyperparameters (name, body) VALUES (?, ?)');
     const update = this.db.prepare('UPDATE hyperparameters SET body = ? WHERE name = ?');
@@ -207,8 +272,11 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       const body = canonicalJson(p);
       if (existing?.body === body) return;
       // Stored rows keep their rowid (declaration order) unless the declaration is new.
-      if (existing) update.run(body, p.name);
-      else put.run(p.name, body);
+      if (existing) {
+        update.run(body, p.name);
+        delta.removed.push(declarationElement(p.name, existing.body));
+      } else put.run(p.name, body);
+      delta.added.push(declarationElement(p.name, body));
     });
   }
 
@@ -277,7 +345,7 @@ export function openSqliteKnowledgeBase(
           `the knowledge base has schema version ${version}, newer than this metallmix knows (${SCHEMA_VERSION}); upgrade metallmix`,
           { location: { file } },
         );
-      if (version !== SCHEMA_VERSION)
+      if (version < OLDEST_READABLE_SCHEMA)
         throw new MetallmixError(
           version === 0
             ? 'not a metallmix knowledge base (an empty SQLite file)'
