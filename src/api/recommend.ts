@@ -12,7 +12,7 @@ import {
 } from '../core/index.ts';
 import { supportedView } from '../recommend/candidates.ts';
 import { retrievalEvidence } from '../recommend/evidence.ts';
-import { viewOf } from '../recommend/kb-view.ts';
+import { loadOrBuildView } from '../recommend/cache.ts';
 import { metaLearnerSource } from '../recommend/metalearner-source.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
 import { AUTO, STRATEGY_NAMES } from '../recommend/registry.ts';
@@ -85,26 +85,25 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
   try {
     return await withKnowledgeBase(readLocator(kb, env, { builtin }), 'read', env, async (base) => {
       const t0 = performance.now();
-      const snapshot = await base.snapshot({ maxRecords: MAX_TRAINING_RECORDS });
+      const cacheDir = cache === false ? undefined : locations(env).cacheDir;
+      const loaded = await loadOrBuildView(base, cacheDir, { maxRecords: MAX_TRAINING_RECORDS });
       const sampled =
-        snapshot.totalRecords !== undefined && snapshot.totalRecords > snapshot.records.length
+        loaded.totalRecords !== undefined
           ? [
-              `The knowledge base holds ${snapshot.totalRecords.toLocaleString('en-US')} runs; the meta-learner and the candidates use a deterministic sample of ${snapshot.records.length.toLocaleString('en-US')} (the runs with the smallest ids, a uniform sample).`,
+              `The knowledge base holds ${loaded.totalRecords.toLocaleString('en-US')} runs; the meta-learner and the candidates use a deterministic sample of ${loaded.view.records.length.toLocaleString('en-US')} (the runs with the smallest ids, a uniform sample).`,
             ]
           : [];
       const supported = params.models
-        ? { view: viewOf(snapshot, base.label), notices: [] }
-        : supportedView(viewOf(snapshot, base.label), resolved.profile, params.metric);
+        ? { view: loaded.view, notices: [] }
+        : supportedView(loaded.view, resolved.profile, params.metric);
       const view = supported.view;
       const loadMs = performance.now() - t0;
-      const metaLearners = metaLearnerSource(view, {
-        cacheDir: cache === false ? undefined : locations(env).cacheDir,
-      });
+      const metaLearners = metaLearnerSource(view, { cacheDir });
       const { maxAttempts, llmJudge, ...request } = params;
       // The answer names the knowledge base's own version (exports check it); the meta-learner
       // and the index of a view that left runs out are cached under the view's own version.
       const rec = await recommendOnView(
-        { ...view, version: snapshot.version },
+        { ...view, version: loaded.view.version },
         resolved.profile,
         request,
         {
@@ -128,6 +127,7 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
           ...catalogNotice(view.catalogCards),
           ...rec.notices,
         ],
+        counters: { ...rec.counters, viewCache: loaded.cache },
         timingsMs: {
           profile: resolved.ms,
           knowledgeBase: loadMs,

@@ -4,6 +4,7 @@
 // dataset, and the LLM figures when LLM methods ran. No scripts, no external assets; every
 // chart scales to the window (SVG viewBox, width 100%).
 import type { BenchReport, DatasetResult, MethodSummary } from './lodo.ts';
+import { maxOf } from '../core/arrays.ts';
 
 const COLORS = [
   '#4e79a7',
@@ -82,8 +83,8 @@ function regretAgainstCost(report: BenchReport): string {
   const W = 640;
   const H = 320;
   const pad = { l: 56, r: 120, t: 16, b: 40 };
-  const maxX = Math.max(...points.map(({ m }) => m.meanCostRatio!)) * 1.1 || 1;
-  const maxY = Math.max(...points.map(({ m }) => m.meanRegret)) * 1.1 || 1;
+  const maxX = maxOf(points.map(({ m }) => m.meanCostRatio!)) * 1.1 || 1;
+  const maxY = maxOf(points.map(({ m }) => m.meanRegret)) * 1.1 || 1;
   const x = (v: number) => pad.l + (v / maxX) * (W - pad.l - pad.r);
   const y = (v: number) => H - pad.b - (v / maxY) * (H - pad.t - pad.b);
   const dots = points

@@ -1,6 +1,7 @@
 // Text that fits the terminal: the width to lay out for, word wrapping, elision and tables whose
 // wide columns shrink (with an ellipsis) instead of pushing the others off screen.
 import type { CliIo } from './io.ts';
+import { maxOf } from '../core/arrays.ts';
 
 /** Width used when neither COLUMNS nor the stream says (a pipe, a file). */
 export const DEFAULT_WIDTH = 100;
@@ -84,7 +85,7 @@ const GAP = '  ';
  */
 export function fitTable(columns: Column[], rows: string[][], width: number): string {
   const natural = columns.map((c, i) =>
-    Math.max(c.header.length, ...rows.map((r) => (r[i] ?? '').length)),
+    Math.max(c.header.length, maxOf(rows.map((r) => (r[i] ?? '').length))),
   );
   const floor = columns.map((c, i) =>
     c.shrink && c.shrink !== 'none'

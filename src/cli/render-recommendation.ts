@@ -13,6 +13,7 @@ import type {
 } from '../core/index.ts';
 import { formatMetricValue, metricScale } from '../recommend/kb-view.ts';
 import { elideEnd, fitTable, wrap, type Column } from './layout.ts';
+import { maxOf, pushAll } from '../core/arrays.ts';
 
 export interface ReportOptions {
   /** Characters per line (see terminalWidth). */
@@ -126,7 +127,7 @@ function unitsText(rec: Recommendation): string {
 
 /** The summary rows: a label, then text wrapped under a hanging indent. */
 function row(lines: string[], label: string, text: string, width: number): void {
-  lines.push(...wrap(text, width, label.padEnd(LABEL), ' '.repeat(LABEL)));
+  pushAll(lines, wrap(text, width, label.padEnd(LABEL), ' '.repeat(LABEL)));
 }
 
 const isPick = (rec: Recommendation, c: RecommendedConfig) =>
@@ -163,7 +164,7 @@ function topTable(rec: Recommendation, width: number): string[] {
   );
   const lines: string[] = [];
   const intro = `Top ${rec.topK.length}${same.length || differ.length ? ' (hyperparameters that differ between rows; - = not set)' : ''}:`;
-  lines.push(...wrap(intro, width));
+  pushAll(lines, wrap(intro, width));
   if (inline.split('\n').every((l) => l.length <= width)) {
     lines.push(inline);
   } else {
@@ -179,11 +180,11 @@ function topTable(rec: Recommendation, width: number): string[] {
       const text = isPick(rec, c)
         ? '(the configuration of the pick above)'
         : pairs(c.config, differ).join(' ');
-      if (text) lines.push(...wrap(text, width, '     '));
+      if (text) pushAll(lines, wrap(text, width, '     '));
     });
   }
   if (same.length && rec.topK.length > 1)
-    lines.push(...wrap(pairs(configs[0], same).join(' '), width, 'Same in every row: ', '   '));
+    pushAll(lines, wrap(pairs(configs[0], same).join(' '), width, 'Same in every row: ', '   '));
   if (front) lines.push('front: on the Pareto front of the metric against training time.');
   return lines;
 }
@@ -208,7 +209,7 @@ function paretoTable(rec: Recommendation, width: number, verbose: boolean): stri
     shown.forEach((c, i) => {
       lines.push(table[i + 2]);
       const text = pairs(c.config, differ).join(' ');
-      if (text) lines.push(...wrap(text, width, '     '));
+      if (text) pushAll(lines, wrap(text, width, '     '));
     });
   } else {
     lines.push(
@@ -230,13 +231,14 @@ export function renderRecommendation(rec: Recommendation, options: ReportOptions
   const p = rec.pick;
   const pr = rec.profile;
   const kb = rec.knowledgeBase;
-  lines.push(
-    ...wrap(
+  pushAll(
+    lines,
+    wrap(
       `${rec.dataset}: ${pr.numInstances.toLocaleString('en-US')} images, ${pr.numClasses} classes, ${pr.modality}. Knowledge base ${kb.label} (${kb.records.toLocaleString('en-US')} runs, ${kb.datasets} datasets); strategy ${rec.strategy}${rec.fellBack ? ` (fell back: answered by ${rec.answeredBy}${rec.fallbackReason ? `, ${rec.fallbackReason}` : ''})` : ''}, objective ${rec.objective}.`,
       width,
     ),
   );
-  lines.push(...wrap(unitsText(rec), width));
+  pushAll(lines, wrap(unitsText(rec), width));
   lines.push('');
 
   row(lines, 'Pick', p.model, width);
@@ -250,7 +252,7 @@ export function renderRecommendation(rec: Recommendation, options: ReportOptions
   if (p.extrapolated.length)
     row(lines, 'Caution', `outside the observed ranges: ${p.extrapolated.join(', ')}`, width);
   const evidence = [...p.evidence].sort((a, b) => b.similarity - a.similarity);
-  const idWidth = Math.max(0, ...evidence.map((e) => e.id.length + 2));
+  const idWidth = Math.max(0, maxOf(evidence.map((e) => e.id.length + 2)));
   evidence.forEach((e, i) =>
     lines.push(
       elideEnd(
@@ -281,21 +283,21 @@ export function renderRecommendation(rec: Recommendation, options: ReportOptions
   }
 
   lines.push('');
-  lines.push(...topTable(rec, width));
+  pushAll(lines, topTable(rec, width));
   if (rec.paretoFront.length) {
     lines.push('');
-    lines.push(...paretoTable(rec, width, verbose));
+    pushAll(lines, paretoTable(rec, width, verbose));
   }
   if (rec.notices.length) {
     lines.push('');
     lines.push('Notices:');
-    for (const n of rec.notices) lines.push(...wrap(n, width, '- '));
+    for (const n of rec.notices) pushAll(lines, wrap(n, width, '- '));
   }
   if (verbose) {
     lines.push('');
     lines.push('Justification:');
     for (const paragraph of rec.justification.split('\n'))
-      lines.push(...wrap(paragraph, width, '  '));
+      pushAll(lines, wrap(paragraph, width, '  '));
     const all = rec.topK.flatMap((c) => c.evidence);
     const seen = new Set<string>();
     lines.push('');
@@ -303,19 +305,21 @@ export function renderRecommendation(rec: Recommendation, options: ReportOptions
     for (const e of all) {
       if (seen.has(e.id)) continue;
       seen.add(e.id);
-      lines.push(...wrap(`[${e.id}] ${e.summary}`, width, '  ', '    '));
+      pushAll(lines, wrap(`[${e.id}] ${e.summary}`, width, '  ', '    '));
     }
     for (const a of rec.attempts)
-      lines.push(
-        ...wrap(
+      pushAll(
+        lines,
+        wrap(
           `attempt ${a.attempt}: ${a.accepted ? 'accepted' : 'rejected'}${a.judge ? ` (judge format ${a.judge.format}, accuracy ${a.judge.accuracy}, completeness ${a.judge.completeness} of 5)` : ''}${a.ruleViolations.length ? `; ${a.ruleViolations.join('; ')}` : ''}${a.judgeError ? `; judge: ${a.judgeError}` : ''}`,
           width,
           '  ',
         ),
       );
     lines.push('');
-    lines.push(
-      ...wrap(
+    pushAll(
+      lines,
+      wrap(
         `Knowledge base version ${kb.version}. Timings (ms): ${Object.entries(rec.timingsMs)
           .map(([k, v]) => `${k} ${v.toFixed(0)}`)
           .join(', ')}. LLM calls ${rec.counters.llmCalls}, tokens ${rec.counters.llmTokens}.`,
@@ -332,8 +336,9 @@ export function renderRecommendation(rec: Recommendation, options: ReportOptions
         : `Next:\n${options.nextStep}`,
     );
   if (!verbose)
-    lines.push(
-      ...wrap(
+    pushAll(
+      lines,
+      wrap(
         '--verbose: the full justification, evidence texts, LLM attempts and timings; --json: everything.',
         width,
       ),

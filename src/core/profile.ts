@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxOf, minOf } from './arrays.ts';
 
 export const TASKS = ['multiclass', 'binary', 'multilabel'] as const;
 export const Task = z.enum(TASKS);
@@ -101,8 +102,8 @@ export interface ClassStatistics {
 export function deriveClassStatistics(counts: readonly number[]): ClassStatistics {
   if (counts.length === 0) throw new RangeError('class statistics need at least one class');
   const total = counts.reduce((s, c) => s + c, 0);
-  const min = Math.min(...counts);
-  const max = Math.max(...counts);
+  const min = minOf(counts);
+  const max = maxOf(counts);
   const mean = total / counts.length;
   const variance = counts.reduce((s, c) => s + (c - mean) ** 2, 0) / counts.length;
   let entropy = 0;

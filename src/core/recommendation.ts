@@ -151,6 +151,8 @@ export const Counters = z.object({
   metalearnerCache: z.enum(['hit', 'miss', 'off']).optional(),
   /** The retrieval index was loaded as persisted, or (re)built. */
   retrievalIndex: z.enum(['loaded', 'rebuilt']).optional(),
+  /** The knowledge base's compact view was read from the cache (hit), read and stored (miss), or read without caching (off). */
+  viewCache: z.enum(['hit', 'miss', 'off']).optional(),
 });
 export type Counters = z.infer<typeof Counters>;
 

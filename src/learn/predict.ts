@@ -5,6 +5,7 @@ import type { Matrix } from './matrix.ts';
 import { baseMargin, type Tree, type TreeEnsemble } from './tree-model.ts';
 import { MetallmixError } from '../core/errors.ts';
 import { packTree, predictModule, type PredictExports } from './predict-kernel.ts';
+import { maxOf } from '../core/arrays.ts';
 
 /** Per-tree lookup tables for the hot loop (categorical sets as byte maps instead of a Map). */
 interface FlatTree {
@@ -22,7 +23,7 @@ function flatten(tree: Tree): FlatTree {
   const categoryMaps: (Uint8Array | undefined)[] = [];
   for (const [node, set] of tree.categories) {
     isCategorical[node] = 1;
-    const map = new Uint8Array(Math.max(-1, ...set) + 1);
+    const map = new Uint8Array(Math.max(-1, maxOf(set)) + 1);
     for (const c of set) if (c >= 0) map[c] = 1;
     categoryMaps[node] = map;
   }

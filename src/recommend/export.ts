@@ -14,6 +14,7 @@ import {
   type SearchSpace,
 } from '../core/index.ts';
 import { parentsFirst } from './candidates.ts';
+import { maxOf, minOf } from '../core/arrays.ts';
 
 export const EXPORT_FORMATS = ['optuna', 'configspace', 'wandb', 'json', 'yaml'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -82,7 +83,7 @@ export function exportSpace(
     const values = configs.map((c) => c[p.name]).filter((v) => v !== undefined);
     if (p.type === 'float' || p.type === 'int') {
       const nums = values.filter((v): v is number => typeof v === 'number');
-      return { ...p, low: Math.min(p.low, ...nums), high: Math.max(p.high, ...nums) };
+      return { ...p, low: Math.min(p.low, minOf(nums)), high: Math.max(p.high, maxOf(nums)) };
     }
     if (p.type === 'categorical') return { ...p, choices: [...new Set([...p.choices, ...values])] };
     return p;

@@ -9,7 +9,10 @@
 import {
   ExitCode,
   isLowerBetter,
+  maxOf,
   MetallmixError,
+  minOf,
+  pushAll,
   Rng,
   type Candidate,
   type DatasetProfile,
@@ -19,7 +22,7 @@ import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../le
 import { trainGBDT } from '../learn/gbdt.ts';
 import { selectRows } from '../learn/matrix.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
-import { predictMargin } from '../learn/predict.ts';
+import { predictMargins } from '../learn/ensemble-predict.ts';
 import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
 import { formatValue, type Insight } from '../explain/index.ts';
 import { globalInsights } from './global-insights.ts';
@@ -180,7 +183,7 @@ function fit(
 /** Rows (indices) of a bootstrap sample of datasets: whole datasets are drawn, never single rows. */
 function datasetBootstrap(datasets: string[], rowsOf: Map<string, number[]>, rng: Rng): number[] {
   const out: number[] = [];
-  for (let i = 0; i < datasets.length; i++) out.push(...rowsOf.get(rng.choice(datasets))!);
+  for (let i = 0; i < datasets.length; i++) pushAll(out, rowsOf.get(rng.choice(datasets))!);
   return out;
 }
 
@@ -257,7 +260,6 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
       );
     }
   }
-  const insights = globalInsights(effect, encoder, X, runs.length, settings.seed);
   let metricLow = Infinity;
   let metricHigh = -Infinity;
   for (const r of runs) {
@@ -267,8 +269,9 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
   const datasetRanges = encoder.features.flatMap((spec, j) => {
     if (spec.source !== 'dataset' || spec.kind !== 'numeric') return [];
     const v = datasets.map((_, i) => levelX[i * f + j]).filter((x) => !Number.isNaN(x));
-    return v.length ? [{ feature: spec.name, low: Math.min(...v), high: Math.max(...v) }] : [];
+    return v.length ? [{ feature: spec.name, low: minOf(v), high: maxOf(v) }] : [];
   });
+  let insights: Insight[] | undefined;
   return {
     settings,
     encoder,
@@ -276,7 +279,11 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     level,
     time,
     trainingRows: runs.length,
-    insights,
+    // Computed on first use: they cost more than the fit, and only retrieval and the LLM prompt
+    // read them (a benchmark of the metalearner method never does).
+    get insights() {
+      return (insights ??= globalInsights(effect, encoder, X, runs.length, settings.seed));
+    },
     datasetRanges,
     metricRange: { low: metricLow, high: metricHigh },
   };
@@ -301,9 +308,12 @@ export function predictCandidates(
     numFeatures: learner.encoder.features.length,
   };
   const scale = metricScale(learner.settings.metric);
-  const effects = learner.effect.map((m) => predictMargin(m, X));
-  const levels = learner.level.map((m) => predictMargin(m, { ...X, numRows: 1 })[0]);
-  const times = learner.time.map((m) => predictMargin(m, X));
+  const margins = predictMargins([...learner.effect, ...learner.time], X);
+  const effects = margins.slice(0, learner.effect.length);
+  const times = margins.slice(learner.effect.length);
+  // The level models see only dataset meta-features, equal in every row: one row is enough.
+  const first = { ...X, data: X.data.subarray(0, X.numFeatures), numRows: 1 };
+  const levels = predictMargins(learner.level, first).map((m) => m[0]);
   return candidates.map((_, i) => {
     const eff = effects.map((e) => e[i]);
     const metric = interval(

@@ -19,25 +19,47 @@ export function indexPathFor(knowledgeBasePath: string): string {
  * same embedder; otherwise builds it from `documents()` (called only then) and saves it
  * atomically. A missing, corrupt or stale file is rebuilt, never an error; a failed save leaves
  * a notice and a working in-memory index.
+ *
+ * `embedder` may be a function that fits one: it gets the saved documents when the file was
+ * built for this version and recipe (they are what `documents()` would build, so an embedder
+ * fitted on them is the one the file was built with), else undefined.
  */
 export async function openOrBuildIndex(input: {
   cachePath?: string;
   /** Keep the index in the knowledge base's database instead of a file. */
   database?: VectorStore;
   kbVersion: string;
-  embedder: Embedder;
+  embedder: Embedder | ((saved: readonly EvidenceDocument[] | undefined) => Embedder);
   documents: () => EvidenceDocument[];
   /** What else the documents depend on (metric, document options); a change rebuilds. */
   recipe?: string;
-}): Promise<OpenedIndex> {
-  const { cachePath, kbVersion, embedder } = input;
+}): Promise<OpenedIndex & { embedder: Embedder }> {
+  const { cachePath, kbVersion } = input;
   const recipe = input.recipe ?? '';
-  if (input.database) return openOrBuildDatabaseIndex({ ...input, store: input.database, recipe });
+  if (input.database) {
+    // The database index keeps no documents to fit on: the embedder is fitted on documents().
+    const embedder =
+      typeof input.embedder === 'function' ? input.embedder(undefined) : input.embedder;
+    const opened = await openOrBuildDatabaseIndex({
+      ...input,
+      embedder,
+      store: input.database,
+      recipe,
+    });
+    return { ...opened, embedder };
+  }
   const notices: string[] = [];
-  if (cachePath) {
-    const loaded = tryLoad(cachePath, { kbVersion, embedderId: embedder.id, recipe });
-    if ('index' in loaded) return { ...loaded, rebuilt: false, notices };
-    notices.push(`rebuilding vector index ${cachePath}: ${loaded.stale}`);
+  const loaded = cachePath ? tryLoad(cachePath, { kbVersion, recipe }) : undefined;
+  const saved = loaded && 'index' in loaded ? loaded : undefined;
+  const embedder =
+    typeof input.embedder === 'function' ? input.embedder(saved?.documents) : input.embedder;
+  if (cachePath && loaded) {
+    if (saved && saved.embedderId === embedder.id)
+      return { index: saved.index, documents: saved.documents, embedder, rebuilt: false, notices };
+    const stale = saved
+      ? `built with embedder ${String(saved.embedderId)}, now ${embedder.id}`
+      : (loaded as { stale: string }).stale;
+    notices.push(`rebuilding vector index ${cachePath}: ${stale}`);
   }
   const documents = input.documents();
   const index = await buildIndex(documents, embedder);
@@ -56,13 +78,13 @@ export async function openOrBuildIndex(input: {
       );
     }
   }
-  return { index, documents, rebuilt: true, notices };
+  return { index, documents, embedder, rebuilt: true, notices };
 }
 
 function tryLoad(
   path: string,
-  { kbVersion, embedderId, recipe }: { kbVersion: string; embedderId: string; recipe: string },
-): { index: VectorIndex; documents: EvidenceDocument[] } | { stale: string } {
+  { kbVersion, recipe }: { kbVersion: string; recipe: string },
+): { index: VectorIndex; documents: EvidenceDocument[]; embedderId: unknown } | { stale: string } {
   let loaded: ReturnType<typeof loadIndex>;
   try {
     loaded = loadIndex(path);
@@ -79,8 +101,6 @@ function tryLoad(
     };
   if (header.recipe !== recipe)
     return { stale: `documents built for ${String(header.recipe)}, now ${recipe}` };
-  if (header.embedderId !== embedderId)
-    return { stale: `built with embedder ${String(header.embedderId)}, now ${embedderId}` };
   const documents = header.documents;
   if (
     !Array.isArray(documents) ||
@@ -93,5 +113,5 @@ function tryLoad(
     )
   )
     return { stale: `its documents do not match its ${index.size} vectors` };
-  return { index, documents: documents as EvidenceDocument[] };
+  return { index, documents: documents as EvidenceDocument[], embedderId: header.embedderId };
 }

@@ -15,6 +15,7 @@ import { openOrBuildIndex } from './index-cache.ts';
 import { profileMeta } from './profile-features.ts';
 import type { SearchFilter, SearchHit, SearchableIndex } from './vector-index.ts';
 import type { VectorStore } from '../store/index.ts';
+import { pushAll } from '../core/arrays.ts';
 
 export interface EvidenceHit {
   id: string;
@@ -83,7 +84,7 @@ export class Retriever {
       }
       const resolved = found.map((h) => this.hit(h)).filter((h) => h !== undefined);
       if (kind === 'dataset') nearestDatasets = resolved.map((h) => h.dataset!);
-      hits.push(...resolved);
+      pushAll(hits, resolved);
     }
     return hits;
   }
@@ -140,9 +141,9 @@ export interface OpenedRetriever {
 }
 
 /**
- * Builds or loads everything retrieval needs for a knowledge base. With the default embedder
- * the documents are always built (its IDF is fit on them; milliseconds even for large
- * knowledge bases); with a neural or HTTP embedder only when the index must be rebuilt.
+ * Builds or loads everything retrieval needs for a knowledge base. The documents (and so the
+ * records) are read only when the index must be rebuilt: the default embedder's IDF is fit on
+ * the documents saved with a current index file, which are the ones the records would give.
  */
 export async function openRetriever(input: OpenRetrieverInput): Promise<OpenedRetriever> {
   let documentsMs = 0;
@@ -155,28 +156,26 @@ export async function openRetriever(input: OpenRetrieverInput): Promise<OpenedRe
     }
     return built;
   };
-  const embedder =
-    input.embedder ??
-    MetaTextEmbedder.fit(
-      { profiles: input.profiles, texts: documents().map((d) => d.text) },
-      input.embedderOptions,
-    );
   const t0 = performance.now();
-  const documentsMsBefore = documentsMs;
   const opened = await openOrBuildIndex({
     cachePath: input.cachePath,
     database: input.database,
     kbVersion: input.kbVersion,
-    embedder,
+    embedder:
+      input.embedder ??
+      ((saved) =>
+        MetaTextEmbedder.fit(
+          { profiles: input.profiles, texts: (saved ?? documents()).map((d) => d.text) },
+          input.embedderOptions,
+        )),
     documents,
     recipe: JSON.stringify({ metric: input.metric, options: input.documentOptions ?? {} }),
   });
-  // Documents built lazily inside openOrBuildIndex are reported under documents, not index.
-  const indexMs = performance.now() - t0 - (documentsMs - documentsMsBefore);
   return {
-    retriever: new Retriever(opened.index, opened.documents, embedder),
+    retriever: new Retriever(opened.index, opened.documents, opened.embedder),
     rebuilt: opened.rebuilt,
     notices: opened.notices,
-    timingsMs: { documents: documentsMs, index: indexMs },
+    // Documents built inside openOrBuildIndex are reported under documents, not index.
+    timingsMs: { documents: documentsMs, index: performance.now() - t0 - documentsMs },
   };
 }

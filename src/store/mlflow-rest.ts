@@ -16,6 +16,7 @@ import {
   type MlflowRun,
 } from './mlflow.ts';
 import type { SourceTable } from './source-table.ts';
+import { pushAll } from '../core/arrays.ts';
 
 const PAGE = 1000;
 const HISTORY_PAGE = 25_000;
@@ -147,7 +148,7 @@ class MlflowClient {
     const seen = new Set<string>();
     do {
       const page = await fetchPage(token);
-      out.push(...(page.items ?? []));
+      pushAll(out, page.items ?? []);
       token = page.next_page_token || undefined;
       if (token && seen.has(token))
         throw new MetallmixError('the MLflow tracking server repeated a page token', {

@@ -9,6 +9,7 @@
 import { isLowerBetter } from '../core/index.ts';
 import type { Mapping } from './mapping.ts';
 import type { Cell, SourceRow, SourceTable } from './source-table.ts';
+import { maxOf, minOf } from '../core/arrays.ts';
 
 export interface MetricPoint {
   value: number;
@@ -119,8 +120,8 @@ function cellsOf(run: MlflowRun, experiment: MlflowExperiment): Map<string, Cell
   }
   for (const [k, points] of run.history) {
     const finite = points.map((p) => p.value).filter(Number.isFinite);
-    const min = finite.length ? Math.min(...finite) : null;
-    const max = finite.length ? Math.max(...finite) : null;
+    const min = finite.length ? minOf(finite) : null;
+    const max = finite.length ? maxOf(finite) : null;
     cells.set(`metrics_min.${k}`, min);
     cells.set(`metrics_max.${k}`, max);
     cells.set(`metrics_best.${k}`, isLowerBetter(k) ? min : max);

@@ -4,14 +4,12 @@
 // pretrained tags, bare architecture names and torchvision weight enums.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MetallmixError } from '../core/errors.ts';
+import { packagePath } from '../core/package-files.ts';
 import { ModelCard } from '../core/model-card.ts';
 
-export const CATALOG_PATH = fileURLToPath(
-  new URL('../../data/model-catalog/catalog.json', import.meta.url),
-);
+export const CATALOG_PATH = packagePath('data', 'model-catalog', 'catalog.json');
 
 export const CATALOG_LIBRARIES = ['timm', 'torchvision', 'huggingface'] as const;
 export type CatalogLibrary = (typeof CATALOG_LIBRARIES)[number];

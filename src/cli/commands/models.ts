@@ -10,6 +10,7 @@ import type { CliIo } from '../io.ts';
 import { fitTable, terminalWidth, wrap } from '../layout.ts';
 import { emit, jsonOption, withExamples } from '../output.ts';
 import { positiveInt } from '../parse-flags.ts';
+import { pushAll } from '../../core/arrays.ts';
 
 interface ModelsFlags {
   family?: string;
@@ -74,13 +75,14 @@ function render(r: ModelsResult, limit: number, width: number): string {
   const lines: string[] = [];
   if (r.lookup) {
     const l = r.lookup;
-    lines.push(
-      ...wrap(
+    pushAll(
+      lines,
+      wrap(
         `A knowledge base naming a model "${l.query}" gets the card ${l.card} (${l.library}, matched by ${l.matchedBy})${l.note ? `; ${l.note}` : ''}.`,
         width,
       ),
-      '',
     );
+    lines.push('');
   }
   if (r.cards.length === 0) {
     lines.push(`No card of the ${r.total} in the catalog matches.`);
@@ -112,8 +114,9 @@ function render(r: ModelsResult, limit: number, width: number): string {
       width,
     ),
   );
-  lines.push(
-    ...wrap(
+  pushAll(
+    lines,
+    wrap(
       `${r.cards.length} of the catalog's ${r.total} cards${r.cards.length > shown.length ? `, first ${shown.length} shown (--limit N)` : ''}. px: input resolution; top-1: ImageNet-1k validation accuracy in percent, as the source reports it; sources and aliases: --json.`,
       width,
     ),

@@ -10,6 +10,7 @@ import {
 import type { CliIo } from '../io.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
 import { progressFor } from '../progress.ts';
+import { maxOf } from '../../core/arrays.ts';
 
 const MAX_LISTED_SKIPS = 20;
 
@@ -101,7 +102,7 @@ function render({ profile: p, skipped, counts, notices }: ProfileResult): string
         .join(', '),
     ],
   ];
-  const width = Math.max(...facts.map(([k]) => k.length));
+  const width = maxOf(facts.map(([k]) => k.length));
   const lines = facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   const classRows = Object.entries(p.classCounts ?? {}).map(([c, n]) => [
     c,

@@ -1,4 +1,5 @@
-import OpenAI, { APIConnectionError, APIError } from 'openai';
+import type OpenAI from 'openai';
+import type { APIError } from 'openai';
 import type { ChatCompletionCreateParamsNonStreaming } from 'openai/resources/chat/completions';
 import { MetallmixError } from '../../core/errors.ts';
 import { Rng } from '../../core/rng.ts';
@@ -81,10 +82,17 @@ const HTTP_DEFAULT_CONTEXT = 4096;
 /** The SDK's default request timeout, used when no deadline is set. */
 const SDK_TIMEOUT_MS = 600_000;
 
+/** The SDK, imported on the first request: loading it costs every other command's start-up. */
+let sdk: typeof import('openai') | undefined;
+
+async function loadSdk(): Promise<typeof import('openai')> {
+  return (sdk ??= await import('openai'));
+}
+
 /** Any server that speaks OpenAI's /chat/completions: Ollama, llama.cpp server, vLLM, LM Studio, OpenAI. */
 export class OpenAICompatibleModel implements LanguageModel {
   readonly id: string;
-  private readonly client: OpenAI;
+  private client: OpenAI | undefined;
   private readonly options: OpenAICompatibleOptions;
   private readonly baseUrl: string;
   private readonly rng: Rng;
@@ -94,13 +102,17 @@ export class OpenAICompatibleModel implements LanguageModel {
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.id = `openai:${options.model}@${this.baseUrl}`;
     this.rng = options.rng ?? new Rng(options.seed ?? 0).fork('llm-retry');
-    this.client = new OpenAI({
+  }
+
+  private async sdkClient(): Promise<OpenAI> {
+    const { default: OpenAI } = await loadSdk();
+    return (this.client ??= new OpenAI({
       baseURL: this.baseUrl,
       // Local servers need no key, but the SDK refuses to start without one.
-      apiKey: options.apiKey ?? 'no-key',
+      apiKey: this.options.apiKey ?? 'no-key',
       maxRetries: 0, // retries are ours: only transient errors, seeded jitter, one deadline
       fetch: cappedFetch(MAX_RESPONSE_BYTES),
-    });
+    }));
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
@@ -210,9 +222,10 @@ export class OpenAICompatibleModel implements LanguageModel {
     timeout: number,
   ): Promise<OpenAI.Chat.Completions.ChatCompletion> {
     const policy = this.options.retry ?? DEFAULT_RETRY;
+    const client = await this.sdkClient();
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.client.chat.completions.create(body, { signal, timeout });
+        return await client.chat.completions.create(body, { signal, timeout });
       } catch (err) {
         if (signal.aborted) throw err;
         // The SDK wraps what our fetch throws (a response over the cap) as a connection error.
@@ -220,8 +233,9 @@ export class OpenAICompatibleModel implements LanguageModel {
         if (ours instanceof MetallmixError) throw ours;
         const transient = isTransient(err);
         if (!transient || attempt > policy.maxRetries) throw this.describe(err, attempt);
-        const retryAfter =
-          err instanceof APIError ? parseRetryAfter(err.headers?.get('retry-after')) : undefined;
+        const retryAfter = isApiError(err)
+          ? parseRetryAfter(err.headers?.get('retry-after'))
+          : undefined;
         await sleep(backoffDelayMs(policy, attempt, this.rng, retryAfter), signal);
       }
     }
@@ -230,11 +244,11 @@ export class OpenAICompatibleModel implements LanguageModel {
   /** A one-line MetallmixError for a failed call: what was asked of whom, and what came back. */
   private describe(err: unknown, attempts: number): Error {
     const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
-    if (err instanceof APIConnectionError)
+    if (isConnectionError(err))
       return unavailable(
         `cannot reach the LLM endpoint ${this.baseUrl} (${connectionDetail(err)})${tries}`,
       );
-    if (err instanceof APIError && err.status !== undefined) {
+    if (isApiError(err) && err.status !== undefined) {
       if (err.status === 401 || err.status === 403)
         return unavailable(this.authMessage(err.status));
       const said = redactSecrets(serverMessage(err), this.options.apiKey);
@@ -256,11 +270,16 @@ export class OpenAICompatibleModel implements LanguageModel {
   }
 }
 
+// Errors come only from SDK calls, so the SDK is loaded whenever these are asked.
+const isApiError = (err: unknown): err is APIError =>
+  sdk !== undefined && err instanceof sdk.APIError;
+const isConnectionError = (err: unknown): boolean =>
+  sdk !== undefined && err instanceof sdk.APIConnectionError;
+
 /** Rate limits, server errors and broken connections pass; anything else would fail again. */
 function isTransient(err: unknown): boolean {
-  if (err instanceof APIConnectionError) return true;
-  if (err instanceof APIError && err.status !== undefined)
-    return err.status === 429 || err.status >= 500;
+  if (isConnectionError(err)) return true;
+  if (isApiError(err) && err.status !== undefined) return err.status === 429 || err.status >= 500;
   return false;
 }
 

@@ -13,6 +13,7 @@ import {
 import type { ChatMessage } from '../../llm/types.ts';
 import { hyperparameterSchema } from './hyperparameter-schema.ts';
 import type { ReasoningContext } from './reasoning-context.ts';
+import { pushAll } from '../../core/arrays.ts';
 
 export type LlmStrategy = 'llm' | 'hybrid';
 
@@ -59,8 +60,11 @@ function renderFeedback(previous: Attempt | undefined, maxAttempts: number): str
         ? `${raw.slice(0, MAX_PREVIOUS_ANSWER_CHARS)} ...`
         : raw,
     );
-  if (previous.ruleViolations.length)
-    lines.push('Problems to fix:', ...previous.ruleViolations.map((v) => `- ${v}`));
+  if (previous.ruleViolations.length) lines.push('Problems to fix:');
+  pushAll(
+    lines,
+    previous.ruleViolations.map((v) => `- ${v}`),
+  );
   if (previous.judge)
     lines.push(
       `Reviewer's scores (1-5): format ${previous.judge.format}, accuracy ${previous.judge.accuracy}, completeness ${previous.judge.completeness}.`,

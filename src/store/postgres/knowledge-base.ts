@@ -16,7 +16,17 @@ import {
   type ModelCard,
 } from '../../core/index.ts';
 import { mergeDeclarations } from '../declarations.ts';
-import { contentVersion, matchesFilter } from '../derived.ts';
+import {
+  addElements,
+  declarationElement,
+  matchesFilter,
+  modelElement,
+  profileElement,
+  recordElement,
+  removeElements,
+  versionOf,
+  type VersionState,
+} from '../derived.ts';
 import { canonicalJson, recordId } from '../fingerprint.ts';
 import type {
   BatchResult,
@@ -34,7 +44,9 @@ import { resolvePostgresLocator, type PostgresSettings } from './locator.ts';
 import {
   LOCK,
   SCHEMA_VERSION,
+  computeVersionState,
   migrate,
+  readVersionState,
   quoteIdent,
   schemaVersion,
   tablesOf,
@@ -51,6 +63,12 @@ interface Content {
   models: string[];
   declared: string[];
   version: string;
+}
+
+/** What one batch changes in the content-version state. */
+interface VersionDelta {
+  added: string[];
+  removed: string[];
 }
 
 export class PostgresKnowledgeBase implements KnowledgeBase {
@@ -109,13 +127,8 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
         const profiles = await bodies(`SELECT body FROM ${this.s}.dataset_profiles ORDER BY name`);
         const models = await bodies(`SELECT body FROM ${this.s}.model_cards ORDER BY id`);
         const declared = await bodies(`SELECT body FROM ${this.s}.hyperparameters ORDER BY seq`);
+        const version = versionOf(await this.versionState());
         await this.client.query('COMMIT');
-        const version = contentVersion({
-          recordIds: rows.map((r) => r.id),
-          profiles: profiles.map((b) => JSON.parse(b) as DatasetProfile),
-          models: models.map((b) => JSON.parse(b) as ModelCard),
-          hyperparameters: declared.map((b) => JSON.parse(b) as DeclaredHyperparameter),
-        });
         this.cache = { generation, rows, profiles, models, declared, version };
         return this.cache;
       } catch (err) {
@@ -159,8 +172,23 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     return this.parsedRecords(await this.content(), filter);
   }
 
+  /**
+   * The committed content-version state: one row, maintained by importBatch. A schema-1
+   * knowledge base opened read-only has none, and its state is computed from the rows.
+   */
+  private async versionState(): Promise<VersionState> {
+    return (
+      (await readVersionState(this.client, this.s)) ??
+      (await computeVersionState(this.client, this.s))
+    );
+  }
+
   async version(): Promise<string> {
-    return (await this.content()).version;
+    try {
+      return versionOf(await this.versionState());
+    } catch (err) {
+      return this.fail('read', err);
+    }
   }
 
   async importBatch(batch: ImportBatch): Promise<BatchResult> {
@@ -188,25 +216,34 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     }
     try {
       await this.client.query(`SELECT ${LOCK.write}`, [this.settings.schema]);
+      const delta: VersionDelta = { added: [], removed: [] };
       const addedIds = await this.insertRecords(unique);
+      for (const id of addedIds) delta.added.push(recordElement(id));
       // Declared after the records: a conflict here must roll back everything written above.
-      const declared = await this.declare(batch);
+      await this.declare(batch, delta);
       const profiles = await this.upsert(
         'dataset_profiles',
         'name',
         (batch.profiles ?? []).map((p) => [p.name, p]),
+        profileElement,
+        delta,
       );
       const models = await this.upsert(
         'model_cards',
         'id',
         (batch.models ?? []).map((m) => [m.id, m]),
+        modelElement,
+        delta,
       );
-      const changed =
-        addedIds.size > 0 ||
-        declared ||
-        profiles.added + profiles.updated + models.added + models.updated > 0;
-      if (changed)
-        await this.client.query(`UPDATE ${this.s}.kb_state SET generation = generation + 1`);
+      if (delta.added.length > 0 || delta.removed.length > 0) {
+        // Read under the write lock: no other writer changes the state until this commits.
+        const before = (await readVersionState(this.client, this.s))!;
+        const after = addElements(removeElements(before, delta.removed), delta.added);
+        await this.client.query(
+          `UPDATE ${this.s}.kb_state SET generation = generation + 1, content_state = $1`,
+          [JSON.stringify(after)],
+        );
+      }
       await this.client.query('COMMIT');
       return { addedIds, profiles, models };
     } catch (err) {
@@ -245,6 +282,8 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     table: string,
     key: string,
     items: [string, unknown][],
+    element: (key: string, body: string) => string,
+    delta: VersionDelta,
   ): Promise<UpsertCounts> {
     const counts: UpsertCounts = { added: 0, updated: 0, unchanged: 0 };
     if (items.length === 0) return counts;
@@ -269,37 +308,45 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
         [k, body],
       );
       counts[before === undefined ? 'added' : 'updated']++;
+      if (before !== undefined) delta.removed.push(element(k, before));
+      delta.added.push(element(k, body));
       existing.set(k, body);
     }
     return counts;
   }
 
-  /** Whether anything was declared or changed (the rules of declarations.ts). */
-  private async declare(batch: ImportBatch): Promise<boolean> {
-    if (!batch.hyperparameters?.length) return false;
-    const stored = (
+  /** Declares what the batch declares (the rules of declarations.ts), noting the changes. */
+  private async declare(batch: ImportBatch, delta: VersionDelta): Promise<void> {
+    if (!batch.hyperparameters?.length) return;
+    const rows = (
       await this.client.query<{ body: string }>(
         `SELECT body FROM ${this.s}.hyperparameters ORDER BY seq`,
       )
-    ).rows.map((r) => JSON.parse(r.body) as DeclaredHyperparameter);
+    ).rows;
+    const stored = rows.map((r) => JSON.parse(r.body) as DeclaredHyperparameter);
+    const storedBody = new Map(stored.map((d, i) => [d.name, rows[i]!.body]));
     const writes = mergeDeclarations(stored, batch.hyperparameters, {
       redeclare: batch.redeclare,
       declaredIn: batch.declaredIn,
     });
-    const known = new Set(stored.map((d) => d.name));
-    for (const d of writes)
+    for (const d of writes) {
+      const body = canonicalJson(d);
+      const before = storedBody.get(d.name);
+      if (before === body) continue;
+      if (before !== undefined) delta.removed.push(declarationElement(d.name, before));
+      delta.added.push(declarationElement(d.name, body));
       // A redeclaration keeps its place (seq): declarations stay in the order first declared.
-      if (known.has(d.name))
+      if (before !== undefined)
         await this.client.query(`UPDATE ${this.s}.hyperparameters SET body = $1 WHERE name = $2`, [
-          canonicalJson(d),
+          body,
           d.name,
         ]);
       else
         await this.client.query(
           `INSERT INTO ${this.s}.hyperparameters (name, body) VALUES ($1, $2)`,
-          [d.name, canonicalJson(d)],
+          [d.name, body],
         );
-    return writes.length > 0;
+    }
   }
 
   async close(): Promise<void> {
@@ -366,11 +413,8 @@ export async function openPostgresKnowledgeBase(
           `the knowledge base has schema version ${version}, newer than this metallmix knows (${SCHEMA_VERSION}); upgrade metallmix`,
           { location: { file: settings.label } },
         );
-      if (version !== SCHEMA_VERSION)
-        throw new MetallmixError(
-          `schema version ${version} needs migrating to ${SCHEMA_VERSION}; import into it once to upgrade it`,
-          { location: { file: settings.label } },
-        );
+      // An older schema is read as it is: migration 2 only adds the content-version state,
+      // which versionState() computes from the rows when it is absent.
     } else await migrate(client, settings.schema, settings.label);
   } catch (err) {
     await client.end().catch(() => undefined);

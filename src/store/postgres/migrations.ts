@@ -5,9 +5,38 @@
 // migration leaves nothing behind (PostgreSQL's DDL is transactional).
 import type pg from 'pg';
 import { MetallmixError } from '../../core/index.ts';
+import { contentState, type VersionState } from '../derived.ts';
 
-/** Each migration, given the quoted schema name. */
-export const MIGRATIONS: readonly ((s: string) => string)[] = [
+/** Each migration, given the quoted schema name: SQL, or a step that needs code. */
+export type Migration =
+  ((s: string) => string) | { run(client: pg.Client, s: string): Promise<void> };
+
+/** The stored content-version state (../derived.ts), or undefined before migration 2. */
+export async function readVersionState(
+  client: pg.Client,
+  s: string,
+): Promise<VersionState | undefined> {
+  const r = await client.query<{ state: VersionState | null }>(
+    `SELECT to_jsonb(k) -> 'content_state' AS state FROM ${s}.kb_state k`,
+  );
+  return r.rows[0]?.state ?? undefined;
+}
+
+/** The content-version state computed from every stored row. */
+export async function computeVersionState(client: pg.Client, s: string): Promise<VersionState> {
+  const column = async (sql: string) =>
+    (await client.query<{ v: string }>(sql)).rows.map((r) => r.v);
+  const bodies = async (table: string) =>
+    (await column(`SELECT body AS v FROM ${s}.${table}`)).map((b) => JSON.parse(b) as never);
+  return contentState({
+    recordIds: await column(`SELECT id AS v FROM ${s}.records`),
+    profiles: await bodies('dataset_profiles'),
+    models: await bodies('model_cards'),
+    hyperparameters: await bodies('hyperparameters'),
+  });
+}
+
+export const MIGRATIONS: readonly Migration[] = [
   // 1: records (the full ExperimentRecord as JSON text, exactly as written, with the columns the
   //    filters use, in commit order), profiles, cards, declarations in declaration order, the
   //    generation every import transaction that changes something bumps, and the retrieval index.
@@ -53,6 +82,15 @@ export const MIGRATIONS: readonly ((s: string) => string)[] = [
       vector bytea NOT NULL,
       PRIMARY KEY (key, position)
     );`,
+  // 2: the content-version state, maintained by every import, so reading the version is O(1).
+  {
+    async run(client, s) {
+      await client.query(`ALTER TABLE ${s}.kb_state ADD COLUMN content_state jsonb`);
+      await client.query(`UPDATE ${s}.kb_state SET content_state = $1`, [
+        JSON.stringify(await computeVersionState(client, s)),
+      ]);
+    },
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -110,7 +148,9 @@ export async function migrate(client: pg.Client, schema: string, label: string):
         { location: { file: label } },
       );
     for (let v = current; v < SCHEMA_VERSION; v++) {
-      await client.query(MIGRATIONS[v](s));
+      const step = MIGRATIONS[v];
+      if (typeof step === 'function') await client.query(step(s));
+      else await step.run(client, s);
       await client.query(`INSERT INTO ${s}.schema_migrations (version) VALUES ($1)`, [v + 1]);
     }
     await client.query('COMMIT');

@@ -15,7 +15,17 @@ import {
 } from '../../core/index.ts';
 import { ensureDirectory } from '../../core/files.ts';
 import { mergeDeclarations } from '../declarations.ts';
-import { contentVersion, contentVersionOfSortedIds, matchesFilter } from '../derived.ts';
+import {
+  addElements,
+  declarationElement,
+  matchesFilter,
+  modelElement,
+  profileElement,
+  recordElement,
+  removeElements,
+  versionOf,
+  type VersionState,
+} from '../derived.ts';
 import { fileKind, isOptunaSchema } from '../file-kind.ts';
 import { canonicalJson, recordId } from '../fingerprint.ts';
 import type {
@@ -31,7 +41,14 @@ import type {
   StreamResult,
   UpsertCounts,
 } from '../knowledge-base.ts';
-import { SCHEMA_VERSION, migrate, schemaVersion } from './migrations.ts';
+import {
+  OLDEST_READABLE_SCHEMA,
+  SCHEMA_VERSION,
+  computeVersionState,
+  migrate,
+  readVersionState,
+  schemaVersion,
+} from './migrations.ts';
 
 const BUSY_TIMEOUT_MS = 30_000;
 /** Page cache while a streamed import writes (negative: KiB). */
@@ -44,6 +61,12 @@ interface Content {
   models: string[];
   declared: string[];
   version: string;
+}
+
+/** What one batch changes in the content-version state. */
+interface VersionDelta {
+  added: string[];
+  removed: string[];
 }
 
 export class SqliteKnowledgeBase implements KnowledgeBase {
@@ -74,6 +97,21 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     return `${dataVersion}:${own}`;
   }
 
+  /**
+   * The committed content-version state: one row, maintained by every write. A file of schema 2
+   * opened read-only has none, and its state is computed from the rows (once per stamp).
+   */
+  private versionState(): VersionState {
+    const stored = readVersionState(this.db);
+    if (stored) return stored;
+    const stamp = this.stamp();
+    if (this.computed?.stamp !== stamp)
+      this.computed = { stamp, state: this.db.transaction(() => computeVersionState(this.db))() };
+    return this.computed.state;
+  }
+
+  private computed: { stamp: string; state: VersionState } | undefined;
+
   private content(): Content {
     const stamp = this.stamp();
     if (this.cache?.stamp === stamp) return this.cache;
@@ -88,16 +126,10 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         profiles: bodies('SELECT body FROM dataset_profiles ORDER BY name'),
         models: bodies('SELECT body FROM model_cards ORDER BY id'),
         declared: bodies('SELECT body FROM hyperparameters ORDER BY rowid'),
+        version: versionOf(this.versionState()),
       };
     });
-    const c = read();
-    const version = contentVersion({
-      recordIds: c.rows.map((r) => r.id),
-      profiles: c.profiles.map((b) => JSON.parse(b) as DatasetProfile),
-      models: c.models.map((b) => JSON.parse(b) as ModelCard),
-      hyperparameters: c.declared.map((b) => JSON.parse(b) as DeclaredHyperparameter),
-    });
-    this.cache = { stamp, ...c, version };
+    this.cache = { stamp, ...read() };
     return this.cache;
   }
 
@@ -136,11 +168,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       const hyperparameters = parse<DeclaredHyperparameter>(
         'SELECT body FROM hyperparameters ORDER BY rowid',
       );
-      const ids = this.db
-        .prepare('SELECT id FROM records ORDER BY id')
-        .pluck()
-        .iterate() as IterableIterator<string>;
-      const version = contentVersionOfSortedIds(ids, { profiles, models, hyperparameters });
+      const version = versionOf(this.versionState());
       const rows = this.db
         .prepare('SELECT id, body FROM records ORDER BY id LIMIT ?')
         .all(limit) as { id: string; body: string }[];
@@ -158,7 +186,7 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
   }
 
   async version(): Promise<string> {
-    return this.content().version;
+    return versionOf(this.versionState());
   }
 
   private checkWritable(): void {
@@ -178,8 +206,9 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
           location: { file: this.label, field: `records.${i}` },
         });
     });
+    const delta: VersionDelta = { added: [], removed: [] };
     // Declared first: a conflict fails the batch before a record is written.
-    this.declare(batch);
+    this.declare(batch, delta);
     // ON CONFLICT, not OR IGNORE: only a duplicate id is skipped, never a constraint violation.
     const insert = this.db.prepare(
       'INSERT INTO records (id, dataset, model, status, source, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING',
@@ -194,20 +223,40 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
         record.provenance.source,
         JSON.stringify(record),
       );
-      if (r.changes === 1) added(id);
+      if (r.changes === 1) {
+        added(id);
+        delta.added.push(recordElement(id));
+      }
     }
-    return {
+    const counts = {
       profiles: this.upsert(
         'dataset_profiles',
         'name',
         (batch.profiles ?? []).map((p) => [p.name, p]),
+        profileElement,
+        delta,
       ),
       models: this.upsert(
         'model_cards',
         'id',
         (batch.models ?? []).map((m) => [m.id, m]),
+        modelElement,
+        delta,
       ),
     };
+    this.storeVersion(delta);
+    return counts;
+  }
+
+  /** Applies a batch's delta to the stored state, inside the batch's transaction. */
+  private storeVersion(delta: VersionDelta): void {
+    if (delta.added.length === 0 && delta.removed.length === 0) return;
+    // A writable connection was migrated when opened, so the state row exists.
+    const before = readVersionState(this.db)!;
+    const after = addElements(removeElements(before, delta.removed), delta.added);
+    this.db
+      .prepare('UPDATE content_version SET count = ?, sum = ? WHERE id = 1')
+      .run(after.count, after.sum);
   }
 
   async importBatch(batch: ImportBatch): Promise<BatchResult> {
@@ -269,7 +318,13 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
     }
   }
 
-  private upsert(table: string, key: string, items: [string, unknown][]): UpsertCounts {
+  private upsert(
+    table: string,
+    key: string,
+    items: [string, unknown][],
+    element: (key: string, body: string) => string,
+    delta: VersionDelta,
+  ): UpsertCounts {
     const counts: UpsertCounts = { added: 0, updated: 0, unchanged: 0 };
     const get = this.db.prepare(`SELECT body FROM ${table} WHERE ${key} = ?`);
     const put = this.db.prepare(`INSERT OR REPLACE INTO ${table} (${key}, body) VALUES (?, ?)`);
@@ -279,28 +334,38 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
       if (existing?.body === body) counts.unchanged++;
       else {
         put.run(k, body);
+        if (existing) delta.removed.push(element(k, existing.body));
+        delta.added.push(element(k, body));
         counts[existing ? 'updated' : 'added']++;
       }
     }
     return counts;
   }
 
-  private declare(batch: ImportBatch): void {
+  private declare(batch: ImportBatch, delta: VersionDelta): void {
     if (!batch.hyperparameters?.length) return;
-    const stored = (
-      this.db.prepare('SELECT body FROM hyperparameters ORDER BY rowid').all() as { body: string }[]
-    ).map((r) => JSON.parse(r.body) as DeclaredHyperparameter);
+    const rows = this.db.prepare('SELECT body FROM hyperparameters ORDER BY rowid').all() as {
+      body: string;
+    }[];
+    const stored = rows.map((r) => JSON.parse(r.body) as DeclaredHyperparameter);
+    const storedBody = new Map(stored.map((d, i) => [d.name, rows[i]!.body]));
     const writes = mergeDeclarations(stored, batch.hyperparameters, {
       redeclare: batch.redeclare,
       declaredIn: batch.declaredIn,
     });
-    const known = new Set(stored.map((d) => d.name));
     const put = this.db.prepare('INSERT INTO hyperparameters (name, body) VALUES (?, ?)');
     const update = this.db.prepare('UPDATE hyperparameters SET body = ? WHERE name = ?');
     // Stored rows keep their rowid (declaration order) unless the declaration is new.
-    for (const d of writes)
-      if (known.has(d.name)) update.run(canonicalJson(d), d.name);
-      else put.run(d.name, canonicalJson(d));
+    for (const d of writes) {
+      const body = canonicalJson(d);
+      const before = storedBody.get(d.name);
+      if (before === body) continue;
+      if (before !== undefined) {
+        update.run(body, d.name);
+        delta.removed.push(declarationElement(d.name, before));
+      } else put.run(d.name, body);
+      delta.added.push(declarationElement(d.name, body));
+    }
   }
 
   private isEmpty(): boolean {
@@ -428,7 +493,7 @@ export function openSqliteKnowledgeBase(
           `the knowledge base has schema version ${version}, newer than this metallmix knows (${SCHEMA_VERSION}); upgrade metallmix`,
           { location: { file } },
         );
-      if (version !== SCHEMA_VERSION)
+      if (version < OLDEST_READABLE_SCHEMA)
         throw new MetallmixError(
           version === 0
             ? 'not a metallmix knowledge base (an empty SQLite file)'
