@@ -390,7 +390,10 @@ function readView(
         }
       },
     );
-    return { view, ...(head.totalRecords !== undefined ? { totalRecords: head.totalRecords } : {}) };
+    return {
+      view,
+      ...(head.totalRecords !== undefined ? { totalRecords: head.totalRecords } : {}),
+    };
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@
 //   metrics.NAME                      a metric (fractions in [0, 1], as every record)
 //   training_time_sec, epochs, seed, run_id, status (finished | failed | stopped)   optional
 import { MetallmixError, type ExperimentRecord, type ParamValue } from '../core/index.ts';
-import { convertTable } from '../store/convert.ts';
+import { Converter } from '../store/convert.ts';
 import type { HyperparameterSpec, LoadedMapping, Mapping } from '../store/mapping.ts';
 import { detectFormat, readSources } from '../store/sources.ts';
 import type { Cell, RowProblem, SourceRow, SourceTable } from '../store/source-table.ts';
@@ -78,7 +78,10 @@ export async function tableOfFile(file: string): Promise<SourceTable> {
       location: { file },
     });
   const [table] = await readSources(file, format);
-  return table!;
+  // A file of logged runs is small and its types are inferred from every row: read it whole.
+  const rows: SourceRow[] = [...table!.rows];
+  if (table!.streamed) for await (const row of table!.streamed) rows.push(row);
+  return { ...table!, rows, streamed: undefined };
 }
 
 function inferType(cells: Cell[]): HyperparameterSpec['type'] {
@@ -197,8 +200,16 @@ export function loggedRecords(
   declared: readonly DeclaredHyperparameter[],
 ): { records: ExperimentRecord[]; hyperparameters: HyperparameterSpec[] } {
   const loaded = mappingFor(table, declared);
-  const conversion = convertTable(table, loaded);
-  const problems = conversion.problems.map(forRecord);
+  const converter = new Converter(table, loaded);
+  const records: ExperimentRecord[] = [];
+  const found: RowProblem[] = [...table.problems];
+  for (const row of table.rows) {
+    const out = converter.convert(row);
+    if ('record' in out) records.push(out.record);
+    else if ('problem' in out) found.push(out.problem);
+  }
+  converter.finish();
+  const problems = found.map(forRecord);
   if (problems.length) {
     const first = problems[0]!;
     const more = problems.length - 1;
@@ -208,10 +219,10 @@ export function loggedRecords(
     );
   }
   return {
-    records: conversion.records.map((r) => ({
+    records: records.map((r) => ({
       ...r,
       provenance: { ...r.provenance, trial: { executor: 'record' } },
     })),
-    hyperparameters: conversion.hyperparameters,
+    hyperparameters: converter.hyperparameters,
   };
 }

@@ -7,8 +7,7 @@ import {
   type ParamValue,
   type SearchSpace,
 } from '../core/index.ts';
-import { createHash } from 'node:crypto';
-import { canonicalJson } from './fingerprint.ts';
+import { canonicalJson, sha256 } from './fingerprint.ts';
 import type {
   DeclaredHyperparameter,
   KbSnapshot,

@@ -631,7 +631,9 @@ export const CASES: BadInputCase[] = [
     message: /wrote .*exports\/metallmix-configs\.json /,
     check: (_r, ctx) => {
       const names = readdirSync(path.join(ctx.dir, 'exports'));
-      return names.join(',') === 'metallmix-configs.json' ? undefined : `files: ${names.join(', ')}`;
+      return names.join(',') === 'metallmix-configs.json'
+        ? undefined
+        : `files: ${names.join(', ')}`;
     },
   },
   {

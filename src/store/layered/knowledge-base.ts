@@ -93,7 +93,9 @@ export class LayeredKnowledgeBase implements KnowledgeBase {
     const max = options.maxRecords;
     if (max === undefined || merged.records.length <= max) return merged;
     // The same sample a single backend takes: the records with the smallest (content-hash) ids.
-    const records = [...merged.records].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)).slice(0, max);
+    const records = [...merged.records]
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, max);
     return { ...merged, records, totalRecords: merged.records.length };
   }
 
