@@ -55,6 +55,7 @@ import { resolveDataset, type DatasetInput } from './dataset.ts';
 import { withKnowledgeBase } from './knowledge-base.ts';
 import type { LlmSetup } from './language-models.ts';
 import { recommend } from './recommend.ts';
+import { pushAll } from '../core/arrays.ts';
 
 export type { Proposal, RunEvent, TrialState } from '../run/index.ts';
 
@@ -452,8 +453,9 @@ export async function run(input: RunInput): Promise<RunReport> {
   const space = searchSpaceOf(snapshot.hyperparameters, finished);
   const models = [...new Set(finished.map((r) => r.model))].sort();
   const template = parseTemplate(s.command);
-  notices.push(
-    ...checkTemplate(template, {
+  pushAll(
+    notices,
+    checkTemplate(template, {
       space,
       models,
       unavailable: {

@@ -19,6 +19,7 @@ import {
 } from './objective.ts';
 import { addTreeToMargin, toFloat32 } from './predict.ts';
 import { baseMargin, type FeatureType, type Tree, type TreeEnsemble } from './tree-model.ts';
+import { pushAll } from '../core/arrays.ts';
 
 export type { GBDTParams };
 
@@ -266,7 +267,7 @@ class TreeGrower {
     for (let depth = 0; level.length > 0; depth++) {
       const next: OpenNode[] = [];
       for (let g = 0; g < level.length; g += NODES_PER_BATCH)
-        next.push(...this.growNodes(level.slice(g, g + NODES_PER_BATCH), depth, features));
+        pushAll(next, this.growNodes(level.slice(g, g + NODES_PER_BATCH), depth, features));
       level = next;
     }
     if (outside) this.routeOutOfSample(outside);

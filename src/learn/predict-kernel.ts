@@ -11,6 +11,7 @@
 
 import { i32, f32, v128, Code, moduleBytes } from './wasm.ts';
 import type { Tree } from './tree-model.ts';
+import { maxOf, pushAll } from '../core/arrays.ts';
 
 export interface PackedTree {
   /** Node records, then category maps. */
@@ -61,11 +62,12 @@ export function packTree(tree: Tree): PackedTree {
     words[w + 2] = (index[left] - i) * 16;
     if (cats) {
       categorical = true;
-      const len = Math.max(0, ...cats) + 1;
+      const len = Math.max(0, maxOf(cats)) + 1;
       const bytes = new Uint8Array(4 * Math.ceil(len / 4));
       for (const c of cats) if (c >= 0) bytes[c] = 1;
       const at = maps.length;
-      maps.push(len, ...new Int32Array(bytes.buffer));
+      maps.push(len);
+      pushAll(maps, new Int32Array(bytes.buffer));
       mapWords.push([i, at]);
     }
   });

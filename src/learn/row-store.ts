@@ -29,6 +29,7 @@ import {
   type Layout,
   type QuantizeExports,
 } from './kernels.ts';
+import { maxOf } from '../core/arrays.ts';
 
 const PAGE = 65536;
 const MAX_PAGES = 65536; // 4 GiB: the most a 32-bit WebAssembly memory can address
@@ -182,7 +183,7 @@ export class RowStore {
       ringTasks,
     };
     this.histBytes = this.cuts.totalSlots * 16;
-    this.maxCodes = Math.max(1, ...Array.from(this.cuts.numBins, (nb) => nb + 1));
+    this.maxCodes = Math.max(1, maxOf(Array.from(this.cuts.numBins, (nb) => nb + 1)));
     this.tables = region(NODES_PER_BATCH * this.maxCodes);
     this.partials = region(chunks * this.histBytes);
     this.top = at;

@@ -3,6 +3,7 @@
 // as typed-array JavaScript (no bounds checks, one f64x2 add per gradient pair), and a module
 // can share its memory with worker threads. Writing the few instructions we need is smaller and
 // easier to review than a compiler dependency; names follow the WebAssembly text format.
+import { pushAll } from '../core/arrays.ts';
 
 export const i32 = 0x7f;
 export const f32 = 0x7d;
@@ -52,12 +53,12 @@ export class Code {
   }
 
   private op(...bytes: number[]): this {
-    this.bytes.push(...bytes);
+    pushAll(this.bytes, bytes);
     return this;
   }
 
   private mem(opcode: number[], align: number, offset: number): this {
-    this.bytes.push(...opcode);
+    pushAll(this.bytes, opcode);
     uleb(align, this.bytes);
     uleb(offset, this.bytes);
     return this;
@@ -91,7 +92,9 @@ export class Code {
   }
   f32Const(v: number): this {
     const b = new Uint8Array(new Float32Array([v]).buffer);
-    return this.op(0x43, ...b);
+    this.op(0x43);
+    pushAll(this.bytes, b);
+    return this;
   }
 
   // Structured control; `block`/`loop`/`if` without a result type.
@@ -328,16 +331,16 @@ export function moduleBytes(
   const section = (id: number, body: number[]) => {
     out.push(id);
     uleb(body.length, out);
-    out.push(...body);
+    pushAll(out, body);
   };
   const types: number[] = [];
   uleb(funcs.length, types);
   for (const f of funcs) {
     types.push(0x60);
     uleb(f.code.params.length, types);
-    types.push(...f.code.params);
+    pushAll(types, f.code.params);
     uleb(f.results.length, types);
-    types.push(...f.results);
+    pushAll(types, f.results);
   }
   section(1, types);
   const imports: number[] = [1];
@@ -365,9 +368,10 @@ export function moduleBytes(
     const body: number[] = [];
     uleb(f.code.locals.length, body);
     for (const t of f.code.locals) body.push(1, t);
-    body.push(...f.code.bytes, 0x0b);
+    pushAll(body, f.code.bytes);
+    body.push(0x0b);
     uleb(body.length, bodies);
-    bodies.push(...body);
+    pushAll(bodies, body);
   }
   section(10, bodies);
   return new Uint8Array(out);

@@ -28,6 +28,7 @@ import {
 } from '../core/index.ts';
 import { createHash } from 'node:crypto';
 import { candidateKey, type KbView } from './kb-view.ts';
+import { minOf, pushAll } from '../core/arrays.ts';
 
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
@@ -257,7 +258,7 @@ function familiesOf(records: readonly ViewRecord[]): Family[] {
     const key = params.join('\u0000');
     const f = families.get(key);
     if (f) {
-      f.records.push(...s.records);
+      pushAll(f.records, s.records);
       f.sources.push(source);
     } else families.set(key, { params, records: s.records.slice(), sources: [source] });
   }
@@ -432,7 +433,7 @@ export function supportedView(
   const families = familiesOf(usableRecords(view, metric));
   if (families.length < 2) return { view, notices: [] };
   const outside = families.map((f) => outsideOf(profile, f.records, view.profiles));
-  const fewest = Math.min(...outside.map((o) => o.length));
+  const fewest = minOf(outside.map((o) => o.length));
   const left = families.flatMap((f, i) =>
     outside[i].length > fewest ? [{ f, why: outside[i] }] : [],
   );

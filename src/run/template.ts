@@ -16,6 +16,7 @@
 // renders as the empty string; `{args}` expands to `--name value` for every active
 // hyperparameter (as a whole word only); `{{` and `}}` are literal braces, as is `\{`.
 import { MetallmixError, type Config, type ParamValue, type SearchSpace } from '../core/index.ts';
+import { pushAll } from '../core/arrays.ts';
 
 /** Placeholders every template may use, with what they stand for. */
 export const FIXED_PLACEHOLDERS = {
@@ -354,7 +355,7 @@ export function renderTemplate(template: CommandTemplate, values: TemplateValues
     for (const word of template.words) {
       const only = word[0];
       if (word.length === 1 && only?.kind === 'placeholder' && only.name === 'args') {
-        argv.push(...argsWords(values));
+        pushAll(argv, argsWords(values));
         continue;
       }
       argv.push(
