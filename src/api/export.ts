@@ -2,13 +2,22 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { MetallmixError, type Recommendation } from '../core/index.ts';
-import { exportRecommendation, type ExportFormat } from '../recommend/export.ts';
+import { exportRecommendation, type ExportFile, type ExportFormat } from '../recommend/export.ts';
 
-export { EXPORT_FORMATS, type ExportFormat } from '../recommend/export.ts';
+export { EXPORT_FORMATS, type ExportFile, type ExportFormat } from '../recommend/export.ts';
+
+/** The export files of `rec`, named from `base`, for a face that hands them over itself. */
+export function exportContents(
+  rec: Recommendation,
+  format: ExportFormat,
+  base: string,
+): ExportFile[] {
+  return exportRecommendation(rec, format, base);
+}
 
 /** Writes the export files of `rec`; returns their paths. */
 export function exportTrials(rec: Recommendation, format: ExportFormat, out: string): string[] {
-  return exportRecommendation(rec, format, out).map((file) => {
+  return exportContents(rec, format, out).map((file) => {
     try {
       mkdirSync(dirname(file.name), { recursive: true });
       writeFileSync(file.name, file.content);

@@ -7,6 +7,7 @@ import { registerKb } from './commands/kb.ts';
 import { registerProfile } from './commands/profile.ts';
 import { registerRecommend } from './commands/recommend.ts';
 import { registerSchema } from './commands/schema.ts';
+import { registerServe } from './commands/serve.ts';
 import { processIo, type CliIo } from './io.ts';
 
 /** Builds the `metallmix` program; each command lives in cli/commands and calls the library. */
@@ -29,6 +30,7 @@ export function buildProgram(io: CliIo): Command {
   registerBench(program, io);
   registerSchema(program, io);
   registerGbdt(program, io);
+  registerServe(program, io);
   return program;
 }
 
