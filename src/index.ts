@@ -7,3 +7,4 @@ export { STRATEGIES, STRATEGY_NAMES, AUTO, type StrategyName } from './recommend
 export type { BenchReport, MethodSummary, DatasetResult } from './bench/lodo.ts';
 export type { ImportReport, KbStats, StoredRecord, RecordFilter } from './store/index.ts';
 export type { ProfileResult } from './profile/index.ts';
+export type { ShapTable } from './explain/index.ts';

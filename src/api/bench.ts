@@ -34,8 +34,12 @@ export type BenchParams = z.input<typeof BenchParams>;
 
 export interface BenchInput extends BenchParams {
   kb?: string;
+  /** false: without kb, the user's own knowledge base alone. */
+  builtin?: boolean;
   /** Also write the HTML report here. */
   report?: string;
+  /** The command as typed, shown at the top of the HTML report. */
+  command?: string;
   llm?: LlmSetup;
   promptsDir?: string;
   env?: Env;
@@ -67,7 +71,7 @@ export async function bench(input: BenchInput): Promise<BenchReport> {
     };
     const methods = (input.methods ?? DEFAULT_METHODS).map((m) => benchMethod(m, llmDeps));
     const view = await withKnowledgeBase(
-      readLocator(input.kb, input.env),
+      readLocator(input.kb, input.env, input),
       'read',
       input.env,
       async (kb) => viewOf(await kb.snapshot(), kb.label),
@@ -92,7 +96,7 @@ export async function bench(input: BenchInput): Promise<BenchReport> {
     });
     if (input.report) {
       try {
-        writeFileSync(input.report, renderHtmlReport(report));
+        writeFileSync(input.report, renderHtmlReport(report, { command: input.command }));
       } catch (err) {
         throw new MetallmixError(`cannot write the report: ${(err as Error).message}`, {
           location: { file: input.report },

@@ -1,6 +1,5 @@
 // The dataset a request is about: a profile (object or JSON file), an image folder or a
 // manifest, whichever was given; and `profile` itself for the faces that profile a dataset.
-import { writeFile } from 'node:fs/promises';
 import {
   MetallmixError,
   silentProgressFactory,
@@ -9,6 +8,7 @@ import {
   type ProgressFactory,
   type Task,
 } from '../core/index.ts';
+import { checkOutputFile, writeOutputFile } from '../core/files.ts';
 import {
   parseProfile,
   profileImageFolder,
@@ -91,11 +91,14 @@ export async function resolveDataset(
   return {
     profile: result.profile,
     ms: performance.now() - t0,
-    notices: result.skipped.length
-      ? [
-          `${result.skipped.length} unreadable file(s) were skipped while profiling (metallmix profile lists them).`,
-        ]
-      : [],
+    notices: [
+      ...result.notices,
+      ...(result.skipped.length
+        ? [
+            `${result.skipped.length} unreadable file(s) were skipped while profiling (metallmix profile lists them).`,
+          ]
+        : []),
+    ],
   };
 }
 
@@ -120,6 +123,7 @@ export async function profileDataset(input: ProfileInput): Promise<ProfileResult
     });
   if (input.split !== undefined && input.manifest === undefined)
     throw new MetallmixError('--split needs --manifest', { location: { field: 'split' } });
+  if (input.output !== undefined) checkOutputFile(input.output, 'the profile');
   const bar = progressCallback(input.progress ?? silentProgressFactory, 'profile');
   const options: ManifestOptions = {
     ...(input.name !== undefined ? { name: input.name } : {}),
@@ -138,12 +142,5 @@ export async function profileDataset(input: ProfileInput): Promise<ProfileResult
 }
 
 async function writeProfile(file: string, profile: DatasetProfile): Promise<void> {
-  try {
-    await writeFile(file, `${JSON.stringify(profile, null, 2)}\n`);
-  } catch (err) {
-    throw new MetallmixError(`cannot write the profile: ${(err as Error).message}`, {
-      location: { file },
-      cause: err,
-    });
-  }
+  writeOutputFile(file, `${JSON.stringify(profile, null, 2)}\n`, 'the profile');
 }

@@ -18,6 +18,8 @@ export interface ImportInput {
   format?: SourceFormat;
   study?: string;
   skipInvalid?: boolean;
+  /** Replace stored declarations that differ from the mapping's (an explicit migration). */
+  redeclare?: boolean;
   env?: Env;
   progress?: ProgressFactory;
 }
@@ -36,7 +38,9 @@ export async function importRuns(input: ImportInput): Promise<ImportResult> {
       format: input.format,
       study: input.study,
       skipInvalid: input.skipInvalid,
-      progress: input.progress?.('import', input.files.length),
+      redeclare: input.redeclare,
+      env: input.env,
+      progress: input.progress,
     }),
   );
   return { ...report, defaultedKnowledgeBase: defaulted };

@@ -7,3 +7,7 @@ export * from './language-models.ts';
 export * from './recommend.ts';
 export * from './bench.ts';
 export * from './export.ts';
+export * from './gbdt.ts';
+export * from './models.ts';
+export * from './run.ts';
+export * from './record.ts';

@@ -3,6 +3,7 @@
 import type { Env, SearchSpace } from '../core/index.ts';
 import { availableMetrics, viewOf } from '../recommend/kb-view.ts';
 import {
+  LayeredKnowledgeBase,
   openKnowledgeBase,
   readLocator,
   statsOf,
@@ -14,9 +15,26 @@ import {
 } from '../store/index.ts';
 
 export interface KbInput {
-  /** A file path, `builtin`, a database URL; default METALLMIX_KB, else the built-in one. */
+  /**
+   * A file path, `builtin`, a database URL; default METALLMIX_KB, else the user's own knowledge
+   * base read together with the built-in one.
+   */
   kb?: string;
+  /** false: without kb, the user's own knowledge base alone. */
+  builtin?: boolean;
   env?: Env;
+}
+
+/**
+ * One line saying that the user's runs are read together with the built-in ones, for the
+ * answers of a layered knowledge base.
+ */
+export function layerNotices(kb: KnowledgeBase): string[] {
+  if (!(kb instanceof LayeredKnowledgeBase)) return [];
+  const [own, ...below] = kb.layers;
+  return [
+    `Read your knowledge base ${own!.label} together with ${below.map((l) => l.label).join(', ')}; --no-builtin leaves the built-in runs out.`,
+  ];
 }
 
 /** Runs `fn` on an open knowledge base and closes it, whatever happens. */
@@ -37,17 +55,22 @@ export async function withKnowledgeBase<T>(
 export type KbStatsResult = KbStats & { label: string; backend: string };
 
 export function kbStats(input: KbInput = {}): Promise<KbStatsResult> {
-  return withKnowledgeBase(readLocator(input.kb, input.env), 'read', input.env, async (kb) => ({
-    label: kb.label,
-    backend: kb.backend,
-    ...statsOf(await kb.snapshot()),
-  }));
+  return withKnowledgeBase(
+    readLocator(input.kb, input.env, input),
+    'read',
+    input.env,
+    async (kb) => ({
+      label: kb.label,
+      backend: kb.backend,
+      ...statsOf(await kb.snapshot()),
+    }),
+  );
 }
 
 export function kbRecords(
   input: KbInput & { filter?: RecordFilter } = {},
 ): Promise<StoredRecord[]> {
-  return withKnowledgeBase(readLocator(input.kb, input.env), 'read', input.env, (kb) =>
+  return withKnowledgeBase(readLocator(input.kb, input.env, input), 'read', input.env, (kb) =>
     kb.records(input.filter),
   );
 }

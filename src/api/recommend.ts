@@ -12,14 +12,15 @@ import {
   type ProgressFactory,
   type Recommendation,
 } from '../core/index.ts';
+import { supportedView } from '../recommend/candidates.ts';
 import { retrievalEvidence } from '../recommend/evidence.ts';
-import { viewOf } from '../recommend/kb-view.ts';
+import { loadOrBuildView } from '../recommend/cache.ts';
 import { metaLearnerSource } from '../recommend/metalearner-source.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
 import { AUTO, STRATEGY_NAMES } from '../recommend/registry.ts';
 import { readLocator } from '../store/index.ts';
 import { resolveDataset, type DatasetInput } from './dataset.ts';
-import { withKnowledgeBase } from './knowledge-base.ts';
+import { layerNotices, withKnowledgeBase } from './knowledge-base.ts';
 import {
   embedderFor,
   languageModels,
@@ -58,6 +59,8 @@ export type RecommendRequest = z.input<typeof RecommendRequest>;
 export interface RecommendInput extends RecommendParams {
   dataset: DatasetInput;
   kb?: string;
+  /** false: without kb, read the user's own knowledge base alone (no built-in runs). */
+  builtin?: boolean;
   /** Use (and fill) the cache of trained meta-learners; default true. */
   cache?: boolean;
   llm?: LlmSetup;
@@ -68,35 +71,76 @@ export interface RecommendInput extends RecommendParams {
   progress?: ProgressFactory;
 }
 
+/**
+ * Records a recommendation reads at most: a larger knowledge base is sampled (the records with
+ * the smallest ids, a deterministic uniform sample), so 4 M runs train in bounded memory.
+ */
+export const MAX_TRAINING_RECORDS = 200_000;
+
+function catalogNotice(models: string[]): string[] {
+  if (models.length === 0) return [];
+  const listed =
+    models.length > 5
+      ? `${models.slice(0, 5).join(', ')} and ${models.length - 5} more`
+      : models.join(', ');
+  return [
+    `The knowledge base has no model card for ${listed}; the shipped model catalog's cards were used (\`metallmix models NAME\` shows them).`,
+  ];
+}
+
 export async function recommend(input: RecommendInput): Promise<Recommendation> {
-  const { dataset, kb, cache, llm, promptsDir, embedder, env, progress, ...rest } = input;
+  const { dataset, kb, builtin, cache, llm, promptsDir, embedder, env, progress, ...rest } = input;
   const params = parseWith(RecommendParams, rest, { what: 'recommendation request' });
   const resolved = await resolveDataset(dataset, progress ?? silentProgressFactory);
   // Settings that can fail are read before anything is opened, so nothing is left open.
   const chosenEmbedder = await embedderFor(embedder, env);
   const models = languageModels(llm, env);
   try {
-    return await withKnowledgeBase(readLocator(kb, env), 'read', env, async (base) => {
+    return await withKnowledgeBase(readLocator(kb, env, { builtin }), 'read', env, async (base) => {
       const t0 = performance.now();
-      const view = viewOf(await base.snapshot(), base.label);
+      const cacheDir = cache === false ? undefined : locations(env).cacheDir;
+      const loaded = await loadOrBuildView(base, cacheDir, { maxRecords: MAX_TRAINING_RECORDS });
+      const sampled =
+        loaded.totalRecords !== undefined
+          ? [
+              `The knowledge base holds ${loaded.totalRecords.toLocaleString('en-US')} runs; the meta-learner and the candidates use a deterministic sample of ${loaded.view.records.length.toLocaleString('en-US')} (the runs with the smallest ids, a uniform sample).`,
+            ]
+          : [];
+      const supported = params.models
+        ? { view: loaded.view, notices: [] }
+        : supportedView(loaded.view, resolved.profile, params.metric);
+      const view = supported.view;
       const loadMs = performance.now() - t0;
-      const metaLearners = metaLearnerSource(view, {
-        cacheDir: cache === false ? undefined : locations(env).cacheDir,
-      });
+      const metaLearners = metaLearnerSource(view, { cacheDir });
       const { maxAttempts, llmJudge, ...request } = params;
-      const rec = await recommendOnView(view, resolved.profile, request, {
-        metaLearners,
-        evidence: retrievalEvidence(view, metaLearners, {
-          indexLocation: base.indexLocation,
-          embedder: chosenEmbedder,
-        }),
-        llm: models.llm,
-        judge: models.judge,
-        reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
-      });
+      // The answer names the knowledge base's own version (exports check it); the meta-learner
+      // and the index of a view that left runs out are cached under the view's own version.
+      const rec = await recommendOnView(
+        { ...view, version: loaded.view.version },
+        resolved.profile,
+        request,
+        {
+          metaLearners,
+          evidence: retrievalEvidence(view, metaLearners, {
+            indexLocation: base.indexLocation,
+            embedder: chosenEmbedder,
+          }),
+          llm: models.llm,
+          judge: models.judge,
+          reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
+        },
+      );
       return {
         ...rec,
-        notices: [...resolved.notices, ...rec.notices],
+        notices: [
+          ...resolved.notices,
+          ...layerNotices(base),
+          ...sampled,
+          ...supported.notices,
+          ...catalogNotice(view.catalogCards),
+          ...rec.notices,
+        ],
+        counters: { ...rec.counters, viewCache: loaded.cache },
         timingsMs: {
           profile: resolved.ms,
           knowledgeBase: loadMs,

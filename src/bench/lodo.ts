@@ -3,6 +3,7 @@
 // score the choice by looking up what those runs reached.
 import {
   ExitCode,
+  maxOf,
   MetallmixError,
   type Candidate,
   type DatasetProfile,
@@ -13,11 +14,12 @@ import {
 import { searchOnLookup, type LookupMethod } from '../hpo/lookup.ts';
 import { retrievalEvidence, type EvidenceSource } from '../recommend/evidence.ts';
 import {
-  aggregateRuns,
   byDataset,
   candidateKey,
   metricScale,
   metricSign,
+  runsOf,
+  withoutDataset,
   type KbView,
 } from '../recommend/kb-view.ts';
 import { metaLearnerSource, type MetaLearnerSource } from '../recommend/metalearner-source.ts';
@@ -108,6 +110,8 @@ export interface MethodSummary {
 
 export interface BenchReport {
   protocol: 'lodo';
+  /** The knowledge base evaluated. */
+  knowledgeBase: { label: string; version: string };
   metric: string;
   objective: Objective;
   seeds: number;
@@ -193,7 +197,7 @@ function buildFolds(
 ): { folds: Fold[]; skipped: BenchReport['skipped'] } {
   const sign = metricSign(options.metric);
   const scale = metricScale(options.metric);
-  const runsBy = byDataset(aggregateRuns(view.records, options.metric));
+  const runsBy = byDataset(runsOf(view, options.metric));
   const folds: Fold[] = [];
   const skipped: BenchReport['skipped'] = [];
   for (const dataset of [...runsBy.keys()].sort()) {
@@ -209,19 +213,10 @@ function buildFolds(
         reason: `only ${runs.length} distinct configuration with "${options.metric}"`,
       });
     else {
-      const profiles = new Map(view.profiles);
-      profiles.delete(dataset);
       folds.push({
         dataset,
         profile,
-        train: {
-          label: `${view.label} without ${dataset}`,
-          version: `${view.version}:without:${dataset}`,
-          records: view.records.filter((r) => r.dataset !== dataset),
-          profiles,
-          cards: view.cards,
-          space: view.space,
-        },
+        train: withoutDataset(view, dataset),
         candidates: runs.map((r) => ({ model: r.model, config: r.config })),
         values: runs.map((r) => sign * r.value * scale),
         timesSec: runs.map((r) => r.timeSec),
@@ -247,7 +242,7 @@ function buildFolds(
 
 function scoreRun(fold: Fold, run: MethodRun): DatasetResult {
   const v = fold.values;
-  const best = v.indexOf(Math.max(...v));
+  const best = v.indexOf(maxOf(v));
   const bestTime = fold.timesSec[best];
   const pickTime = fold.timesSec[run.pick];
   const cost = run.spentSec ?? pickTime;
@@ -327,6 +322,7 @@ export async function runLodo(view: KbView, options: LodoOptions): Promise<Bench
   options.progress?.finish();
   return {
     protocol: 'lodo',
+    knowledgeBase: { label: view.label, version: view.version },
     metric: options.metric,
     objective: options.objective,
     seeds: options.seeds,

@@ -63,6 +63,7 @@ function strategyMethod(entry: StrategyEntry, llm: LlmDeps): BenchMethod {
           ? {
               answeredBy: answer.answeredBy,
               fellBack: answer.fellBack,
+              fallbackReason: answer.fallbackReason ?? null,
               attempts: answer.attempts.length,
               accepted: answer.attempts.some((a) => a.accepted),
               judge: judged.length ? judged[judged.length - 1].judge : null,

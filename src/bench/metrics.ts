@@ -1,14 +1,15 @@
 // Scoring a method's choice on a held-out dataset by lookup among the configurations actually
 // run there. Values are oriented so that larger is better before these functions see them.
+import { maxOf, minOf } from '../core/arrays.ts';
 
 /** Best achievable minus the pick's value, in the caller's units (metric points). */
 export function regret(values: readonly number[], pick: number): number {
-  return Math.max(...values) - values[pick];
+  return maxOf(values) - values[pick];
 }
 
 /** Whether one of the first k picks reaches the best value (ties with the best count as hits). */
 export function hitAtK(values: readonly number[], order: readonly number[], k: number): boolean {
-  const best = Math.max(...values);
+  const best = maxOf(values);
   return order.slice(0, k).some((i) => values[i] === best);
 }
 
@@ -17,8 +18,8 @@ export function hitAtK(values: readonly number[], order: readonly number[], k: n
  * 1 when every configuration is equally good.
  */
 export function ndcgAtK(values: readonly number[], order: readonly number[], k: number): number {
-  const min = Math.min(...values);
-  const max = Math.max(...values);
+  const min = minOf(values);
+  const max = maxOf(values);
   if (max === min) return 1;
   const rel = (i: number) => (values[i] - min) / (max - min);
   const dcg = (idx: readonly number[]) =>

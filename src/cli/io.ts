@@ -14,6 +14,27 @@ export interface CliIo {
   env: Env;
 }
 
+/**
+ * A process stream whose reader may go away (`metallmix kb records --json | head`): a closed
+ * pipe (EPIPE) ends the output quietly instead of an unhandled 'error' with a stack trace.
+ */
+function pipeSafe(stream: NodeJS.WriteStream): OutputStream {
+  let closed = false;
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') closed = true;
+    else throw err;
+  });
+  return {
+    write: (text) => (closed ? false : stream.write(text)),
+    get isTTY() {
+      return stream.isTTY;
+    },
+    get columns() {
+      return stream.columns;
+    },
+  };
+}
+
 export function processIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env };
+  return { stdout: pipeSafe(process.stdout), stderr: pipeSafe(process.stderr), env: process.env };
 }

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import type { CliIo } from './io.ts';
+import { maxOf } from '../core/arrays.ts';
 
 /** Prints `value` as JSON (the library's own shape) or as text from `render`. */
 export function emit<T>(
@@ -37,7 +38,7 @@ export function listFlag(value: string | undefined): string[] | undefined {
 /** Formats rows as an aligned plain-text table. */
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  const widths = header.map((_, i) => maxOf(cells.map((r) => (r[i] ?? '').length)));
   return cells
     .map((r, ri) => {
       const line = r

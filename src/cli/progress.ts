@@ -3,6 +3,14 @@
 import { silentProgressFactory, type Progress, type ProgressFactory } from '../core/index.ts';
 import type { CliIo, OutputStream } from './io.ts';
 
+/** 42s, 3m05s, 1h02m */
+function duration(sec: number): string {
+  const s = Math.round(sec);
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
 export function createProgress(
   label: string,
   total: number,
@@ -14,9 +22,12 @@ export function createProgress(
   const tty = Boolean(stream.isTTY);
   const render = (done: number, note?: string): string => {
     const frac = total > 0 ? Math.min(1, done / total) : 0;
-    const secs = ((Date.now() - started) / 1000).toFixed(1);
+    const elapsed = (Date.now() - started) / 1000;
     const bar = tty ? `[${'#'.repeat(Math.round(frac * 24)).padEnd(24, '.')}] ` : '';
-    return `${label} ${bar}${done}/${total} (${Math.round(frac * 100)}%) ${secs}s${note ? ` ${note}` : ''}`;
+    // Remaining time at the average pace so far; none before the first item or after the last.
+    const eta =
+      done > 0 && done < total ? `, ETA ${duration((elapsed / done) * (total - done))}` : '';
+    return `${label} ${bar}${done}/${total} (${Math.round(frac * 100)}%) ${elapsed.toFixed(1)}s${eta}${note ? ` ${note}` : ''}`;
   };
   return {
     tick(done, note) {

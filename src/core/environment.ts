@@ -35,18 +35,16 @@ const nonEmpty = (v: string | undefined) => (v === undefined || v === '' ? undef
 
 export function locations(env: Env = process.env): Locations {
   const home = nonEmpty(env.HOME) ?? os.homedir();
-  const xdg = (name: string, fallback: string[]) =>
-    nonEmpty(env[name]) ?? path.join(home, ...fallback);
+  const xdg = (name: string, fallback: string) => nonEmpty(env[name]) ?? path.join(home, fallback);
   const dataDir =
-    nonEmpty(env.METALLMIX_DATA) ??
-    path.join(xdg('XDG_DATA_HOME', ['.local', 'share']), 'metallmix');
+    nonEmpty(env.METALLMIX_DATA) ?? path.join(xdg('XDG_DATA_HOME', '.local/share'), 'metallmix');
   const explicitConfig = nonEmpty(env.METALLMIX_CONFIG);
   return {
     cacheDir:
-      nonEmpty(env.METALLMIX_CACHE) ?? path.join(xdg('XDG_CACHE_HOME', ['.cache']), 'metallmix'),
+      nonEmpty(env.METALLMIX_CACHE) ?? path.join(xdg('XDG_CACHE_HOME', '.cache'), 'metallmix'),
     dataDir,
     configFile:
-      explicitConfig ?? path.join(xdg('XDG_CONFIG_HOME', ['.config']), 'metallmix', 'config.yaml'),
+      explicitConfig ?? path.join(xdg('XDG_CONFIG_HOME', '.config'), 'metallmix', 'config.yaml'),
     configFileExplicit: explicitConfig !== undefined,
     userKnowledgeBase: path.join(dataDir, 'kb.sqlite'),
     ...(nonEmpty(env.METALLMIX_KB) ? { knowledgeBase: env.METALLMIX_KB } : {}),

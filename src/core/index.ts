@@ -8,3 +8,5 @@ export * from './experiment.ts';
 export * from './recommendation.ts';
 export * from './progress.ts';
 export * from './environment.ts';
+export * from './arrays.ts';
+export * from './package-files.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { maxOf, minOf } from './arrays.ts';
 
 export const TASKS = ['multiclass', 'binary', 'multilabel'] as const;
 export const Task = z.enum(TASKS);
@@ -23,14 +24,16 @@ export const MODALITIES = [
 export const Modality = z.enum(MODALITIES);
 export type Modality = z.infer<typeof Modality>;
 
-export const Resolution = z.object({
-  medianWidth: z.number().positive(),
-  medianHeight: z.number().positive(),
-  minWidth: z.number().positive(),
-  minHeight: z.number().positive(),
-  maxWidth: z.number().positive(),
-  maxHeight: z.number().positive(),
-});
+export const Resolution = z
+  .object({
+    medianWidth: z.number().positive(),
+    medianHeight: z.number().positive(),
+    minWidth: z.number().positive(),
+    minHeight: z.number().positive(),
+    maxWidth: z.number().positive(),
+    maxHeight: z.number().positive(),
+  })
+  .describe('image sizes in PIXELS over the images read');
 export type Resolution = z.infer<typeof Resolution>;
 
 /**
@@ -42,19 +45,44 @@ export const DatasetProfile = z.object({
   name: z.string().min(1),
   task: Task,
   modality: Modality,
-  numInstances: z.number().int().positive(),
+  numInstances: z.number().int().positive().describe('number of images'),
   numClasses: z.number().int().min(1),
-  classCounts: z.record(z.string(), z.number().int().nonnegative()).optional(),
-  imbalanceRatio: z.number().min(1).optional(),
-  classEntropy: z.number().min(0).optional(),
-  normalizedEntropy: z.number().min(0).max(1).optional(),
-  classSizeMean: z.number().min(0).optional(),
-  classSizeStd: z.number().min(0).optional(),
-  classSizeMin: z.number().min(0).optional(),
-  classSizeMax: z.number().min(0).optional(),
+  classCounts: z
+    .record(z.string(), z.number().int().nonnegative())
+    .optional()
+    .describe('images per class'),
+  imbalanceRatio: z
+    .number()
+    .min(1)
+    .optional()
+    .describe('largest class size over smallest class size (1 = balanced)'),
+  classEntropy: z.number().min(0).optional().describe('entropy of the class distribution in bits'),
+  normalizedEntropy: z
+    .number()
+    .min(0)
+    .max(1)
+    .optional()
+    .describe('class entropy over log2(classes): 1 = balanced, towards 0 = one class dominates'),
+  classSizeMean: z.number().min(0).optional().describe('mean images per class'),
+  classSizeStd: z
+    .number()
+    .min(0)
+    .optional()
+    .describe('population standard deviation of images per class'),
+  classSizeMin: z.number().min(0).optional().describe('images in the smallest class'),
+  classSizeMax: z.number().min(0).optional().describe('images in the largest class'),
   resolution: Resolution.optional(),
-  channels: z.number().int().min(1).max(4).optional(),
-  fileFormats: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  channels: z
+    .number()
+    .int()
+    .min(1)
+    .max(4)
+    .optional()
+    .describe('1 grayscale, 3 color; 2 and 4 with alpha'),
+  fileFormats: z
+    .record(z.string(), z.number().int().nonnegative())
+    .optional()
+    .describe('images per file format'),
   /** Where the figures come from (paper, dataset card); shown with evidence. */
   source: z.string().optional(),
 });
@@ -74,8 +102,8 @@ export interface ClassStatistics {
 export function deriveClassStatistics(counts: readonly number[]): ClassStatistics {
   if (counts.length === 0) throw new RangeError('class statistics need at least one class');
   const total = counts.reduce((s, c) => s + c, 0);
-  const min = Math.min(...counts);
-  const max = Math.max(...counts);
+  const min = minOf(counts);
+  const max = maxOf(counts);
   const mean = total / counts.length;
   const variance = counts.reduce((s, c) => s + (c - mean) ** 2, 0) / counts.length;
   let entropy = 0;

@@ -3,40 +3,102 @@ import { Config } from './search-space.ts';
 import { DatasetProfile } from './profile.ts';
 
 /** A point prediction with an interval (e.g. 10th-90th percentile of an ensemble). */
-export const Interval = z.object({ mean: z.number(), low: z.number(), high: z.number() });
+export const Interval = z.object({
+  mean: z.number().describe('point prediction (mean of the ensemble)'),
+  low: z.number().describe('lower end of the interval'),
+  high: z.number().describe('upper end of the interval'),
+});
 export type Interval = z.infer<typeof Interval>;
 
-export const Candidate = z.object({ model: z.string().min(1), config: Config });
+export const Candidate = z.object({
+  model: z.string().min(1).describe('model id, as the knowledge base names it'),
+  config: Config.describe(
+    'values of the active hyperparameters; inactive conditional ones are absent',
+  ),
+});
 export type Candidate = z.infer<typeof Candidate>;
 
 export const Contribution = z.object({
-  feature: z.string(),
-  value: z.union([z.number(), z.string(), z.boolean(), z.null()]),
-  shap: z.number(),
+  feature: z.string().describe('meta-feature, model fact or hyperparameter of the meta-learner'),
+  value: z
+    .union([z.number(), z.string(), z.boolean(), z.null()])
+    .describe("the feature's value for this candidate (null: missing)"),
+  shap: z
+    .number()
+    .describe(
+      "TreeSHAP contribution to the prediction, in POINTS for scores (metric x 100: 1.2 = +1.2 accuracy points) and in the metric's own unit for losses; positive raises the predicted value",
+    ),
 });
 export type Contribution = z.infer<typeof Contribution>;
 
+/** What a piece of evidence reports on the request's metric (fractions on the stored 0-1 scale for scores). */
+export const EvidenceOutcome = z.object({
+  metric: z.string(),
+  value: z
+    .number()
+    .optional()
+    .describe("a run's metric, as a fraction on the stored 0-1 scale for scores"),
+  rank: z
+    .number()
+    .int()
+    .optional()
+    .describe("a run's rank among its dataset's finished runs (1 = best)"),
+  best: z
+    .number()
+    .optional()
+    .describe("a dataset's best run, fraction on the 0-1 scale for scores"),
+  median: z.number().optional().describe("a dataset's median run, same scale"),
+  worst: z.number().optional().describe("a dataset's worst run, same scale"),
+  runs: z.number().int().optional().describe("a dataset's finished runs reporting the metric"),
+  trainingTimeSec: z
+    .number()
+    .optional()
+    .describe("a run's training time, or a dataset's median one, in seconds"),
+});
+export type EvidenceOutcome = z.infer<typeof EvidenceOutcome>;
+
 export const EvidenceRef = z.object({
-  id: z.string(),
+  id: z.string().describe('citable id: dataset:<name>, run:<record id> or insight:<id>'),
   kind: z.enum(['dataset', 'run', 'insight']),
   dataset: z.string().optional(),
-  similarity: z.number(),
-  summary: z.string(),
+  similarity: z
+    .number()
+    .describe('how close the evidence is to the request (cosine similarity, at most 1)'),
+  summary: z
+    .string()
+    .describe('the evidence text (figures on the stored scale: fractions for scores)'),
+  model: z.string().optional().describe('for runs: the model trained'),
+  outcome: EvidenceOutcome.optional(),
 });
 export type EvidenceRef = z.infer<typeof EvidenceRef>;
 
 export const RecommendedConfig = Candidate.extend({
-  rank: z.number().int().positive(),
-  /** Predicted target metric on the 0-1 scale of the knowledge base. */
-  predictedMetric: Interval,
-  predictedTrainingTimeSec: Interval.optional(),
-  onParetoFront: z.boolean(),
-  /** Parameters set outside the range observed in the knowledge base (said, never silent). */
-  extrapolated: z.array(z.string()).default([]),
-  /** The contributions that decide this candidate's predicted metric, largest first. */
-  explanation: z.array(Contribution).default([]),
-  explanationText: z.string().default(''),
-  evidence: z.array(EvidenceRef).default([]),
+  rank: z.number().int().positive().describe('1 = the pick under the objective'),
+  predictedMetric: Interval.describe(
+    "predicted metric as a FRACTION on the knowledge base's stored 0-1 scale for scores (0.913 = 91.3 points, as the terminal report shows it), as stored for losses; low-high is the 80% interval (10th-90th percentile of the bootstrap ensemble)",
+  ),
+  predictedTrainingTimeSec: Interval.optional().describe(
+    'predicted training time in SECONDS, with its 80% interval',
+  ),
+  onParetoFront: z
+    .boolean()
+    .describe('no other candidate is predicted both better on the metric and faster'),
+  extrapolated: z
+    .array(z.string())
+    .default([])
+    .describe('hyperparameters set outside the range observed in the knowledge base'),
+  explanation: z
+    .array(Contribution)
+    .default([])
+    .describe("the SHAP contributions that decide this candidate's prediction, largest first"),
+  explanationText: z
+    .string()
+    .default('')
+    .describe('the same contributions in words, with their unit (points for scores)'),
+  evidence: z
+    .array(EvidenceRef)
+    .default([])
+    .describe('the nearest past datasets and runs that back this candidate'),
 });
 export type RecommendedConfig = z.infer<typeof RecommendedConfig>;
 
@@ -55,16 +117,21 @@ export const Attempt = z.object({
   attempt: z.number().int().positive(),
   raw: z.string(),
   ruleViolations: z.array(z.string()),
-  judge: JudgeScores.optional(),
+  // Described here, not on JudgeScores: that schema is also the judge model's output schema.
+  judge: JudgeScores.optional().describe(
+    "the LLM judge's scores, each from 1 (poor) to 5 (excellent)",
+  ),
   /** Why the LLM judge gave no scores (unusable answer, unreachable judge). */
   judgeError: z.string().optional(),
   accepted: z.boolean(),
-  latencyMs: z.number().nonnegative(),
+  latencyMs: z.number().nonnegative().describe('wall time of the attempt in milliseconds'),
   tokens: z.number().int().nonnegative().optional(),
 });
 export type Attempt = z.infer<typeof Attempt>;
 
-export const Timings = z.record(z.string(), z.number().nonnegative());
+export const Timings = z
+  .record(z.string(), z.number().nonnegative())
+  .describe('wall time of each stage in MILLISECONDS (profile, knowledgeBase, metalearner, ...)');
 
 /**
  * The version of the Recommendation JSON. 2 (this one): `strategy` is the strategy asked for,
@@ -84,6 +151,8 @@ export const Counters = z.object({
   metalearnerCache: z.enum(['hit', 'miss', 'off']).optional(),
   /** The retrieval index was loaded as persisted, or (re)built. */
   retrievalIndex: z.enum(['loaded', 'rebuilt']).optional(),
+  /** The knowledge base's compact view was read from the cache (hit), read and stored (miss), or read without caching (off). */
+  viewCache: z.enum(['hit', 'miss', 'off']).optional(),
 });
 export type Counters = z.infer<typeof Counters>;
 
@@ -93,8 +162,10 @@ export type Unmet = z.infer<typeof Unmet>;
 
 /** What an accepted LLM answer claimed, beside the meta-learner's own prediction for it. */
 export const LlmAnswer = z.object({
-  expectedMetric: z.number(),
-  expectedTrainingTimeSec: z.number(),
+  expectedMetric: z
+    .number()
+    .describe("the LLM's claimed metric, a fraction on the stored 0-1 scale for scores"),
+  expectedTrainingTimeSec: z.number().describe("the LLM's claimed training time in seconds"),
   confidence: z.enum(['low', 'medium', 'high']),
   citedEvidence: z.array(z.string()),
   /** Hybrid: the shortlist rank the answer starts from and the parameters it changed. */
@@ -112,7 +183,11 @@ export const Recommendation = z.object({
     ),
   dataset: z.string(),
   profile: DatasetProfile,
-  metric: z.string(),
+  metric: z
+    .string()
+    .describe(
+      'the metric predicted and optimized; scores are stored as fractions in [0, 1] (the report shows points: x 100), losses as logged and minimized',
+    ),
   objective: Objective,
   /** The strategy asked for (`auto` resolved). */
   strategy: z.string(),
@@ -124,16 +199,25 @@ export const Recommendation = z.object({
   pick: RecommendedConfig,
   topK: z.array(RecommendedConfig),
   paretoFront: z.array(RecommendedConfig),
-  budgetMinutes: z.number().positive().optional(),
-  /** The best candidate whose predicted training time fits the budget; null when none does. */
-  budgetPick: RecommendedConfig.nullable().optional(),
+  budgetMinutes: z.number().positive().optional().describe('training-time budget in MINUTES'),
+  budgetPick: RecommendedConfig.nullable()
+    .optional()
+    .describe('the best candidate predicted to train within the budget; null when none does'),
   unmet: z.array(Unmet),
-  justification: z.string(),
+  justification: z
+    .string()
+    .describe(
+      'why the pick, citing evidence and insight ids in [brackets]; figures in points for scores',
+    ),
   notices: z.array(z.string()),
   knowledgeBase: z.object({
     label: z.string(),
-    version: z.string(),
-    records: z.number().int(),
+    version: z
+      .string()
+      .describe(
+        "content version (changes whenever records, profiles, cards or hyperparameters change; '+catalog.<hash>' when shipped catalog cards filled missing ones)",
+      ),
+    records: z.number().int().describe('experiment records in the knowledge base'),
     datasets: z.number().int(),
   }),
   attempts: z.array(Attempt).default([]),

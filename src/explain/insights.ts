@@ -3,6 +3,7 @@
 // a given range), and the strongest interactions. Ids are stable so that an LLM can cite them.
 
 import { MetallmixError } from '../core/errors.ts';
+import { pushAll } from '../core/arrays.ts';
 
 /** How to show a feature: what FeatureSpec in learn/encode.ts carries, so one can be passed. */
 export interface FeatureDisplay {
@@ -348,7 +349,7 @@ export function interactionEffects(
       ];
     }
     for (const condition of conditions)
-      out.push(...featureEffects(input, { ...options, features: [a], condition }));
+      pushAll(out, featureEffects(input, { ...options, features: [a], condition }));
   }
   return out;
 }

@@ -6,6 +6,7 @@
 
 import { ShapPath } from './path.ts';
 import { hotChild, type PreparedTree } from './prepared-model.ts';
+import { pushAll } from '../core/arrays.ts';
 
 /** Beyond this many table entries for one tree, the walk is used (memory stays small). */
 const MAX_TABLE_ENTRIES = 1 << 22;
@@ -50,8 +51,8 @@ export function leafPaths(t: PreparedTree): LeafPaths {
   const visit = (node: number): void => {
     if (t.left[node] === -1) {
       leaves.push(node);
-      elemFeature.push(...features);
-      elemZero.push(...zeros);
+      pushAll(elemFeature, features);
+      pushAll(elemZero, zeros);
       elemStart.push(elemFeature.length);
       const k = features.length;
       // 2 ** k, not 1 << k: a path may hold more than 31 features (and then no table is built).

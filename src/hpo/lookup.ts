@@ -25,6 +25,7 @@ import { choicesOf, orderedParameters, toInternal, type NumericParam } from './s
 import { Study } from './study.ts';
 import { TpeSampler, type TpeOptions } from './tpe-sampler.ts';
 import { isBetter, type Direction, type Sampler, type Trial } from './types.ts';
+import { maxOf, minOf } from '../core/arrays.ts';
 
 export const CurvePointSchema = z.object({ budget: z.number().positive(), value: z.number() });
 
@@ -240,8 +241,8 @@ export function searchOnLookup(
         );
       return c.curve.map((p) => p.budget);
     });
-    const maxBudget = Math.max(...budgets.flat());
-    const minBudget = Math.min(...budgets.flat());
+    const maxBudget = maxOf(budgets.flat());
+    const minBudget = minOf(budgets.flat());
     const mf: MultiFidelityOptions = {
       space,
       direction,
@@ -323,5 +324,5 @@ function spendSchedule(
 
 function pick(values: readonly number[], direction: Direction, best: boolean): number {
   const wantMax = (direction === 'maximize') === best;
-  return wantMax ? Math.max(...values) : Math.min(...values);
+  return wantMax ? maxOf(values) : minOf(values);
 }

@@ -129,5 +129,18 @@ export function contextValues(ctx: JudgeContext): Record<string, string> {
     evidence: renderEvidence(ctx),
     insights: renderInsights(ctx),
     shortlist: renderShortlist(ctx),
+    citeExample: citeExample(ctx),
   };
+}
+
+/** Real ids of this context in the form a citation takes, one of each kind, as the prompts' example. */
+function citeExample(ctx: JudgeContext): string {
+  const ids = [
+    ctx.evidence.find((e) => e.kind === 'dataset')?.id,
+    ctx.evidence.find((e) => e.kind === 'run')?.id,
+    ctx.insights[0]?.id,
+  ].filter((id): id is string => id !== undefined);
+  if (ids.length === 0) return '[dataset:NAME]';
+  const shown = ids.map((id) => `[${id}]`);
+  return shown.length === 1 ? shown[0] : `${shown.slice(0, -1).join(', ')} or ${shown.at(-1)}`;
 }

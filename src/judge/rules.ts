@@ -1,6 +1,6 @@
 // Rule checks run before any LLM judge: they are exact, cheap, and their messages tell the
 // recommender precisely what to fix (the field, the value, the allowed range or ids).
-import { configKey, configViolations, LlmProposal } from '../core/index.ts';
+import { configKey, configViolations, LlmProposal, pushAll } from '../core/index.ts';
 import { citableIds, type JudgeContext, type Prediction } from './context.ts';
 import { formatInterval, formatNumber } from './context-text.ts';
 import { parseAnswer } from './parse-answer.ts';
@@ -88,7 +88,7 @@ export function checkProposal(
       );
   }
 
-  violations.push(...citationViolations(ctx, proposal));
+  pushAll(violations, citationViolations(ctx, proposal));
 
   let prediction: Prediction | undefined;
   if (modelOk && spaceProblems.length === 0) {
@@ -98,8 +98,9 @@ export function checkProposal(
       violations.push(`the meta-learner cannot predict this candidate: ${(err as Error).message}`);
     }
     if (prediction)
-      violations.push(
-        ...claimViolations(ctx.metric, proposal, prediction, {
+      pushAll(
+        violations,
+        claimViolations(ctx.metric, proposal, prediction, {
           ...DEFAULT_TOLERANCE,
           ...options.tolerance,
         }),

@@ -4,7 +4,7 @@
 // fails before any model is called.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../core/package-files.ts';
 import { MetallmixError } from '../core/errors.ts';
 import { readTextFile } from '../core/text-file.ts';
 
@@ -19,6 +19,7 @@ const CONTEXT_PLACEHOLDERS = [
   'evidence',
   'insights',
   'shortlist',
+  'citeExample',
 ] as const;
 
 const RECOMMENDER_PLACEHOLDERS = [
@@ -60,8 +61,8 @@ export interface PromptTemplate {
 }
 export type PromptTemplates = Record<TemplateName, PromptTemplate>;
 
-/** The package's own prompts/ folder (two levels above src/judge/). */
-export const DEFAULT_PROMPTS_DIR = fileURLToPath(new URL('../../prompts/', import.meta.url));
+/** The package's own prompts/ folder. */
+export const DEFAULT_PROMPTS_DIR = `${packagePath('prompts')}/`;
 
 const PLACEHOLDER = /\{\{\s*([^{}]*?)\s*\}\}/g;
 

@@ -7,7 +7,8 @@ import { Rng } from '../core/rng.ts';
 import { MetallmixError } from '../core/errors.ts';
 import type { Matrix } from './matrix.ts';
 import { resolveParams, type GBDTParams } from './params.ts';
-import { binColumns, binMatrix, computeCuts, type Cuts } from './quantize.ts';
+import { NODES_PER_BATCH, RowStore, segmentGroups, type Segments } from './row-store.ts';
+import { CHUNK_ROWS, RECORD_HEADER, TASK } from './kernels.ts';
 import { SplitFinder, nodeWeight, type Split } from './split.ts';
 import {
   METRIC_NAME,
@@ -84,9 +85,8 @@ export function trainGBDT(
       ? groupsFromIds(options.valid.groups ?? new Int32Array(options.valid.y.length))
       : undefined;
 
-  const cuts = computeCuts(X, featureTypes, featureNames, p.max_bin);
-  const bins = binMatrix(X, cuts);
-  const grower = new TreeGrower(bins, binColumns(bins, n, cuts), n, F, cuts, p);
+  const store = new RowStore(X, featureTypes, featureNames, p.max_bin, p.nthread);
+  const grower = new TreeGrower(store, p);
   const model: TreeEnsemble = {
     objective: p.objective,
     baseScore: p.base_score,
@@ -95,14 +95,11 @@ export function trainGBDT(
     trees: [],
   };
   const base = Math.fround(baseMargin(model));
-  const margin = new Float64Array(n).fill(base);
+  store.margin().fill(base);
   const validMargin = options.valid
     ? new Float64Array(options.valid.X.numRows).fill(base)
     : undefined;
-  const x32 = p.subsample < 1 ? toFloat32(X) : new Float32Array(0);
   const validX32 = options.valid ? toFloat32(options.valid.X) : undefined;
-  const grad = new Float32Array(n);
-  const hess = new Float32Array(n);
   const rng = new Rng(p.seed);
   const pairRng = rng.fork('pairs');
   const sampleRng = rng.fork('subsample');
@@ -111,42 +108,46 @@ export function trainGBDT(
   let bestLoss = Infinity;
   let bestRound = -1;
 
-  for (let round = 0; round < p.n_estimators; round++) {
-    computeGradients(p.objective, margin, y, data.weights, groups, pairRng, grad, hess);
-    const features =
-      p.colsample_bytree < 1
-        ? Int32Array.from(
-            columnRng
-              .shuffle(Array.from(allFeatures))
-              .slice(0, Math.max(1, Math.floor(p.colsample_bytree * F)))
-              .sort((a, b) => a - b),
-          )
-        : allFeatures;
-    const tree = grower.grow(grad, hess, features, p.subsample < 1 ? sampleRng : undefined, margin);
-    model.trees.push(tree);
-    // Rows outside the sample got no leaf during growth; route them through the tree.
-    if (p.subsample < 1) addTreeToMargin(tree, x32, F, margin, grower.inSample);
-    let loss: number | undefined;
-    if (options.valid && validMargin) {
-      addTreeToMargin(tree, validX32!, F, validMargin);
-      loss = validationLoss(p.objective, validMargin, options.valid.y, validGroups);
-      if (loss < bestLoss) {
-        bestLoss = loss;
-        bestRound = round;
+  try {
+    for (let round = 0; round < p.n_estimators; round++) {
+      // Views into the store's memory, which may have grown (and moved) during the last tree.
+      const [margin, grad, hess] = [store.margin(), store.grad(), store.hess()];
+      computeGradients(p.objective, margin, y, data.weights, groups, pairRng, grad, hess);
+      const features =
+        p.colsample_bytree < 1
+          ? Int32Array.from(
+              columnRng
+                .shuffle(Array.from(allFeatures))
+                .slice(0, Math.max(1, Math.floor(p.colsample_bytree * F)))
+                .sort((a, b) => a - b),
+            )
+          : allFeatures;
+      const tree = grower.grow(features, p.subsample < 1 ? sampleRng : undefined);
+      model.trees.push(tree);
+      let loss: number | undefined;
+      if (options.valid && validMargin) {
+        addTreeToMargin(tree, validX32!, F, validMargin);
+        loss = validationLoss(p.objective, validMargin, options.valid.y, validGroups);
+        if (loss < bestLoss) {
+          bestLoss = loss;
+          bestRound = round;
+        }
       }
+      options.onRound?.(
+        round,
+        loss === undefined
+          ? undefined
+          : { metric: METRIC_NAME[p.objective], value: metricValue(p.objective, loss) },
+      );
+      if (
+        p.early_stopping_rounds !== undefined &&
+        bestRound >= 0 &&
+        round - bestRound >= p.early_stopping_rounds
+      )
+        break;
     }
-    options.onRound?.(
-      round,
-      loss === undefined
-        ? undefined
-        : { metric: METRIC_NAME[p.objective], value: metricValue(p.objective, loss) },
-    );
-    if (
-      p.early_stopping_rounds !== undefined &&
-      bestRound >= 0 &&
-      round - bestRound >= p.early_stopping_rounds
-    )
-      break;
+  } finally {
+    store.close();
   }
   if (p.early_stopping_rounds !== undefined && bestRound >= 0) model.trees.length = bestRound + 1;
   return model;
@@ -172,21 +173,27 @@ function checkTargets(
 
 interface OpenNode {
   id: number;
-  begin: number;
-  end: number;
+  /** The node's rows: record index ranges, one per chunk at most (see kernels.ts). */
+  segs: Segments;
+  rows: number;
   G: number;
   H: number;
-  hist: Float64Array | undefined;
+  /** Address of the node's histogram in the store, while it has one. */
+  hist: number;
 }
 
-/** Grows one tree depth-wise over quantized rows. */
+/** A split being applied: the node, its children's ids and its partition's result slots. */
+interface Applied {
+  node: OpenNode;
+  split: Split;
+  leftId: number;
+  rightId: number;
+  firstResult: number;
+}
+
+/** Grows one tree depth-wise over the store's records, a level at a time. */
 class TreeGrower {
-  private readonly rows: Int32Array;
-  private readonly scratch: Int32Array;
   private readonly finder: SplitFinder;
-  private readonly pool: Float64Array[] = [];
-  /** 1 for rows in the current tree's sample. */
-  readonly inSample: Uint8Array;
   // node fields of the tree being grown
   private left: number[] = [];
   private right: number[] = [];
@@ -197,32 +204,19 @@ class TreeGrower {
   private cover: number[] = [];
   private gain: number[] = [];
   private categories = new Map<number, Set<number>>();
-  private grad: Float32Array = new Float32Array(0);
-  private hess: Float32Array = new Float32Array(0);
+  /** Per internal node: code -> 1 when the row goes right (for rows outside the sample). */
+  private tables = new Map<number, Uint8Array>();
 
   constructor(
-    private readonly bins: Uint16Array,
-    private readonly columns: Uint16Array,
-    private readonly n: number,
-    private readonly F: number,
-    private readonly cuts: Cuts,
+    private readonly store: RowStore,
     private readonly p: GBDTParams,
   ) {
-    this.rows = new Int32Array(n);
-    this.scratch = new Int32Array(n);
-    this.finder = new SplitFinder(cuts, p);
-    this.inSample = new Uint8Array(n);
+    this.finder = new SplitFinder(store.cuts, p);
   }
 
-  grow(
-    grad: Float32Array,
-    hess: Float32Array,
-    features: Int32Array,
-    sampler: Rng | undefined,
-    margin: Float64Array,
-  ): Tree {
-    this.grad = grad;
-    this.hess = hess;
+  grow(features: Int32Array, sampler: Rng | undefined): Tree {
+    const { store } = this;
+    const n = store.numRows;
     this.left = [];
     this.right = [];
     this.feature = [];
@@ -232,49 +226,50 @@ class TreeGrower {
     this.cover = [];
     this.gain = [];
     this.categories = new Map();
-    let count = 0;
+    this.tables = new Map();
+    const grad = store.grad();
+    const hess = store.hess();
     let G = 0;
     let H = 0;
-    for (let r = 0; r < this.n; r++) {
-      const inSample = sampler === undefined || sampler.next() < this.p.subsample;
-      this.inSample[r] = inSample ? 1 : 0;
-      if (!inSample) continue;
-      this.rows[count++] = r;
-      G += grad[r];
-      H += hess[r];
-    }
-    const root: OpenNode = { id: this.newNode(G, H), begin: 0, end: count, G, H, hist: undefined };
-    if (this.p.max_depth > 0) {
-      root.hist = this.takeHist();
-      this.buildHist(root.hist, root.begin, root.end);
-    }
+    const chunks: number[] = [];
+    for (let b = 0; b < n; b += CHUNK_ROWS) chunks.push(b, Math.min(n, b + CHUNK_ROWS));
+    let segs: Segments = Int32Array.from(chunks);
+    let outside: Segments | undefined;
+    if (sampler) {
+      // Drawn in row order, so a seed picks the same rows whatever order the records are in.
+      const flags = store.sampleFlags();
+      for (let r = 0; r < n; r++) {
+        const inSample = sampler.next() < this.p.subsample;
+        flags[r] = inSample ? 1 : 0;
+        if (!inSample) continue;
+        G += grad[r];
+        H += hess[r];
+      }
+      const first = this.pushOverGroups(segs, TASK.partitionSample, [store.flagsPtr], true);
+      store.run();
+      [segs, outside] = this.splitSegments(segs, first);
+      store.resetResults();
+    } else
+      for (let r = 0; r < n; r++) {
+        G += grad[r];
+        H += hess[r];
+      }
+    this.pushOverGroups(segs, TASK.gather, [store.gradPtr, store.hessPtr]);
+    store.run();
+    const root: OpenNode = { id: this.newNode(G, H), segs, rows: count(segs), G, H, hist: -1 };
+    root.hist = store.takeHist();
+    const parts = this.pushHist(root.hist, segs, store.partials);
+    store.run();
+    store.push(TASK.finish, [root.hist, store.partials, parts, 0]);
+    store.run();
     let level = [root];
     for (let depth = 0; level.length > 0; depth++) {
       const next: OpenNode[] = [];
-      const childrenNeedHist = depth + 1 < this.p.max_depth;
-      for (const node of level) {
-        const split =
-          depth < this.p.max_depth
-            ? this.finder.find(node.hist!, node.G, node.H, features)
-            : undefined;
-        if (!split) {
-          this.makeLeaf(node, margin);
-          continue;
-        }
-        const [l, r] = this.applySplit(node, split);
-        if (childrenNeedHist) {
-          const [small, large] = l.end - l.begin <= r.end - r.begin ? [l, r] : [r, l];
-          small.hist = this.takeHist();
-          this.buildHist(small.hist, small.begin, small.end);
-          const parent = node.hist!;
-          for (let i = 0; i < parent.length; i++) parent[i] -= small.hist[i];
-          large.hist = parent;
-        } else this.pool.push(node.hist!);
-        node.hist = undefined;
-        next.push(l, r);
-      }
+      for (let g = 0; g < level.length; g += NODES_PER_BATCH)
+        next.push(...this.growNodes(level.slice(g, g + NODES_PER_BATCH), depth, features));
       level = next;
     }
+    if (outside) this.routeOutOfSample(outside);
     return {
       left: Int32Array.from(this.left),
       right: Int32Array.from(this.right),
@@ -286,6 +281,114 @@ class TreeGrower {
       gain: Float32Array.from(this.gain),
       categories: this.categories,
     };
+  }
+
+  /**
+   * Queues one task of `type` per group of segments, with `args` after the list; partitions
+   * also get result slots (one per segment), and the first slot is returned.
+   */
+  private pushOverGroups(
+    segs: Segments,
+    type: number,
+    args: number[],
+    withResults = false,
+    floats: number[] = [],
+  ): number {
+    const { store } = this;
+    const first = withResults ? store.resultSlots(segs.length / 2) : 0;
+    for (const [from, to] of segmentGroups(segs)) {
+      const list = [store.list(segs, from, to), to - from];
+      const extra = withResults ? [store.resultAddr(first + from)] : [];
+      store.push(type, [...list, ...args, ...extra], floats);
+    }
+    return first;
+  }
+
+  /** Queues a histogram over segs: the first group into `hist`, the others into partials. */
+  private pushHist(hist: number, segs: Segments, partials: number): number {
+    const { store } = this;
+    const groups = segmentGroups(segs);
+    groups.forEach(([from, to], g) =>
+      store.push(TASK.hist, [
+        g === 0 ? hist : partials + (g - 1) * store.histBytes,
+        store.list(segs, from, to),
+        to - from,
+      ]),
+    );
+    return groups.length - 1;
+  }
+
+  /** Each segment cut where its partition result says: the left parts and the right parts. */
+  private splitSegments(segs: Segments, firstResult: number): [Segments, Segments] {
+    const left: number[] = [];
+    const right: number[] = [];
+    for (let i = 0; i < segs.length / 2; i++) {
+      const b = segs[2 * i];
+      const e = segs[2 * i + 1];
+      const mid = this.store.resultRecord(firstResult + i);
+      if (mid > b) left.push(b, mid);
+      if (e > mid) right.push(mid, e);
+    }
+    return [Int32Array.from(left), Int32Array.from(right)];
+  }
+
+  /**
+   * Splits the nodes of one level (at most NODES_PER_BATCH): finds each split, applies them all
+   * (margins for leaves, partitions otherwise), then builds the children's histograms; returns
+   * the children that may split further.
+   */
+  private growNodes(nodes: OpenNode[], depth: number, features: Int32Array): OpenNode[] {
+    const { store } = this;
+    const childrenAreLeaves = depth + 1 >= this.p.max_depth;
+    const codeBytes = store.layout.codeBytes;
+    const applied: Applied[] = [];
+    nodes.forEach((node, slot) => {
+      const split = this.finder.find(store.histView(node.hist), node.G, node.H, features);
+      if (!split || childrenAreLeaves) store.releaseHist(node.hist);
+      if (!split) {
+        const leaf = this.leafValue(node.id);
+        this.pushOverGroups(node.segs, TASK.leafMargin, [store.marginPtr], false, [leaf]);
+        return;
+      }
+      const { leftId, rightId, goesRight } = this.recordSplit(node, split);
+      const table = store.table(goesRight, slot);
+      const key = RECORD_HEADER + split.feature * codeBytes;
+      if (childrenAreLeaves) {
+        const values = [this.leafValue(leftId), this.leafValue(rightId)];
+        const args = [store.marginPtr, 0, 0, key, table];
+        this.pushOverGroups(node.segs, TASK.splitMargin, args, false, values);
+        return;
+      }
+      const firstResult = this.pushOverGroups(node.segs, TASK.partition, [key, table], true);
+      applied.push({ node, split, leftId, rightId, firstResult });
+    });
+    store.run();
+
+    const children: OpenNode[] = [];
+    const finishing: number[][] = [];
+    let partials = store.partials;
+    for (const { node, split, leftId, rightId, firstResult } of applied) {
+      const [ls, rs] = this.splitSegments(node.segs, firstResult);
+      const l = this.child(leftId, ls, split.leftGrad, split.leftHess);
+      const r = this.child(rightId, rs, node.G - split.leftGrad, node.H - split.leftHess);
+      // The larger child's histogram is the parent's minus the smaller one's.
+      const [small, large] = l.rows <= r.rows ? [l, r] : [r, l];
+      small.hist = store.takeHist();
+      const parts = this.pushHist(small.hist, small.segs, partials);
+      finishing.push([small.hist, partials, parts, node.hist]);
+      partials += parts * store.histBytes;
+      large.hist = node.hist;
+      children.push(l, r);
+    }
+    store.resetResults();
+    store.run();
+    for (const args of finishing) store.push(TASK.finish, args);
+    store.run();
+    return children;
+  }
+
+  private child(id: number, segs: Segments, G: number, H: number): OpenNode {
+    return { id, segs, rows: count(segs), G, H, hist: -1 };
   }
 
   private newNode(G: number, H: number): number {
@@ -301,38 +404,26 @@ class TreeGrower {
     return id;
   }
 
-  private makeLeaf(node: OpenNode, margin: Float64Array): void {
-    const leaf = Math.fround(this.value[node.id] * this.p.eta);
-    this.value[node.id] = leaf;
-    for (let i = node.begin; i < node.end; i++) {
-      const r = this.rows[i];
-      margin[r] = Math.fround(margin[r] + leaf);
-    }
-    if (node.hist) this.pool.push(node.hist);
-    node.hist = undefined;
+  /** Turns node `id` into a leaf: its weight times eta, in float32. */
+  private leafValue(id: number): number {
+    const leaf = Math.fround(this.value[id] * this.p.eta);
+    this.value[id] = leaf;
+    return leaf;
   }
 
-  /** Records the split and partitions the node's rows: left ones first, stably. */
-  private applySplit(node: OpenNode, s: Split): [OpenNode, OpenNode] {
-    const { rows, scratch, n } = this;
+  /** Records the split in the tree; returns the children and the code -> goes-right table. */
+  private recordSplit(
+    node: OpenNode,
+    s: Split,
+  ): { leftId: number; rightId: number; goesRight: Uint8Array } {
+    const { cuts } = this.store;
     const f = s.feature;
-    const begin = this.cuts.offset[f];
-    const nb = this.cuts.numBins[f];
+    const nb = cuts.numBins[f];
     const cats = s.rightCategories;
     const goesRight = new Uint8Array(nb + 1);
     goesRight[nb] = s.defaultLeft ? 0 : 1;
     if (cats) for (const c of cats) goesRight[c] = 1;
     else for (let b = s.bin + 1; b < nb; b++) goesRight[b] = 1;
-    let nl = node.begin;
-    let nr = 0;
-    const column = this.columns.subarray(f * n, (f + 1) * n);
-    for (let i = node.begin; i < node.end; i++) {
-      const r = rows[i];
-      if (goesRight[column[r]]) scratch[nr++] = r;
-      else rows[nl++] = r;
-    }
-    rows.set(scratch.subarray(0, nr), nl);
-
     const id = node.id;
     const leftId = this.newNode(s.leftGrad, s.leftHess);
     const rightId = this.newNode(node.G - s.leftGrad, node.H - s.leftHess);
@@ -341,54 +432,37 @@ class TreeGrower {
     this.feature[id] = f;
     this.defaultLeft[id] = s.defaultLeft ? 1 : 0;
     this.gain[id] = s.gain;
+    this.tables.set(id, goesRight);
     if (cats) this.categories.set(id, new Set(cats));
-    else this.threshold[id] = s.bin >= 0 ? this.cuts.cut[begin + s.bin] : this.cuts.minValue[f];
-    return [
-      { id: leftId, begin: node.begin, end: nl, G: s.leftGrad, H: s.leftHess, hist: undefined },
-      {
-        id: rightId,
-        begin: nl,
-        end: node.end,
-        G: node.G - s.leftGrad,
-        H: node.H - s.leftHess,
-        hist: undefined,
-      },
-    ];
+    else this.threshold[id] = s.bin >= 0 ? cuts.cut[cuts.offset[f] + s.bin] : cuts.minValue[f];
+    return { leftId, rightId, goesRight };
   }
 
-  private takeHist(): Float64Array {
-    return this.pool.pop() ?? new Float64Array(2 * this.cuts.totalSlots);
+  /** Rows outside the sample got no leaf during growth: route their codes through the tree. */
+  private routeOutOfSample(outside: Segments): void {
+    const { store } = this;
+    const margin = store.margin();
+    const bytes = store.bytes();
+    const ids = new Int32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
+    const { stride } = store;
+    const two = store.layout.codeBytes === 2;
+    for (let s = 0; s < outside.length; s += 2)
+      for (let i = outside[s]; i < outside[s + 1]; i++) {
+        let node = 0;
+        while (this.left[node] !== -1) {
+          const at = i * stride + RECORD_HEADER + this.feature[node] * (two ? 2 : 1);
+          const code = two ? bytes[at] | (bytes[at + 1] << 8) : bytes[at];
+          node = this.tables.get(node)![code] ? this.right[node] : this.left[node];
+        }
+        const r = ids[(i * stride) / 4 + 2];
+        margin[r] = Math.fround(margin[r] + this.value[node]);
+      }
   }
+}
 
-  private buildHist(hist: Float64Array, begin: number, end: number): void {
-    hist.fill(0);
-    const { rows, bins, grad, hess, F } = this;
-    for (let i = begin; i < end; i++) {
-      const r = rows[i];
-      const g = grad[r];
-      const h = hess[r];
-      const off = r * F;
-      // Unrolled by four: the loads of one row's slots are independent.
-      let f = 0;
-      for (; f + 4 <= F; f += 4) {
-        const s0 = bins[off + f] << 1;
-        const s1 = bins[off + f + 1] << 1;
-        const s2 = bins[off + f + 2] << 1;
-        const s3 = bins[off + f + 3] << 1;
-        hist[s0] += g;
-        hist[s0 + 1] += h;
-        hist[s1] += g;
-        hist[s1 + 1] += h;
-        hist[s2] += g;
-        hist[s2 + 1] += h;
-        hist[s3] += g;
-        hist[s3 + 1] += h;
-      }
-      for (; f < F; f++) {
-        const s = bins[off + f] << 1;
-        hist[s] += g;
-        hist[s + 1] += h;
-      }
-    }
-  }
+/** Rows in a list of segments. */
+function count(segs: Segments): number {
+  let rows = 0;
+  for (let i = 0; i < segs.length; i += 2) rows += segs[i + 1] - segs[i];
+  return rows;
 }

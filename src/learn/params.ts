@@ -28,6 +28,12 @@ const ParamsSchema = z.strictObject({
   base_score: z.number().optional(),
   seed: z.number().int().default(0),
   early_stopping_rounds: positive.int().optional(),
+  /**
+   * Threads for training (XGBoost's name). Default 1, unlike XGBoost's all cores: the library
+   * trains many small models side by side, where threads cost more than they gain. The trees
+   * are the same for every thread count.
+   */
+  nthread: z.number().int().min(1).max(64).default(1),
   /** Accepted for XGBoost compatibility; only the histogram method exists here. */
   tree_method: z.literal('hist').optional(),
 });
@@ -42,6 +48,7 @@ const ALIASES: Record<string, string> = {
   min_split_loss: 'gamma',
   random_state: 'seed',
   num_boost_round: 'n_estimators',
+  n_jobs: 'nthread',
 };
 
 /** Validates user parameters, resolving XGBoost aliases and filling XGBoost's defaults. */

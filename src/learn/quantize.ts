@@ -21,7 +21,10 @@ export interface Cuts {
 
 export const MAX_CATEGORY_CODE = 4095;
 
-/** Cut points from the training matrix (XGBoost's layout: the last cut lies above the maximum). */
+/**
+ * Cut points from the training matrix (XGBoost's layout: the last cut lies above the maximum),
+ * with plain JavaScript sorting; the row store computes the same cuts in WebAssembly.
+ */
 export function computeCuts(
   X: Matrix,
   types: readonly FeatureType[],
@@ -41,24 +44,44 @@ export function computeCuts(
     }
     if (types[f] === 'c') {
       isCategorical[f] = 1;
-      let max = -1;
-      for (let i = 0; i < n; i++) {
-        const v = column[i];
-        if (!(v >= 0 && v <= MAX_CATEGORY_CODE))
-          throw new MetallmixError(
-            `categorical feature needs integer codes in 0..${MAX_CATEGORY_CODE}, got ${v}`,
-            { location: { column: names[f] } },
-          );
-        if (v > max) max = Math.trunc(v);
-      }
-      perFeature.push(Float32Array.from({ length: max + 1 }, (_, i) => i));
+      perFeature.push(categoricalCuts(column.subarray(0, n), names[f]));
       continue;
     }
     const sorted = column.subarray(0, n).sort(); // `column` is scratch: sort in place
     perFeature.push(numericalCuts(sorted, maxBin));
-    const mval = n > 0 ? sorted[0] : 0;
-    minValue[f] = Math.fround(mval - Math.abs(mval) - 1e-5);
+    minValue[f] = minimumCut(sorted);
   }
+  return assembleCuts(perFeature, minValue, isCategorical);
+}
+
+/** One bin per category code 0..max; codes must be integers in 0..MAX_CATEGORY_CODE. */
+export function categoricalCuts(values: Float32Array, name: string): Float32Array {
+  let max = -1;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (!(v >= 0 && v <= MAX_CATEGORY_CODE))
+      throw new MetallmixError(
+        `categorical feature needs integer codes in 0..${MAX_CATEGORY_CODE}, got ${v}`,
+        { location: { column: name } },
+      );
+    if (v > max) max = Math.trunc(v);
+  }
+  return Float32Array.from({ length: max + 1 }, (_, i) => i);
+}
+
+/** Split threshold below every value of a sorted column: it sends all non-missing rows right. */
+export function minimumCut(sorted: Float32Array): number {
+  const mval = sorted.length > 0 ? sorted[0] : 0;
+  return Math.fround(mval - Math.abs(mval) - 1e-5);
+}
+
+/** The Cuts of all features, laid out slot by slot (each feature's bins, then its missing slot). */
+export function assembleCuts(
+  perFeature: Float32Array[],
+  minValue: Float32Array,
+  isCategorical: Uint8Array,
+): Cuts {
+  const numFeatures = perFeature.length;
   const offset = new Int32Array(numFeatures + 1);
   const numBins = new Int32Array(numFeatures);
   for (let f = 0; f < numFeatures; f++) {
@@ -74,7 +97,7 @@ export function computeCuts(
 }
 
 /** Cuts for one sorted non-missing column: at most maxBin bins, equal-count where values repeat little. */
-function numericalCuts(sorted: Float32Array, maxBin: number): Float32Array {
+export function numericalCuts(sorted: Float32Array, maxBin: number): Float32Array {
   const n = sorted.length;
   if (n === 0) return Float32Array.of(1e-5);
   const cuts: number[] = [];
@@ -93,24 +116,13 @@ function numericalCuts(sorted: Float32Array, maxBin: number): Float32Array {
   return Float32Array.from(cuts);
 }
 
-/** Global slot of every cell, row-major; missing values land in their feature's last slot. */
-export function binMatrix(X: Matrix, cuts: Cuts): Uint16Array {
-  const { numRows, numFeatures, data } = X;
-  const bins = new Uint16Array(numRows * numFeatures);
-  for (let f = 0; f < numFeatures; f++) {
-    const begin = cuts.offset[f];
-    const nb = cuts.numBins[f];
-    const missing = begin + nb;
-    const cat = cuts.isCategorical[f] === 1;
-    for (let r = 0; r < numRows; r++) {
-      const i = r * numFeatures + f;
-      const v = data[i];
-      if (Number.isNaN(v)) bins[i] = missing;
-      else if (cat) bins[i] = begin + Math.trunc(v);
-      else bins[i] = begin + upperBound(cuts.cut, begin, begin + nb, Math.fround(v));
-    }
-  }
-  return bins;
+/** Local bin code of value `v` of feature `f`: its bin, or numBins[f] when missing. */
+export function binCode(cuts: Cuts, f: number, v: number): number {
+  const begin = cuts.offset[f];
+  const nb = cuts.numBins[f];
+  if (Number.isNaN(v)) return nb;
+  if (cuts.isCategorical[f] === 1) return Math.trunc(v);
+  return upperBound(cuts.cut, begin, begin + nb, Math.fround(v));
 }
 
 /** Local index of the first cut > v (the last bin for values beyond the last cut). */
@@ -123,19 +135,4 @@ function upperBound(cut: Float32Array, begin: number, end: number, v: number): n
     else hi = mid;
   }
   return Math.min(lo, end - 1) - begin;
-}
-
-/**
- * The same bins column by column, local to each feature: partitioning a node reads one feature
- * of rows in ascending order, which streams through a column instead of striding over rows.
- */
-export function binColumns(bins: Uint16Array, numRows: number, cuts: Cuts): Uint16Array {
-  const F = cuts.numBins.length;
-  const columns = new Uint16Array(numRows * F);
-  for (let f = 0; f < F; f++) {
-    const begin = cuts.offset[f];
-    const base = f * numRows;
-    for (let r = 0; r < numRows; r++) columns[base + r] = bins[r * F + f] - begin;
-  }
-  return columns;
 }

@@ -7,6 +7,7 @@ import { MetallmixError } from '../core/errors.ts';
 import { readTextFile } from '../core/text-file.ts';
 import { parseWith } from '../core/validate.ts';
 import type { FeatureType, Tree, TreeEnsemble } from './tree-model.ts';
+import { pushAll } from '../core/arrays.ts';
 
 const ROOT_PARENT = 2147483647; // XGBoost's "no parent" marker for the root
 const OBJECTIVES = ['reg:squarederror', 'binary:logistic', 'rank:pairwise'] as const;
@@ -203,7 +204,7 @@ function treeToJson(t: Tree, id: number, numFeature: number): object {
     splitType[node] = 1;
     segments.push(categories.length);
     sizes.push(set.length);
-    categories.push(...set);
+    pushAll(categories, set);
   }
   const isLeaf = (i: number) => t.left[i] === -1;
   return {

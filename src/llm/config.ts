@@ -54,6 +54,11 @@ const COMMON_SETTINGS: Record<string, SettingSpec> = {
     min: 1,
     default: LLM_DEFAULTS.timeoutMs,
   },
+  context: {
+    kind: 'int',
+    help: "context window in tokens, prompt and answer together (default: the GGUF model's own, capped at 4096; 4096 for HTTP servers, as Ollama's default num_ctx: set it to your server's window)",
+    min: 256,
+  },
 };
 
 /** Every setting a role can take, common and per provider, in flag order. */
@@ -198,6 +203,7 @@ function build(layer: Layer, role: LlmRole): LlmConfig | undefined {
     seed: number(layer, 'seed'),
     maxTokens: number(layer, 'maxTokens') ?? LLM_DEFAULTS.maxTokens,
     timeoutMs: number(layer, 'timeoutMs') ?? LLM_DEFAULTS.timeoutMs,
+    ...(layer.context !== undefined ? { context: number(layer, 'context') } : {}),
   };
   const reader: SettingsReader = {
     text: (name) => text(layer[name]),

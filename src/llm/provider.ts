@@ -27,6 +27,8 @@ export interface CommonConfig {
   seed?: number;
   maxTokens: number;
   timeoutMs: number;
+  /** Context window in tokens; the provider's own when absent (see LanguageModel.contextTokens). */
+  context?: number;
 }
 
 /** Reads the settings that apply to one role (the recommender's LLM or the judge). */

@@ -47,5 +47,20 @@ export interface LanguageModel {
    * back; 2 when the user's setting is wrong). Optional: a provider without one is assumed up.
    */
   probe?(timeoutMs?: number): Promise<void>;
+  /**
+   * How many tokens `text` takes for this model, counted with its own tokenizer; absent when
+   * the provider cannot count (the caller then estimates, see estimateTokens).
+   */
+  countTokens?(text: string): Promise<number>;
+  /** The model's context window in tokens (prompt and answer together); assume 4096 when absent. */
+  contextTokens?(): Promise<number>;
   close?(): Promise<void>;
+}
+
+/** Characters per token assumed where no tokenizer is at hand: low, so that estimates err long. */
+export const CHARS_PER_TOKEN_ESTIMATE = 3;
+
+/** A conservative token count for text whose model's tokenizer is not available (HTTP servers). */
+export function estimateTokens(text: string): number {
+  return Math.ceil(text.length / CHARS_PER_TOKEN_ESTIMATE);
 }

@@ -1,4 +1,6 @@
-import { close, fstat, open, read } from 'node:fs';
+import { close, constants, fstat, open, read, type Stats } from 'node:fs';
+import { kindOf } from '../core/files.ts';
+import { HeaderError } from './image-header.ts';
 
 /**
  * Random access to the first bytes of a file: header parsers ask for ranges, and only the
@@ -40,6 +42,11 @@ export async function withFileSource<T>(
   const fd = await openFile(file);
   const buf = spareHeads.pop() ?? Buffer.allocUnsafe(HEAD_BYTES);
   try {
+    // Only regular files are images: a FIFO named x.png or a device would block the read.
+    const stats = await new Promise<Stats>((resolve, reject) =>
+      fstat(fd, (err, s) => (err ? reject(err) : resolve(s))),
+    );
+    if (!stats.isFile()) throw new HeaderError(`not a regular file (${kindOf(stats)})`);
     const bytesRead = await readInto(fd, buf, HEAD_BYTES, 0);
     return await use(fileSource(fd, buf.subarray(0, bytesRead)));
   } finally {
@@ -71,8 +78,13 @@ function fileSource(fd: number, head: Uint8Array): ByteSource {
 
 // The callback API rather than fs/promises FileHandle: with one open/read/close per image,
 // FileHandle's bookkeeping halves the throughput on many small files (measured: bench/profile.ts).
+// O_NONBLOCK: opening a FIFO returns at once instead of waiting for a writer (regular files
+// ignore it), and a file that never answers fails its read instead of hanging.
+const OPEN_FLAGS = constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY;
 const openFile = (file: string): Promise<number> =>
-  new Promise((resolve, reject) => open(file, 'r', (err, fd) => (err ? reject(err) : resolve(fd))));
+  new Promise((resolve, reject) =>
+    open(file, OPEN_FLAGS, (err, fd) => (err ? reject(err) : resolve(fd))),
+  );
 
 const closeFile = (fd: number): Promise<void> =>
   new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve())));

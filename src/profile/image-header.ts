@@ -39,7 +39,9 @@ export function startsWith(bytes: Uint8Array, prefix: readonly number[], at = 0)
 }
 
 export function ascii(bytes: Uint8Array, from: number, length: number): string {
-  return String.fromCharCode(...bytes.subarray(from, from + length));
+  let s = '';
+  for (const b of bytes.subarray(from, from + length)) s += String.fromCharCode(b);
+  return s;
 }
 
 export function view(bytes: Uint8Array): DataView {

@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { MetallmixError } from '../core/errors.ts';
+import { readUtf8File } from '../core/files.ts';
 import { profileFiles } from './profile-files.ts';
 import type { LabeledFile, ManifestOptions, ProfileResult } from './types.ts';
 
@@ -50,6 +50,8 @@ export async function profileManifest(
   const base = path.dirname(path.resolve(manifest));
   const files: LabeledFile[] = [];
   const bad: BadRow[] = [];
+  // A file listed twice would count twice: a manifest lists each image once.
+  const listedAt = new Map<string, number>();
   for (const { record, line } of body) {
     if (record.length !== columns.length) {
       bad.push({ line, reason: `${record.length} fields, the header has ${columns.length}` });
@@ -60,7 +62,14 @@ export async function profileManifest(
     if (!file) bad.push({ line, column: 'path', reason: 'empty path' });
     else if (!label) bad.push({ line, column: 'label', reason: 'empty label' });
     else if (options.split === undefined || record[split].trim() === options.split) {
-      files.push({ path: path.resolve(base, file), display: file, label, line });
+      const full = path.resolve(base, file);
+      const earlier = listedAt.get(full);
+      if (earlier !== undefined)
+        bad.push({ line, column: 'path', reason: `the same file as line ${earlier}` });
+      else {
+        listedAt.set(full, line);
+        files.push({ path: full, display: file, label, line });
+      }
     }
   }
   if (bad.length) throw badRowsError(manifest, bad);
@@ -73,19 +82,11 @@ export async function profileManifest(
   return profileFiles({ origin: manifest, defaultName, classes, files, skipped: [] }, options);
 }
 
+/** Manifests list files, one short line each; a larger file is not one. */
+const MAX_MANIFEST_BYTES = 512 * 1024 * 1024;
+
 async function readText(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a folder, not a CSV file'
-          : String(err);
-    throw new MetallmixError(reason, { location: { file }, cause: err });
-  }
+  return readUtf8File(file, 'the manifest', MAX_MANIFEST_BYTES);
 }
 
 function parseCsv(file: string, text: string): { record: string[]; line: number }[] {

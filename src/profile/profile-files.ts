@@ -1,4 +1,5 @@
 import { MetallmixError } from '../core/errors.ts';
+import { fsReason } from '../core/files.ts';
 import { DatasetProfile, deriveClassStatistics, type Modality } from '../core/profile.ts';
 import { parseWith } from '../core/validate.ts';
 import { modalityFromDicom } from './dicom-modality.ts';
@@ -41,13 +42,14 @@ export async function profileFiles(set: FileSet, options: ProfileOptions): Promi
       });
     } else images.push({ label: f.label, header: h });
   });
-  const profile = aggregate(set, images, options, skipped);
+  const notices: string[] = [];
+  const profile = aggregate(set, images, options, skipped, notices);
   const counts = {
     files: total + set.skipped.length,
     images: images.length,
     skipped: skipped.length,
   };
-  return { profile, skipped, counts };
+  return { profile, skipped, counts, notices };
 }
 
 async function readOrReason(file: string): Promise<ImageHeader | string> {
@@ -62,10 +64,37 @@ function skipReason(err: unknown): string {
   if (err instanceof HeaderError) return err.message;
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'ENOENT') return 'file not found';
-  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
-  if (code === 'EISDIR') return 'is a directory';
+  if (code) return fsReason(err);
   // A parser tripping over malformed bytes is still one bad file, not a failed run.
   return `unreadable: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/**
+ * The modality the DICOM files state, when one holds a strict majority of them; files that
+ * disagree are said in a notice, and a tie (one CT and one MR) is an error asking for --modality.
+ */
+function dicomModality(
+  counts: Map<Modality, number>,
+  origin: string,
+  notices: string[],
+): Modality | undefined {
+  const total = [...counts.values()].reduce((s, n) => s + n, 0);
+  if (total === 0) return undefined;
+  const best = mostCommon(counts)!;
+  const listed = [...counts]
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+    .map(([m, n]) => `${m} ${n}`)
+    .join(', ');
+  if (counts.size === 1) return best;
+  if (counts.get(best)! * 2 <= total)
+    throw new MetallmixError(
+      `the DICOM files disagree on the modality (${listed}): say which one the dataset is with --modality`,
+      { location: { file: origin, field: 'modality' } },
+    );
+  notices.push(
+    `The DICOM files disagree on the modality (${listed}); the profile says ${best}. Pass --modality to choose otherwise.`,
+  );
+  return best;
 }
 
 function aggregate(
@@ -73,6 +102,7 @@ function aggregate(
   images: { label: string; header: ImageHeader }[],
   options: ProfileOptions,
   skipped: SkippedFile[],
+  notices: string[],
 ): DatasetProfile {
   const classCounts = new Map(set.classes.map((c) => [c, 0]));
   const formats = new Map<string, number>();
@@ -112,7 +142,8 @@ function aggregate(
     {
       name: options.name ?? set.defaultName,
       task,
-      modality: options.modality ?? mostCommon(dicomModalities) ?? 'unknown',
+      modality:
+        options.modality ?? dicomModality(dicomModalities, set.origin, notices) ?? 'unknown',
       numInstances: images.length,
       numClasses,
       classCounts: Object.fromEntries(names.map((n, i) => [n, counts[i]])),

@@ -39,6 +39,8 @@ export interface ProfileResult {
   profile: DatasetProfile;
   skipped: SkippedFile[];
   counts: ProfileCounts;
+  /** What the user should know about the profile (e.g. DICOM files that disagree on the modality). */
+  notices: string[];
 }
 
 /** A file to read and the class it belongs to. */

@@ -18,6 +18,7 @@ import type {
   SearchSpace,
 } from '../core/index.ts';
 import { extrapolatedParameters } from './candidates.ts';
+import type { KbView } from './kb-view.ts';
 import { orderByObjective, paretoFront, pickUnderBudget, type Scored } from './select.ts';
 import type { RecommendOptions } from './types.ts';
 
@@ -35,7 +36,7 @@ export interface AssembleInput {
   /** Predicted metric (stored scale) of candidate i. */
   metricOf(i: number): Interval;
   space: SearchSpace;
-  kb: { label: string; version: string; records: readonly { dataset: string }[] };
+  kb: Pick<KbView, 'label' | 'version' | 'summary'>;
   justification: (pick: RecommendedConfig) => string;
   notices: string[];
   timingsMs: Record<string, number>;
@@ -126,8 +127,8 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
     knowledgeBase: {
       label: input.kb.label,
       version: input.kb.version,
-      records: input.kb.records.length,
-      datasets: new Set(input.kb.records.map((r) => r.dataset)).size,
+      records: input.kb.summary.records,
+      datasets: input.kb.summary.datasets,
     },
     attempts: [],
     counters: { llmCalls: 0, llmTokens: 0, ...input.counters },

@@ -1,21 +1,42 @@
-// The candidates a recommendation chooses among: the models the knowledge base has runs for,
-// crossed with the hyperparameter space it covers. Parameters observed at only a few values
-// (a design grid such as unfreeze 20/40/60) are enumerated on those values; wider ones are
-// sampled densely inside their observed range. Past configurations are always candidates.
+// The candidates a recommendation chooses among. A knowledge base may join several sources
+// (MedMNIST's adaptation-depth grid, Quick-Tune's 30-parameter space): a candidate is only ever
+// a configuration some source defines for that model, never a cross of one source's models with
+// another's hyperparameters.
+//   - Usable runs: finished, with the metric, on a profiled dataset (what the meta-learner
+//     trains on). A model without usable runs is never a candidate.
+//   - Families: sources that use the same hyperparameters form one family; each family has its
+//     own search space (the declared types and conditions, the values and ranges its runs
+//     cover). A model's candidates come from the families it was run in, over the parameters
+//     its own runs set.
+//   - Support: when a family's runs were all on datasets unlike the one asked about (its
+//     meta-features outside their range) and another family's cover it, the first family's
+//     candidates are left out, with a notice: predictions there would be extrapolations.
+//   - Size: at most `maxCandidates` generated (the full grid when it fits, seeded random draws
+//     otherwise), plus at most MAX_PAST_CANDIDATES of the best past configurations, deduplicated.
+//     A knowledge base of 100k runs no longer makes 100k candidates.
 import {
   isActive,
+  isLowerBetter,
   MetallmixError,
   type Candidate,
   type Config,
+  type DatasetProfile,
   type Hyperparameter,
   type ParamValue,
   type Rng,
   type SearchSpace,
 } from '../core/index.ts';
-import { candidateKey } from './kb-view.ts';
+import { createHash } from 'node:crypto';
+import { candidateKey, type KbView } from './kb-view.ts';
+
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** A parameter observed at this many distinct values or fewer is treated as a grid. */
 const GRID_LIMIT = 12;
+/** Generated candidates of one request when the caller sets no bound. */
+export const DEFAULT_MAX_CANDIDATES = 600;
+/** Past configurations added to the generated ones: the best by their mean effect per dataset. */
+export const MAX_PAST_CANDIDATES = 200;
 
 export interface CandidateOptions {
   /** Upper bound on generated candidates (past configurations come on top). */
@@ -46,7 +67,7 @@ function supportOf(p: Hyperparameter, observed: ParamValue[]): Support {
 }
 
 /** Parameters ordered so that every condition's parent comes before its children. */
-function parentsFirst(space: SearchSpace): Hyperparameter[] {
+export function parentsFirst(space: SearchSpace): Hyperparameter[] {
   const done = new Set<string>();
   const out: Hyperparameter[] = [];
   let pending = space.parameters.slice();
@@ -103,7 +124,7 @@ function enumerateGrid(
 
 /**
  * Candidates for `models` over `space`: the full grid when it is small enough, random draws
- * otherwise, plus every past (model, config) pair. Deterministic for the rng's seed.
+ * otherwise, plus every (model, config) pair of `past`. Deterministic for the rng's seed.
  */
 export function generateCandidates(
   space: SearchSpace,
@@ -111,6 +132,35 @@ export function generateCandidates(
   past: readonly Candidate[],
   options: CandidateOptions,
 ): Candidate[] {
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  const add = (model: string, config: Config) => {
+    const key = candidateKey(model, config);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push({ model, config });
+  };
+  const perModel = Math.max(1, Math.floor(options.maxCandidates / Math.max(1, models.length)));
+  for (const model of models)
+    for (const config of drawConfigs(
+      space,
+      past,
+      perModel,
+      options.rng.fork(`candidates:${model}`),
+    ))
+      add(model, config);
+  const modelSet = new Set(models);
+  for (const c of past) if (modelSet.has(c.model)) add(c.model, c.config);
+  return out;
+}
+
+/** Up to `count` configurations over `space`, supports taken from the observed `past` configs. */
+function drawConfigs(
+  space: SearchSpace,
+  past: readonly { config: Config }[],
+  count: number,
+  rng: Rng,
+): Config[] {
   const observed = observedValues(
     space,
     past.map((c) => c.config),
@@ -119,34 +169,18 @@ export function generateCandidates(
     space.parameters.map((p) => [p.name, supportOf(p, observed.get(p.name) ?? [])]),
   );
   const order = parentsFirst(space);
-  const perModel = Math.max(1, Math.floor(options.maxCandidates / Math.max(1, models.length)));
-  const grid = enumerateGrid(order, supports, perModel);
-  const seen = new Set<string>();
-  const out: Candidate[] = [];
-  const add = (model: string, config: Config) => {
-    const key = candidateKey(model, config);
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push({ model, config });
-  };
-  for (const model of models) {
-    if (grid) {
-      for (const config of grid) add(model, config);
-      continue;
+  const grid = enumerateGrid(order, supports, count);
+  if (grid) return grid;
+  const out: Config[] = [];
+  for (let i = 0; i < count; i++) {
+    const config: Config = {};
+    for (const p of order) {
+      if (!isActive(p, config)) continue;
+      const s = supports.get(p.name)!;
+      config[p.name] = s.kind === 'grid' ? rng.choice(s.values) : drawFromRange(s.param, rng);
     }
-    const rng = options.rng.fork(`candidates:${model}`);
-    for (let i = 0; i < perModel; i++) {
-      const config: Config = {};
-      for (const p of order) {
-        if (!isActive(p, config)) continue;
-        const s = supports.get(p.name)!;
-        config[p.name] = s.kind === 'grid' ? rng.choice(s.values) : drawFromRange(s.param, rng);
-      }
-      add(model, config);
-    }
+    out.push(config);
   }
-  const modelSet = new Set(models);
-  for (const c of past) if (modelSet.has(c.model)) add(c.model, c.config);
   return out;
 }
 
@@ -167,18 +201,268 @@ export function extrapolatedParameters(space: SearchSpace, config: Config): stri
   return out;
 }
 
+/** What candidate generation reads of a knowledge-base view. */
+export interface CandidateView {
+  space: SearchSpace;
+  records: readonly {
+    dataset: string;
+    model: string;
+    config: Config;
+    status: string;
+    metrics?: Record<string, number>;
+    count?: number;
+    provenance?: { source: string };
+  }[];
+  profiles?: ReadonlyMap<string, DatasetProfile>;
+}
+
+type ViewRecord = CandidateView['records'][number];
+
+export interface CandidateRequest {
+  /** Runs without this metric are not usable (the meta-learner cannot learn from them). */
+  metric?: string;
+  maxCandidates?: number;
+  rng: Rng;
+}
+
+/** One family: sources that set the same hyperparameters, with their usable runs. */
+interface Family {
+  params: string[];
+  records: ViewRecord[];
+  sources: string[];
+}
+
+function usableRecords(view: CandidateView, metric: string | undefined): ViewRecord[] {
+  return view.records.filter(
+    (r) =>
+      r.status === 'finished' &&
+      (metric === undefined || Number.isFinite(r.metrics?.[metric])) &&
+      (view.profiles === undefined || view.profiles.has(r.dataset)),
+  );
+}
+
+/** Sources grouped by the set of hyperparameters their runs set (one family per set). */
+function familiesOf(records: readonly ViewRecord[]): Family[] {
+  const bySource = new Map<string, { params: Set<string>; records: ViewRecord[] }>();
+  for (const r of records) {
+    const source = r.provenance?.source ?? '';
+    let s = bySource.get(source);
+    if (!s) bySource.set(source, (s = { params: new Set(), records: [] }));
+    for (const k of Object.keys(r.config)) s.params.add(k);
+    s.records.push(r);
+  }
+  const families = new Map<string, Family>();
+  for (const [source, s] of [...bySource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const params = [...s.params].sort();
+    const key = params.join('\u0000');
+    const f = families.get(key);
+    if (f) {
+      f.records.push(...s.records);
+      f.sources.push(source);
+    } else families.set(key, { params, records: s.records.slice(), sources: [source] });
+  }
+  return [...families.values()];
+}
+
+/** The view's space restricted to `names`, with low/high and choices as `records` observed them. */
+function spaceOver(
+  space: SearchSpace,
+  names: ReadonlySet<string>,
+  records: readonly ViewRecord[],
+): SearchSpace {
+  const parameters: Hyperparameter[] = [];
+  for (const p of space.parameters) {
+    if (!names.has(p.name)) continue;
+    const values = records.map((r) => r.config[p.name]).filter((v) => v !== undefined);
+    if (values.length === 0) continue;
+    const condition = p.condition && names.has(p.condition.parent) ? p.condition : undefined;
+    const base = { ...p, condition };
+    if (!condition) delete base.condition;
+    if (p.type === 'float' || p.type === 'int') {
+      let low = Infinity;
+      let high = -Infinity;
+      for (const v of values)
+        if (typeof v === 'number') {
+          if (v < low) low = v;
+          if (v > high) high = v;
+        }
+      if (low > high) continue;
+      parameters.push({
+        ...base,
+        type: p.type,
+        low,
+        high,
+        log: p.log && low > 0,
+      } as Hyperparameter);
+    } else if (p.type === 'categorical') {
+      const present = new Set(values.map((v) => `${typeof v}:${String(v)}`));
+      const choices = p.choices.filter((c) => present.has(`${typeof c}:${String(c)}`));
+      parameters.push({ ...base, choices: choices.length ? choices : p.choices } as Hyperparameter);
+    } else parameters.push(base as Hyperparameter);
+  }
+  return { parameters };
+}
+
+/** Meta-features compared for support, as numbers (the image side is the geometric mean). */
+const SUPPORT_FEATURES: [name: string, get: (p: DatasetProfile) => number | undefined][] = [
+  ['images', (p) => p.numInstances],
+  ['classes', (p) => p.numClasses],
+  [
+    'image side (px)',
+    (p) =>
+      p.resolution ? Math.sqrt(p.resolution.medianWidth * p.resolution.medianHeight) : undefined,
+  ],
+  ['channels', (p) => p.channels],
+];
+
+/** The ways `profile` lies outside the datasets `records` were run on. */
+function outsideOf(
+  profile: DatasetProfile,
+  records: readonly ViewRecord[],
+  profiles: ReadonlyMap<string, DatasetProfile>,
+): string[] {
+  const datasets = [...new Set(records.map((r) => r.dataset))]
+    .map((d) => profiles.get(d))
+    .filter((p): p is DatasetProfile => p !== undefined);
+  const out: string[] = [];
+  for (const [name, get] of SUPPORT_FEATURES) {
+    const x = get(profile);
+    const seen = datasets.map(get).filter((v): v is number => v !== undefined);
+    if (x === undefined || seen.length === 0) continue;
+    let low = Infinity;
+    let high = -Infinity;
+    for (const v of seen) {
+      if (v < low) low = v;
+      if (v > high) high = v;
+    }
+    if (x < low || x > high)
+      out.push(`${name} ${fmt(x)} outside ${fmt(low)}${low === high ? '' : ` to ${fmt(high)}`}`);
+  }
+  const modalities = new Set(datasets.map((p) => p.modality));
+  if (profile.modality !== 'unknown' && !modalities.has(profile.modality))
+    out.push(`modality ${profile.modality} not among ${[...modalities].sort().join(', ')}`);
+  return out;
+}
+
+const fmt = (x: number) => (Number.isInteger(x) ? String(x) : x.toFixed(1));
+
+/**
+ * The best past configurations (by mean effect: the metric minus its dataset's mean run,
+ * averaged over the datasets it ran on), at most `limit`; all of them when no metric is given.
+ */
+function bestPast(records: readonly ViewRecord[], metric: string | undefined, limit: number) {
+  const byKey = new Map<string, { c: Candidate; sum: number; n: number }>();
+  if (metric === undefined) {
+    for (const r of records) {
+      const key = candidateKey(r.model, r.config);
+      if (!byKey.has(key))
+        byKey.set(key, { c: { model: r.model, config: r.config }, sum: 0, n: 1 });
+    }
+    return [...byKey.values()].slice(0, limit).map((e) => e.c);
+  }
+  const sign = isLowerBetter(metric) ? -1 : 1;
+  const means = new Map<string, { s: number; w: number }>();
+  for (const r of records) {
+    const m = means.get(r.dataset) ?? { s: 0, w: 0 };
+    m.s += r.metrics![metric] * (r.count ?? 1);
+    m.w += r.count ?? 1;
+    means.set(r.dataset, m);
+  }
+  for (const r of records) {
+    const key = candidateKey(r.model, r.config);
+    const m = means.get(r.dataset)!;
+    const effect = sign * (r.metrics![metric] - m.s / m.w);
+    const e = byKey.get(key);
+    if (e) {
+      e.sum += effect;
+      e.n++;
+    } else byKey.set(key, { c: { model: r.model, config: r.config }, sum: effect, n: 1 });
+  }
+  return [...byKey.entries()]
+    .sort(([ka, a], [kb, b]) => b.sum / b.n - a.sum / a.n || (ka < kb ? -1 : ka > kb ? 1 : 0))
+    .slice(0, limit)
+    .map(([, e]) => e.c);
+}
+
+/**
+ * The candidates of one request from a knowledge-base view: per family and model, generated
+ * configurations over the family's space (the budget shared equally), plus the best past ones.
+ */
+export function candidatesFor(view: CandidateView, request: CandidateRequest): Candidate[] {
+  const usable = usableRecords(view, request.metric);
+  const maxCandidates = request.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
+  const families = familiesOf(usable);
+  const pairs = families.flatMap((f) =>
+    [...new Set(f.records.map((r) => r.model))].sort().map((model) => ({ f, model })),
+  );
+  const perPair = Math.max(1, Math.floor(maxCandidates / Math.max(1, pairs.length)));
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  const add = (c: Candidate) => {
+    const key = candidateKey(c.model, c.config);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(c);
+  };
+  const spaces = new Map<Family, SearchSpace>();
+  for (const { f, model } of pairs) {
+    const own = f.records.filter((r) => r.model === model);
+    const names = new Set(own.flatMap((r) => Object.keys(r.config)));
+    let space = spaces.get(f);
+    if (!space) spaces.set(f, (space = spaceOver(view.space, new Set(f.params), f.records)));
+    const modelSpace = { parameters: space.parameters.filter((p) => names.has(p.name)) };
+    const rng = request.rng.fork(`candidates:${f.params.join(',')}:${model}`);
+    for (const config of drawConfigs(modelSpace, f.records, perPair, rng)) add({ model, config });
+  }
+  for (const c of bestPast(usable, request.metric, MAX_PAST_CANDIDATES)) add(c);
+  return out;
+}
+
+/**
+ * The part of a view that can speak to `profile`: when the knowledge base joins families of
+ * sources and some family's runs cover the dataset's meta-features better than the others, only
+ * the best-covering families' runs are kept (for the candidates, the meta-learner and the
+ * evidence alike), with a notice per family left out. A view of one family is returned as is.
+ */
+export function supportedView(
+  view: KbView,
+  profile: DatasetProfile,
+  metric: string,
+): { view: KbView; notices: string[] } {
+  const families = familiesOf(usableRecords(view, metric));
+  if (families.length < 2) return { view, notices: [] };
+  const outside = families.map((f) => outsideOf(profile, f.records, view.profiles));
+  const fewest = Math.min(...outside.map((o) => o.length));
+  const left = families.flatMap((f, i) =>
+    outside[i].length > fewest ? [{ f, why: outside[i] }] : [],
+  );
+  if (left.length === 0) return { view, notices: [] };
+  const notices = left.map(({ f, why }) => {
+    const models = [...new Set(f.records.map((r) => r.model))].sort();
+    return `The runs of ${models.length} model(s) (${models.slice(0, 3).join(', ')}${models.length > 3 ? ', ...' : ''}; from ${f.sources.map((s) => s.split('/').pop()).join(', ')}) were left out: they ran on datasets unlike this one (${why.join('; ')}), so the meta-learner cannot support predictions for them here.`;
+  });
+  const dropped = new Set(left.flatMap(({ f }) => f.sources));
+  const records = view.records.filter((r) => !dropped.has(r.provenance.source));
+  return {
+    view: {
+      ...view,
+      label: `${view.label} (the runs that cover this dataset)`,
+      // A view of other content: its own version, so cached meta-learners never mix them up.
+      version: `${view.version}-${sha256Hex([...dropped].sort().join('\n')).slice(0, 8)}`,
+      records,
+      space: spaceOver(view.space, new Set(view.space.parameters.map((p) => p.name)), records),
+    },
+    notices,
+  };
+}
+
 /** Candidates of one request: the caller's list, or generated from the knowledge-base view. */
 export function candidatesForRequest(
-  view: {
-    space: SearchSpace;
-    records: readonly { model: string; config: Config; status: string }[];
-  },
+  view: CandidateView,
   given: readonly Candidate[] | undefined,
   rng: Rng,
-  maxCandidates = 600,
+  maxCandidates = DEFAULT_MAX_CANDIDATES,
 ): Candidate[] {
   if (given) return given.slice();
-  const finished = view.records.filter((r) => r.status === 'finished');
-  const models = [...new Set(finished.map((r) => r.model))].sort();
-  return generateCandidates(view.space, models, finished, { maxCandidates, rng });
+  return candidatesFor(view, { rng, maxCandidates });
 }

@@ -66,11 +66,16 @@ export function retrievalEvidence(
       const t0 = performance.now();
       const { retriever, notices, rebuilt } = await openRetriever({
         profiles: [...view.profiles.values()],
-        records: view.records,
+        // Read only if the index is rebuilt: a cached view's records then stay on disk.
+        get records() {
+          return view.records;
+        },
         insights,
         metric,
         kbVersion: view.version,
         cachePath: options.indexLocation.kind === 'file' ? options.indexLocation.path : undefined,
+        database:
+          options.indexLocation.kind === 'database' ? options.indexLocation.store : undefined,
         embedder: options.embedder,
       });
       const hits = await retriever.retrieve(profile, {

@@ -7,20 +7,46 @@ import {
   type ModelCard,
   type SearchSpace,
 } from '../core/index.ts';
-import { searchSpaceOf, type KbSnapshot, type StoredRecord } from '../store/index.ts';
+import { createHash } from 'node:crypto';
+import {
+  catalogCardFor,
+  searchSpaceOf,
+  type KbSnapshot,
+  type StoredRecord,
+} from '../store/index.ts';
+
+/**
+ * What a request checks and reports about a knowledge base without reading its records: counts,
+ * the models with finished runs, and for each metric how many finished runs record it and on
+ * how many profiled datasets.
+ */
+export interface KbSummary {
+  records: number;
+  datasets: number;
+  finishedRuns: number;
+  /** Models with at least one finished run, sorted. */
+  finishedModels: string[];
+  metrics: Record<string, { runs: number; profiledDatasets: number }>;
+}
 
 /**
  * The slice of a knowledge base a recommender is fitted on: everything for `recommend`, all but
- * the held-out dataset in the leave-one-dataset-out benchmark.
+ * the held-out dataset in the leave-one-dataset-out benchmark. Everything but `records` is small
+ * (profiles, cards, space, summary); `records` may be read from disk on first use (a view loaded
+ * from the cache, see recommend/cache.ts), so code that can answer from the rest should.
  */
 export interface KbView {
   /** The knowledge base's label, and for a benchmark fold what was held out. */
   label: string;
   version: string;
-  records: StoredRecord[];
+  readonly records: StoredRecord[];
   profiles: Map<string, DatasetProfile>;
+  /** The knowledge base's cards, plus shipped catalog cards for models it has none for. */
   cards: Map<string, ModelCard>;
+  /** Models whose card came from the shipped catalog (data/model-catalog), sorted. */
+  catalogCards: string[];
   space: SearchSpace;
+  summary: KbSummary;
 }
 
 /** One distinct configuration run on one dataset, averaged over its seeds / repeated runs. */
@@ -96,6 +122,30 @@ export function aggregateRuns(
   }));
 }
 
+/** Aggregated runs per view and metric, computed once (a benchmark asks for them per method and seed). */
+const runsMemo = new WeakMap<KbView, Map<string, readonly AggregatedRun[]>>();
+/** A fold's view and the view and dataset it was cut from: its runs are the parent's minus that dataset's. */
+const cutFrom = new WeakMap<KbView, { parent: KbView; dataset: string }>();
+
+/**
+ * aggregateRuns(view.records, metric), computed once per view and metric and shared: callers
+ * must not change what they get. A view without one dataset filters its parent's runs, which
+ * gives the same runs in the same order (aggregation never mixes datasets).
+ */
+export function runsOf(view: KbView, metric: string): readonly AggregatedRun[] {
+  let byMetric = runsMemo.get(view);
+  if (!byMetric) runsMemo.set(view, (byMetric = new Map()));
+  let runs = byMetric.get(metric);
+  if (!runs) {
+    const cut = cutFrom.get(view);
+    runs = cut
+      ? runsOf(cut.parent, metric).filter((r) => r.dataset !== cut.dataset)
+      : aggregateRuns(view.records, metric);
+    byMetric.set(metric, runs);
+  }
+  return runs;
+}
+
 /** Sign that turns "larger is better" into a maximization for any metric. */
 export function metricSign(metric: string): 1 | -1 {
   return isLowerBetter(metric) ? -1 : 1;
@@ -122,23 +172,102 @@ export function byDataset<T extends { dataset: string }>(items: readonly T[]): M
   return out;
 }
 
-/** The view of a whole knowledge base (what `recommend` fits on), from one consistent snapshot. */
-export function viewOf(snapshot: KbSnapshot, label: string): KbView {
+/** The summary of some records, given the profiled datasets. */
+export function summarize(
+  records: readonly ExperimentRecord[],
+  profiles: ReadonlyMap<string, DatasetProfile>,
+): KbSummary {
+  const datasets = new Set<string>();
+  const models = new Set<string>();
+  const metrics = new Map<string, { runs: number; datasets: Set<string> }>();
+  let finishedRuns = 0;
+  for (const r of records) {
+    datasets.add(r.dataset);
+    if (r.status !== 'finished') continue;
+    finishedRuns++;
+    models.add(r.model);
+    for (const m of Object.keys(r.metrics)) {
+      let entry = metrics.get(m);
+      if (!entry) metrics.set(m, (entry = { runs: 0, datasets: new Set() }));
+      entry.runs++;
+      if (profiles.has(r.dataset)) entry.datasets.add(r.dataset);
+    }
+  }
   return {
-    label,
-    version: snapshot.version,
-    records: snapshot.records,
-    profiles: new Map(snapshot.profiles.map((p) => [p.name, p])),
-    cards: new Map(snapshot.models.map((c) => [c.id, c])),
-    space: searchSpaceOf(snapshot.hyperparameters, snapshot.records),
+    records: records.length,
+    datasets: datasets.size,
+    finishedRuns,
+    finishedModels: [...models].sort(),
+    metrics: Object.fromEntries(
+      [...metrics].map(([m, e]) => [m, { runs: e.runs, profiledDatasets: e.datasets.size }]),
+    ),
   };
 }
 
-/** Metrics recorded on finished runs, with how many runs have each. */
-export function availableMetrics(records: readonly ExperimentRecord[]): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const r of records)
-    if (r.status === 'finished')
-      for (const m of Object.keys(r.metrics)) out.set(m, (out.get(m) ?? 0) + 1);
-  return out;
+/** The parts of a view other than its records. */
+export type ViewHead = Omit<KbView, 'records'>;
+
+/** A view whose records are read by `load` on first use, once. */
+export function lazyView(head: ViewHead, load: () => StoredRecord[]): KbView {
+  let records: StoredRecord[] | undefined;
+  return {
+    ...head,
+    get records() {
+      return (records ??= load());
+    },
+  };
+}
+
+/**
+ * The view of a whole knowledge base (what `recommend` fits on), from one consistent snapshot.
+ * Models without a card in the knowledge base get the shipped catalog's card when it knows them
+ * (a card the knowledge base has is never replaced); the version then says so, so that cached
+ * meta-learners and indexes built without those cards are not reused.
+ */
+export function viewOf(snapshot: KbSnapshot, label: string): KbView {
+  const profiles = new Map(snapshot.profiles.map((p) => [p.name, p]));
+  const cards = new Map(snapshot.models.map((c) => [c.id, c]));
+  const catalogCards: string[] = [];
+  for (const model of [...new Set(snapshot.records.map((r) => r.model))].sort()) {
+    if (cards.has(model)) continue;
+    const card = catalogCardFor(model);
+    if (!card) continue;
+    cards.set(model, card);
+    catalogCards.push(model);
+  }
+  const version = catalogCards.length
+    ? `${snapshot.version}+catalog.${createHash('sha256')
+        .update(JSON.stringify(catalogCards.map((m) => cards.get(m))))
+        .digest('hex')
+        .slice(0, 8)}`
+    : snapshot.version;
+  return {
+    label,
+    version,
+    records: snapshot.records,
+    profiles,
+    cards,
+    catalogCards,
+    space: searchSpaceOf(snapshot.hyperparameters, snapshot.records),
+    summary: summarize(snapshot.records, profiles),
+  };
+}
+
+/** The view without one dataset (a benchmark fold's training view); the space is kept whole. */
+export function withoutDataset(view: KbView, dataset: string): KbView {
+  const records = view.records.filter((r) => r.dataset !== dataset);
+  const profiles = new Map(view.profiles);
+  profiles.delete(dataset);
+  const fold: KbView = {
+    label: `${view.label} without ${dataset}`,
+    version: `${view.version}:without:${dataset}`,
+    records,
+    profiles,
+    cards: view.cards,
+    catalogCards: view.catalogCards,
+    space: view.space,
+    summary: summarize(records, profiles),
+  };
+  cutFrom.set(fold, { parent: view, dataset });
+  return fold;
 }

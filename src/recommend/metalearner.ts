@@ -9,7 +9,10 @@
 import {
   ExitCode,
   isLowerBetter,
+  maxOf,
   MetallmixError,
+  minOf,
+  pushAll,
   Rng,
   type Candidate,
   type DatasetProfile,
@@ -19,7 +22,7 @@ import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../le
 import { trainGBDT } from '../learn/gbdt.ts';
 import { selectRows } from '../learn/matrix.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
-import { predictMargin } from '../learn/predict.ts';
+import { predictMargins } from '../learn/ensemble-predict.ts';
 import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
 import { formatValue, type Insight } from '../explain/index.ts';
 import { globalInsights } from './global-insights.ts';
@@ -65,6 +68,11 @@ export interface MetaLearner {
   insights: Insight[];
   /** Encoded range of each numeric dataset meta-feature over the training datasets. */
   datasetRanges: { feature: string; low: number; high: number }[];
+  /**
+   * Lowest and highest metric of a training run (stored scale): what the learner can support.
+   * Absent in learners cached before it existed; they clamp to the metric's own range.
+   */
+  metricRange?: { low: number; high: number };
 }
 
 /**
@@ -116,12 +124,20 @@ function interval(values: readonly number[]): Interval {
   return { mean, low: mean - Z80 * sd, high: mean + Z80 * sd };
 }
 
-/** Scores are fractions in [0, 1] and losses are >= 0: an interval never leaves that range. */
-function clampToMetric(iv: Interval, metric: string): Interval {
-  const low = 0;
-  const high = isLowerBetter(metric) ? Infinity : 1;
-  const clamp = (x: number) => Math.min(high, Math.max(low, x));
-  return { mean: clamp(iv.mean), low: clamp(iv.low), high: clamp(iv.high) };
+/**
+ * Each member's prediction kept inside what the training runs reached (and inside the metric's
+ * own range: scores in [0, 1], losses >= 0), before the interval is taken over the members. A
+ * level plus an effect learned on another dataset can add up past any run ever seen; clamping
+ * the finished interval instead collapsed it to a point, e.g. 100.0 [100.0, 100.0].
+ */
+function supportedMembers(values: number[], learner: MetaLearner): number[] {
+  const metric = learner.settings.metric;
+  const low = Math.max(0, learner.metricRange?.low ?? 0);
+  const high = Math.min(
+    isLowerBetter(metric) ? Infinity : 1,
+    learner.metricRange?.high ?? Infinity,
+  );
+  return values.map((x) => Math.min(high, Math.max(low, x)));
 }
 
 function rowsFor(view: KbView, runs: readonly AggregatedRun[]): EncodedRow[] {
@@ -167,7 +183,7 @@ function fit(
 /** Rows (indices) of a bootstrap sample of datasets: whole datasets are drawn, never single rows. */
 function datasetBootstrap(datasets: string[], rowsOf: Map<string, number[]>, rng: Rng): number[] {
   const out: number[] = [];
-  for (let i = 0; i < datasets.length; i++) out.push(...rowsOf.get(rng.choice(datasets))!);
+  for (let i = 0; i < datasets.length; i++) pushAll(out, rowsOf.get(rng.choice(datasets))!);
   return out;
 }
 
@@ -244,12 +260,18 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
       );
     }
   }
-  const insights = globalInsights(effect, encoder, X, runs.length, settings.seed);
+  let metricLow = Infinity;
+  let metricHigh = -Infinity;
+  for (const r of runs) {
+    if (r.value < metricLow) metricLow = r.value;
+    if (r.value > metricHigh) metricHigh = r.value;
+  }
   const datasetRanges = encoder.features.flatMap((spec, j) => {
     if (spec.source !== 'dataset' || spec.kind !== 'numeric') return [];
     const v = datasets.map((_, i) => levelX[i * f + j]).filter((x) => !Number.isNaN(x));
-    return v.length ? [{ feature: spec.name, low: Math.min(...v), high: Math.max(...v) }] : [];
+    return v.length ? [{ feature: spec.name, low: minOf(v), high: maxOf(v) }] : [];
   });
+  let insights: Insight[] | undefined;
   return {
     settings,
     encoder,
@@ -257,8 +279,13 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     level,
     time,
     trainingRows: runs.length,
-    insights,
+    // Computed on first use: they cost more than the fit, and only retrieval and the LLM prompt
+    // read them (a benchmark of the metalearner method never does).
+    get insights() {
+      return (insights ??= globalInsights(effect, encoder, X, runs.length, settings.seed));
+    },
     datasetRanges,
+    metricRange: { low: metricLow, high: metricHigh },
   };
 }
 
@@ -281,15 +308,23 @@ export function predictCandidates(
     numFeatures: learner.encoder.features.length,
   };
   const scale = metricScale(learner.settings.metric);
-  const effects = learner.effect.map((m) => predictMargin(m, X));
-  const levels = learner.level.map((m) => predictMargin(m, { ...X, numRows: 1 })[0]);
-  const times = learner.time.map((m) => predictMargin(m, X));
+  const margins = predictMargins([...learner.effect, ...learner.time], X);
+  const effects = margins.slice(0, learner.effect.length);
+  const times = margins.slice(learner.effect.length);
+  // The level models see only dataset meta-features, equal in every row: one row is enough.
+  const first = { ...X, data: X.data.subarray(0, X.numFeatures), numRows: 1 };
+  const levels = predictMargins(learner.level, first).map((m) => m[0]);
   return candidates.map((_, i) => {
     const eff = effects.map((e) => e[i]);
-    const metric = clampToMetric(
-      interval(eff.map((e, m) => (levels[m] + e) / scale)),
-      learner.settings.metric,
+    const metric = interval(
+      supportedMembers(
+        eff.map((e, m) => (levels[m] + e) / scale),
+        learner,
+      ),
     );
+    const bounded = supportedMembers([metric.low, metric.high], learner);
+    metric.low = bounded[0];
+    metric.high = bounded[1];
     const out: Prediction = { metric, effect: interval(eff) };
     if (times.length) {
       const logT = interval(times.map((t) => t[i]));

@@ -2,7 +2,7 @@
 // run the strategy from the registry, and assemble the answer. Everything a strategy needs
 // besides the view (the shared meta-learner, retrieval, language models) comes in `deps`.
 import { Rng, type DatasetProfile, type Recommendation } from '../core/index.ts';
-import { candidatesForRequest } from './candidates.ts';
+import { candidatesFor } from './candidates.ts';
 import type { KbView } from './kb-view.ts';
 import { resolveStrategy } from './registry.ts';
 import { checkRequest, type RecommendRequest } from './request.ts';
@@ -22,11 +22,9 @@ export async function recommendOnView(
   if (!candidates) {
     const allowed = models ? new Set(models) : undefined;
     const records = allowed ? view.records.filter((r) => allowed.has(r.model)) : view.records;
-    candidates = candidatesForRequest(
-      { space: view.space, records },
-      undefined,
-      new Rng(request.seed),
-      maxCandidates,
+    candidates = candidatesFor(
+      { space: view.space, records, profiles: view.profiles },
+      { metric: request.metric, maxCandidates, rng: new Rng(request.seed) },
     ).filter((c) => !allowed || allowed.has(c.model));
   }
   const checkedMs = performance.now() - t0;

@@ -1,7 +1,7 @@
 // What a recommendation request asks, and the check that the knowledge base can speak to it at
 // all (used by the pipeline and the benchmark).
 import { MetallmixError, ExitCode, type Candidate } from '../core/index.ts';
-import { availableMetrics, type KbView } from './kb-view.ts';
+import type { KbView } from './kb-view.ts';
 import type { RecommendOptions } from './types.ts';
 
 export interface RecommendRequest extends Omit<
@@ -24,36 +24,31 @@ export function checkRequest(
   request: Pick<RecommendRequest, 'metric' | 'models'>,
 ): void {
   const kbLabel = view.label;
-  const finished = view.records.filter((r) => r.status === 'finished');
-  if (finished.length === 0)
+  const { summary } = view;
+  if (summary.finishedRuns === 0)
     throw new MetallmixError(
       `knowledge base ${kbLabel} has no finished runs: import runs first (metallmix import --help)`,
       { exitCode: ExitCode.unsatisfiable },
     );
-  const metrics = availableMetrics(finished);
-  if (!metrics.has(request.metric))
+  const metric = summary.metrics[request.metric];
+  if (!metric)
     throw new MetallmixError(
-      `no finished run in ${kbLabel} records the metric "${request.metric}"; available: ${[...metrics.keys()].sort().join(', ')}`,
+      `no finished run in ${kbLabel} records the metric "${request.metric}"; available: ${Object.keys(summary.metrics).sort().join(', ')}`,
       {
         location: { field: 'metric' },
       },
     );
-  const profiled = new Set(
-    finished
-      .filter((r) => view.profiles.has(r.dataset) && r.metrics[request.metric] !== undefined)
-      .map((r) => r.dataset),
-  );
-  if (profiled.size === 0)
+  if (metric.profiledDatasets === 0)
     throw new MetallmixError(
       `no dataset of ${kbLabel} with "${request.metric}" has a profile, so nothing links runs to dataset meta-features: import a dataset-profiles file`,
       { exitCode: ExitCode.unsatisfiable },
     );
   if (request.models) {
-    const known = new Set(finished.map((r) => r.model));
+    const known = new Set(summary.finishedModels);
     const unknown = request.models.filter((m) => !known.has(m));
     if (unknown.length)
       throw new MetallmixError(
-        `unknown model ${unknown.map((m) => `"${m}"`).join(', ')}: the knowledge base has runs for ${[...known].sort().join(', ')}`,
+        `unknown model ${unknown.map((m) => `"${m}"`).join(', ')}: the knowledge base has runs for ${summary.finishedModels.join(', ')}`,
         {
           location: { field: 'models' },
         },

@@ -1,4 +1,5 @@
 import type { DocumentMeta } from './profile-features.ts';
+import { pushAll } from '../core/arrays.ts';
 
 /**
  * Turns texts (and, for embedders that use them, the structured side of each text) into unit
@@ -33,7 +34,7 @@ export async function inBatches(
 ): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   for (let i = 0; i < texts.length; i += batchSize) {
-    out.push(...(await embedBatch(texts.slice(i, i + batchSize))));
+    pushAll(out, await embedBatch(texts.slice(i, i + batchSize)));
   }
   return out;
 }

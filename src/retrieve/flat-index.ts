@@ -92,6 +92,11 @@ export class FlatIndex implements VectorIndex {
     );
   }
 
+  /** Ids, metadata and vectors (row after row) in the order they were added: what a store keeps. */
+  parts(): { ids: readonly string[]; meta: readonly IndexEntryMeta[]; vectors: Float32Array } {
+    return { ids: this.ids, meta: this.meta, vectors: this.data.subarray(0, this.size * this.dim) };
+  }
+
   /** Rebuilds an index from a file's parts, checking that they agree. */
   static fromFile(path: string, header: Record<string, unknown>, payload: Float32Array): FlatIndex {
     const dim = header.dim as number;

@@ -1,19 +1,13 @@
+import type { VectorStore } from '../store/index.ts';
+import { openOrBuildDatabaseIndex } from './database-index.ts';
 import type { EvidenceDocument } from './documents.ts';
 import type { Embedder } from './embedder.ts';
-import { FlatIndex, loadIndex } from './flat-index.ts';
-import type { IndexEntryMeta, VectorIndex } from './vector-index.ts';
+import { buildIndex, type OpenedIndex } from './build-index.ts';
+import { loadIndex } from './flat-index.ts';
+import type { VectorIndex } from './vector-index.ts';
 
 /** Bumped when the cache layout or the way documents are written changes, so old files rebuild. */
 const CACHE_FORMAT = 1;
-
-export interface OpenedIndex {
-  index: VectorIndex;
-  /** The documents in index order (read back from the file when it was fresh). */
-  documents: EvidenceDocument[];
-  rebuilt: boolean;
-  /** Why the index was rebuilt, or why the rebuilt index could not be saved. */
-  notices: string[];
-}
 
 /** Where the index of a knowledge base file lives: beside it, so they travel together. */
 export function indexPathFor(knowledgeBasePath: string): string {
@@ -25,22 +19,47 @@ export function indexPathFor(knowledgeBasePath: string): string {
  * same embedder; otherwise builds it from `documents()` (called only then) and saves it
  * atomically. A missing, corrupt or stale file is rebuilt, never an error; a failed save leaves
  * a notice and a working in-memory index.
+ *
+ * `embedder` may be a function that fits one: it gets the saved documents when the file was
+ * built for this version and recipe (they are what `documents()` would build, so an embedder
+ * fitted on them is the one the file was built with), else undefined.
  */
 export async function openOrBuildIndex(input: {
   cachePath?: string;
+  /** Keep the index in the knowledge base's database instead of a file. */
+  database?: VectorStore;
   kbVersion: string;
-  embedder: Embedder;
+  embedder: Embedder | ((saved: readonly EvidenceDocument[] | undefined) => Embedder);
   documents: () => EvidenceDocument[];
   /** What else the documents depend on (metric, document options); a change rebuilds. */
   recipe?: string;
-}): Promise<OpenedIndex> {
-  const { cachePath, kbVersion, embedder } = input;
+}): Promise<OpenedIndex & { embedder: Embedder }> {
+  const { cachePath, kbVersion } = input;
   const recipe = input.recipe ?? '';
+  if (input.database) {
+    // The database index keeps no documents to fit on: the embedder is fitted on documents().
+    const embedder =
+      typeof input.embedder === 'function' ? input.embedder(undefined) : input.embedder;
+    const opened = await openOrBuildDatabaseIndex({
+      ...input,
+      embedder,
+      store: input.database,
+      recipe,
+    });
+    return { ...opened, embedder };
+  }
   const notices: string[] = [];
-  if (cachePath) {
-    const loaded = tryLoad(cachePath, { kbVersion, embedderId: embedder.id, recipe });
-    if ('index' in loaded) return { ...loaded, rebuilt: false, notices };
-    notices.push(`rebuilding vector index ${cachePath}: ${loaded.stale}`);
+  const loaded = cachePath ? tryLoad(cachePath, { kbVersion, recipe }) : undefined;
+  const saved = loaded && 'index' in loaded ? loaded : undefined;
+  const embedder =
+    typeof input.embedder === 'function' ? input.embedder(saved?.documents) : input.embedder;
+  if (cachePath && loaded) {
+    if (saved && saved.embedderId === embedder.id)
+      return { index: saved.index, documents: saved.documents, embedder, rebuilt: false, notices };
+    const stale = saved
+      ? `built with embedder ${String(saved.embedderId)}, now ${embedder.id}`
+      : (loaded as { stale: string }).stale;
+    notices.push(`rebuilding vector index ${cachePath}: ${stale}`);
   }
   const documents = input.documents();
   const index = await buildIndex(documents, embedder);
@@ -59,40 +78,13 @@ export async function openOrBuildIndex(input: {
       );
     }
   }
-  return { index, documents, rebuilt: true, notices };
-}
-
-/** Embeds every document and adds it to a new exact index. */
-export async function buildIndex(
-  documents: readonly EvidenceDocument[],
-  embedder: Embedder,
-): Promise<FlatIndex> {
-  const vectors = await embedder.embed(
-    documents.map((d) => d.text),
-    documents.map((d) => d.meta),
-  );
-  const index = new FlatIndex(embedder.dim, documents.length);
-  index.add(
-    documents.map((d) => d.id),
-    vectors,
-    documents.map(entryMeta),
-  );
-  return index;
-}
-
-export function entryMeta(d: EvidenceDocument): IndexEntryMeta {
-  const m: IndexEntryMeta = { kind: d.kind };
-  if (d.dataset !== undefined) m.dataset = d.dataset;
-  if (d.meta.task !== undefined) m.task = d.meta.task;
-  if (d.meta.modality !== undefined) m.modality = d.meta.modality;
-  if (d.model !== undefined) m.model = d.model;
-  return m;
+  return { index, documents, embedder, rebuilt: true, notices };
 }
 
 function tryLoad(
   path: string,
-  { kbVersion, embedderId, recipe }: { kbVersion: string; embedderId: string; recipe: string },
-): { index: VectorIndex; documents: EvidenceDocument[] } | { stale: string } {
+  { kbVersion, recipe }: { kbVersion: string; recipe: string },
+): { index: VectorIndex; documents: EvidenceDocument[]; embedderId: unknown } | { stale: string } {
   let loaded: ReturnType<typeof loadIndex>;
   try {
     loaded = loadIndex(path);
@@ -109,8 +101,6 @@ function tryLoad(
     };
   if (header.recipe !== recipe)
     return { stale: `documents built for ${String(header.recipe)}, now ${recipe}` };
-  if (header.embedderId !== embedderId)
-    return { stale: `built with embedder ${String(header.embedderId)}, now ${embedderId}` };
   const documents = header.documents;
   if (
     !Array.isArray(documents) ||
@@ -123,5 +113,5 @@ function tryLoad(
     )
   )
     return { stale: `its documents do not match its ${index.size} vectors` };
-  return { index, documents: documents as EvidenceDocument[] };
+  return { index, documents: documents as EvidenceDocument[], embedderId: header.embedderId };
 }

@@ -12,5 +12,7 @@ export * from './neural-embedder.ts';
 export * from './http-embedder.ts';
 export * from './vector-index.ts';
 export * from './flat-index.ts';
+export * from './build-index.ts';
 export * from './index-cache.ts';
+export * from './database-index.ts';
 export * from './retriever.ts';

@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ExitCode, MetallmixError } from '../core/index.ts';
+import { ExitCode, MetallmixError, pushAll } from '../core/index.ts';
 import { inBatches, l2normalize, type Embedder } from './embedder.ts';
 
 // The Universal Sentence Encoder through @energetic-ai (TensorFlow.js, no Python, no network).
@@ -87,7 +87,7 @@ function checkModelFiles(dir: string): void {
       const json = JSON.parse(readFileSync(manifest, 'utf8')) as {
         weightsManifest?: { paths?: string[] }[];
       };
-      for (const group of json.weightsManifest ?? []) wanted.push(...(group.paths ?? []));
+      for (const group of json.weightsManifest ?? []) pushAll(wanted, group.paths ?? []);
     } catch (err) {
       throw new MetallmixError(`model manifest is not JSON: ${(err as Error).message}`, {
         location: { file: manifest },

@@ -13,7 +13,9 @@ import {
 import type { Embedder } from './embedder.ts';
 import { openOrBuildIndex } from './index-cache.ts';
 import { profileMeta } from './profile-features.ts';
-import type { SearchFilter, SearchHit, VectorIndex } from './vector-index.ts';
+import type { SearchFilter, SearchHit, SearchableIndex } from './vector-index.ts';
+import type { VectorStore } from '../store/index.ts';
+import { pushAll } from '../core/arrays.ts';
 
 export interface EvidenceHit {
   id: string;
@@ -40,7 +42,7 @@ export class Retriever {
   private readonly byId: Map<string, EvidenceDocument>;
 
   constructor(
-    readonly index: VectorIndex,
+    readonly index: SearchableIndex,
     documents: readonly EvidenceDocument[],
     readonly embedder: Embedder,
   ) {
@@ -62,7 +64,10 @@ export class Retriever {
     return this.searchVector(query, options);
   }
 
-  private searchVector(query: Float32Array, options: RetrieveOptions): EvidenceHit[] {
+  private async searchVector(
+    query: Float32Array,
+    options: RetrieveOptions,
+  ): Promise<EvidenceHit[]> {
     const k = options.k ?? 5;
     const kinds = options.kinds ?? ['dataset', 'run'];
     const filter = options.filter ?? {};
@@ -71,15 +76,15 @@ export class Retriever {
     for (const kind of kinds) {
       let found: SearchHit[];
       if (kind === 'insight') {
-        found = this.index.search(query, k, { kind });
+        found = await this.index.search(query, k, { kind });
       } else if (kind === 'run' && nearestDatasets && filter.dataset === undefined) {
-        found = this.index.search(query, k, { ...filter, kind, dataset: nearestDatasets });
+        found = await this.index.search(query, k, { ...filter, kind, dataset: nearestDatasets });
       } else {
-        found = this.index.search(query, k, { ...filter, kind });
+        found = await this.index.search(query, k, { ...filter, kind });
       }
       const resolved = found.map((h) => this.hit(h)).filter((h) => h !== undefined);
       if (kind === 'dataset') nearestDatasets = resolved.map((h) => h.dataset!);
-      hits.push(...resolved);
+      pushAll(hits, resolved);
     }
     return hits;
   }
@@ -105,6 +110,8 @@ export function toEvidenceRef(hit: EvidenceHit): EvidenceRef {
     summary: hit.text,
   };
   if (hit.dataset !== undefined) ref.dataset = hit.dataset;
+  if (hit.model !== undefined) ref.model = hit.model;
+  if (hit.outcome) ref.outcome = hit.outcome;
   return ref;
 }
 
@@ -116,8 +123,10 @@ export interface OpenRetrieverInput {
   metric: string;
   /** The knowledge base's content version: the index is rebuilt when it changes. */
   kbVersion: string;
-  /** Index file (see indexPathFor); without it the index lives in memory only. */
+  /** Index file (see indexPathFor); without it (or a database) the index lives in memory only. */
   cachePath?: string;
+  /** The knowledge base's own index store (IndexLocation `database`), instead of a file. */
+  database?: VectorStore;
   /** Default: the dependency-free MetaTextEmbedder fit on this knowledge base. */
   embedder?: Embedder;
   embedderOptions?: DefaultEmbedderOptions;
@@ -132,9 +141,9 @@ export interface OpenedRetriever {
 }
 
 /**
- * Builds or loads everything retrieval needs for a knowledge base. With the default embedder
- * the documents are always built (its IDF is fit on them; milliseconds even for large
- * knowledge bases); with a neural or HTTP embedder only when the index must be rebuilt.
+ * Builds or loads everything retrieval needs for a knowledge base. The documents (and so the
+ * records) are read only when the index must be rebuilt: the default embedder's IDF is fit on
+ * the documents saved with a current index file, which are the ones the records would give.
  */
 export async function openRetriever(input: OpenRetrieverInput): Promise<OpenedRetriever> {
   let documentsMs = 0;
@@ -147,27 +156,26 @@ export async function openRetriever(input: OpenRetrieverInput): Promise<OpenedRe
     }
     return built;
   };
-  const embedder =
-    input.embedder ??
-    MetaTextEmbedder.fit(
-      { profiles: input.profiles, texts: documents().map((d) => d.text) },
-      input.embedderOptions,
-    );
   const t0 = performance.now();
-  const documentsMsBefore = documentsMs;
   const opened = await openOrBuildIndex({
     cachePath: input.cachePath,
+    database: input.database,
     kbVersion: input.kbVersion,
-    embedder,
+    embedder:
+      input.embedder ??
+      ((saved) =>
+        MetaTextEmbedder.fit(
+          { profiles: input.profiles, texts: (saved ?? documents()).map((d) => d.text) },
+          input.embedderOptions,
+        )),
     documents,
     recipe: JSON.stringify({ metric: input.metric, options: input.documentOptions ?? {} }),
   });
-  // Documents built lazily inside openOrBuildIndex are reported under documents, not index.
-  const indexMs = performance.now() - t0 - (documentsMs - documentsMsBefore);
   return {
-    retriever: new Retriever(opened.index, opened.documents, embedder),
+    retriever: new Retriever(opened.index, opened.documents, opened.embedder),
     rebuilt: opened.rebuilt,
     notices: opened.notices,
-    timingsMs: { documents: documentsMs, index: indexMs },
+    // Documents built inside openOrBuildIndex are reported under documents, not index.
+    timingsMs: { documents: documentsMs, index: performance.now() - t0 - documentsMs },
   };
 }

@@ -32,16 +32,27 @@ export interface SearchHit {
 }
 
 /**
- * A searchable set of vectors. The exact FlatIndex is the reference; an approximate index (HNSW,
- * IVF) for very large knowledge bases implements the same methods, writes its own `type` into
- * the file header and registers a loader in `loadIndex`, and nothing above it changes. An
- * approximate index may miss a true neighbour, never return a wrong score.
+ * What retrieval searches: an index in memory answers at once, one kept in a database
+ * (database-index.ts) answers with a promise; callers await either.
  */
-export interface VectorIndex {
-  /** Written to the file header; `loadIndex` dispatches on it. */
+export interface SearchableIndex {
   readonly type: string;
   readonly dim: number;
   readonly size: number;
+  /** The k best entries that pass `filter`, highest score first (ties: earlier added first). */
+  search(query: Float32Array, k: number, filter?: SearchFilter): SearchHit[] | Promise<SearchHit[]>;
+}
+
+/**
+ * A searchable set of vectors built in memory and saved to a file. The exact FlatIndex is the
+ * reference; an approximate index (HNSW, IVF) for very large knowledge bases implements the same
+ * methods, writes its own `type` into the file header and registers a loader in `loadIndex`, and
+ * nothing above it changes. An approximate index may miss a true neighbour, never return a
+ * wrong score.
+ */
+export interface VectorIndex extends SearchableIndex {
+  /** Written to the file header; `loadIndex` dispatches on it. */
+  readonly type: string;
   add(
     ids: readonly string[],
     vectors: readonly Float32Array[],

@@ -366,7 +366,8 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
         await jsonBody(c),
         'export request',
       );
-      return c.json({ files: exportContents(recommendation, format, name) });
+      const files = await exportContents({ ...library, recommendation, format, out: name });
+      return c.json({ files: files.map((f) => ({ name: f.name, content: f.content, what: f.what })) });
     },
     kbOverview: async (c) => c.json(await run('kbOverview', library)),
     kbRecords: async (c) => {

@@ -126,15 +126,15 @@ export const ImportUpload = z.strictObject({
 export const ExportRequest = z.strictObject({
   recommendation: Recommendation.describe('a Recommendation as /v1/recommend answered it'),
   format: z.enum(EXPORT_FORMATS),
-  /** File name without extension. */
+  /** The main file's name, as `recommend --export-out` takes it (default: the format's own). */
   name: z
     .string()
-    .regex(/^[\w.-]+$/, 'letters, digits, dot, dash and underscore only')
-    .default('metallmix-trials'),
+    .regex(/^[\w][\w.-]*$/, 'letters, digits, dot, dash and underscore only')
+    .optional(),
 });
 
 export const ExportAnswer = z.object({
-  files: z.array(z.object({ name: z.string(), content: z.string() })),
+  files: z.array(z.object({ name: z.string(), content: z.string(), what: z.string() })),
 });
 
 export const JobParams = z.strictObject({ id: z.string().min(1) });

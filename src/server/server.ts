@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { MetallmixError, type Env, type LlmSetup } from '../index.ts';
+import { packagePath } from '../core/package-files.ts';
 import { createApp, createServices } from './app.ts';
 
 export interface ServeOptions {
@@ -38,7 +39,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_WEB_ROOT = new URL('../../dist/web/', import.meta.url).pathname;
+export const DEFAULT_WEB_ROOT = packagePath('dist', 'web');
 
 const VERSION = (
   JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {

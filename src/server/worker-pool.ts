@@ -1,7 +1,9 @@
 // Worker threads for the library's CPU-bound operations. A pool of long-lived workers serves
 // requests (recommend, profile, import) in order, with a bounded queue; a bench job gets a worker
 // of its own for its whole run, ended when the job ends or is cancelled.
+import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
+import { packagePath } from '../core/package-files.ts';
 import type {
   Operation,
   Operations,
@@ -11,15 +13,18 @@ import type {
   WorkerMessage,
 } from './tasks.ts';
 
-const WORKER_URL = new URL('./worker.ts', import.meta.url).href;
-
 /**
- * The worker's entry: TypeScript runs through tsx, whose loader a worker thread does not inherit
- * from the thread that started it, so each worker registers it before importing worker.ts.
+ * The worker's entry. Built (this module is in the bundle of dist/): the bundled worker,
+ * dist/server-worker.js (scripts/build.ts). From the sources: worker.ts through tsx, whose loader
+ * a worker thread does not inherit from the thread that started it, so each worker registers it
+ * before importing worker.ts.
  */
 function bootstrap(): string {
+  if (!import.meta.url.endsWith('.ts'))
+    return `import(${JSON.stringify(pathToFileURL(packagePath('dist', 'server-worker.js')).href)});`;
   const tsx = import.meta.resolve('tsx/esm/api');
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(WORKER_URL)}); });`;
+  const worker = new URL('./worker.ts', import.meta.url).href;
+  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(worker)}); });`;
 }
 
 /** A failure inside a worker, with what the worker knew of it (exitCode: user-fixable). */

@@ -3,7 +3,7 @@
 // and cached in the cache directory by a hash of everything it is built from.
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../core/package-files.ts';
 import Database from 'better-sqlite3';
 import { sha256 } from './fingerprint.ts';
 import { importFiles } from './import.ts';
@@ -12,7 +12,7 @@ import { SqliteKnowledgeBase, configure } from './sqlite/knowledge-base.ts';
 import { SCHEMA_VERSION, migrate, schemaVersion } from './sqlite/migrations.ts';
 
 export const BUILTIN_LABEL = 'builtin:medmnist';
-const BUILTIN_DIR = fileURLToPath(new URL('../../data/builtin/', import.meta.url));
+const BUILTIN_DIR = packagePath('data', 'builtin');
 const INPUTS = ['medmnist-aggregate.csv', 'mapping.json', 'profiles.json', 'models.json'];
 /** The code that turns the inputs into the database: a change rebuilds the image. */
 const CODE = [
@@ -21,6 +21,8 @@ const CODE = [
   'sources.ts',
   'source-table.ts',
   'fingerprint.ts',
+  'derived.ts',
+  'sqlite/knowledge-base.ts',
   'sqlite/migrations.ts',
 ];
 
@@ -30,7 +32,7 @@ const images = new Map<string, Buffer>();
 function imageFile(cacheDir: string): string {
   const inputs = [
     ...INPUTS.map((f) => path.join(BUILTIN_DIR, f)),
-    ...CODE.map((f) => fileURLToPath(new URL(f, import.meta.url))),
+    ...CODE.map((f) => packagePath('src', 'store', f)),
   ];
   const hash = sha256(inputs.map((f) => readFileSync(f, 'utf8')).join('\0')).slice(0, 16);
   return path.join(cacheDir, `builtin-${hash}.sqlite`);

@@ -1,5 +1,8 @@
 // Applies a mapping to the rows of a source: every row becomes an ExperimentRecord, is filtered
-// out, or is reported as invalid with its file, line, column and reason.
+// out, or is reported as invalid with its file, line, column and reason. Cells are read strictly
+// (decimal numbers only, no control characters, JSON cells bounded in depth, patterns matched
+// by RE2 in linear time), so bad input is a reported row, never a wrong value.
+import { MAX_JSON_DEPTH, jsonNestsDeeper } from '../core/json-text.ts';
 import {
   ExperimentRecord,
   MetallmixError,
@@ -9,8 +12,10 @@ import {
   type ParamValue,
   type RunStatus,
 } from '../core/index.ts';
+import { checkDeclarations, type ParamType } from './declarations.ts';
 import {
   TIME_UNITS,
+  compilePattern,
   type HyperparameterSpec,
   type LoadedMapping,
   type Mapping,
@@ -22,14 +27,9 @@ import {
 } from './mapping.ts';
 import type { Cell, RowProblem, SourceRow, SourceTable } from './source-table.ts';
 
-export interface Conversion {
-  records: ExperimentRecord[];
-  /** Rows left out on purpose (row filters, status `skip`). */
-  filtered: number;
-  problems: RowProblem[];
-  /** The hyperparameters these records were read with (mapping or source declarations). */
-  hyperparameters: HyperparameterSpec[];
-}
+/** What became of one row. */
+export type RowOutcome =
+  { record: ExperimentRecord } | { filtered: true } | { problem: RowProblem };
 
 /** Default status rules of the formats whose sources carry a run state of their own. */
 const FORMAT_STATUS: Partial<Record<string, StatusSpec>> = {
@@ -55,9 +55,20 @@ const FORMAT_STATUS: Partial<Record<string, StatusSpec>> = {
     },
     otherwise: 'stopped',
   },
+  mlflow: {
+    column: 'status',
+    map: {
+      FINISHED: 'finished',
+      FAILED: 'failed',
+      KILLED: 'stopped',
+      RUNNING: 'skip',
+      SCHEDULED: 'skip',
+    },
+    otherwise: 'stopped',
+  },
 };
 
-/** A problem with one row; convertTable turns it into a RowProblem with the file and line. */
+/** A problem with one row; Converter.convert turns it into a RowProblem with the file and line. */
 class RowError extends Error {
   constructor(
     readonly column: string | undefined,
@@ -74,7 +85,10 @@ function columnsOf(spec: { column?: string | string[] }): string[] {
 }
 
 /** Parses a JSON cell; W&B's API exports sometimes hold Python reprs (single quotes, True/None). */
-function parseJsonCell(text: string): unknown {
+function parseJsonCell(text: string, column: string | undefined): unknown {
+  // Deep nesting parses, but every walk after it (stringify included) would overflow the stack.
+  if (jsonNestsDeeper(text))
+    throw new RowError(column, `the JSON in the cell nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text);
   } catch {
@@ -91,26 +105,51 @@ function atJsonPath(cell: Cell, jsonPath: string, column: string): Cell {
   if (cell === null) return null;
   let value: unknown;
   try {
-    value = typeof cell === 'string' ? parseJsonCell(cell) : cell;
-  } catch {
+    value = typeof cell === 'string' ? parseJsonCell(cell, column) : cell;
+  } catch (err) {
+    if (err instanceof RowError) throw err;
     throw new RowError(column, `cell is not JSON, so path "${jsonPath}" cannot be read`);
   }
   for (const key of jsonPath.split('.')) {
-    if (value === null || typeof value !== 'object') return null;
+    // Own keys only: a path such as `constructor` must not reach Object.prototype.
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return null;
     value = (value as Record<string, unknown>)[key];
     // W&B run configs wrap each entry as {"value": x, "desc": ...}.
-    if (value && typeof value === 'object' && !Array.isArray(value) && 'value' in value)
+    if (
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      Object.hasOwn(value, 'value')
+    )
       value = (value as { value: unknown }).value;
   }
   if (value === undefined || value === null) return null;
   return typeof value === 'object' ? JSON.stringify(value) : (value as Cell);
 }
 
-const compiled = new Map<string, RegExp>();
-function regexp(pattern: string): RegExp {
-  let re = compiled.get(pattern);
-  if (!re) compiled.set(pattern, (re = new RegExp(pattern)));
-  return re;
+/** Cells longer than this are not matched against a pattern (RE2 is linear, not free). */
+const MAX_PATTERN_INPUT = 100_000;
+/** Distinct cells remembered per pattern: dataset and model columns repeat a few values. */
+const PATTERN_MEMO = 10_000;
+
+type Matcher = (text: string) => string | undefined;
+const compiled = new Map<string, Matcher>();
+function matcher(pattern: string): Matcher {
+  let m = compiled.get(pattern);
+  if (!m) {
+    const re = compilePattern(pattern);
+    const memo = new Map<string, string | undefined>();
+    m = (text) => {
+      if (memo.has(text)) return memo.get(text);
+      const found = re.matcher(text);
+      const out = found.find() ? (found.group(1) ?? found.group(0) ?? '') : undefined;
+      if (memo.size >= PATTERN_MEMO) memo.clear();
+      memo.set(text, out);
+      return out;
+    };
+    compiled.set(pattern, m);
+  }
+  return m;
 }
 
 interface Read {
@@ -134,12 +173,28 @@ function read(row: SourceRow, spec: AnySource & { json?: string; pattern?: strin
   }
   if (spec.json !== undefined) value = atJsonPath(value, spec.json, column ?? '');
   if (spec.pattern !== undefined && value !== null) {
-    const m = regexp(spec.pattern).exec(String(value));
-    if (!m) throw new RowError(column, `"${value}" does not match the pattern ${spec.pattern}`);
-    value = m[1] ?? m[0];
+    const text = String(value);
+    if (text.length > MAX_PATTERN_INPUT)
+      throw new RowError(
+        column,
+        `the cell is longer than ${MAX_PATTERN_INPUT} characters, too long to match the pattern`,
+      );
+    const m = matcher(spec.pattern)(text);
+    if (m === undefined)
+      throw new RowError(column, `${quoted(text)} does not match the pattern ${spec.pattern}`);
+    value = m;
   }
   return { value, column };
 }
+
+/** A cell quoted in a message: at most 60 characters, control characters escaped. */
+function quoted(text: string): string {
+  const cut = text.length > 60 ? `${text.slice(0, 60)}...` : text;
+  return JSON.stringify(cut);
+}
+
+/** Decimal numbers only: `0x1`, `0b1`, `1_000` or `12abc` are not numbers in a table of results. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function toNumber(cell: Cell, column: string | undefined): number {
   if (typeof cell === 'number') return cell;
@@ -148,10 +203,28 @@ function toNumber(cell: Cell, column: string | undefined): number {
   const text = cell.trim();
   if (/^[+-]?(nan|inf|infinity)$/i.test(text))
     return /nan/i.test(text) ? NaN : text.startsWith('-') ? -Infinity : Infinity;
-  const n = Number(text);
-  if (text === '' || Number.isNaN(n))
-    throw new RowError(column, `expected a number, got ${JSON.stringify(cell)}`);
-  return n;
+  if (!DECIMAL.test(text)) throw new RowError(column, `expected a number, got ${quoted(cell)}`);
+  return Number(text);
+}
+
+/** C0 control characters and DEL (NUL included) never belong in a name or a category. */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Free text (a run id, a hardware name) may hold tabs and line breaks, nothing else. */
+const CONTROL_IN_TEXT = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+
+function checkText(
+  text: string,
+  column: string | undefined,
+  what: string,
+  pattern = CONTROL,
+): string {
+  const bad = pattern.exec(text);
+  if (bad)
+    throw new RowError(
+      column,
+      `${what} contains the control character U+${bad[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`,
+    );
+  return text;
 }
 
 function toBool(cell: Cell, column: string | undefined): boolean {
@@ -167,13 +240,22 @@ function sameValue(a: ParamValue | Cell, b: ParamValue | Cell): boolean {
 }
 
 /** Canonical text for JSON-valued cells, so `[0, 0.99]` and `[0,0.99]` are one category. */
-function canonicalCategory(cell: string | number | boolean): string | number | boolean {
-  if (typeof cell !== 'string' || !/^\s*[[{]/.test(cell)) return cell;
+function canonicalCategory(
+  cell: string | number | boolean,
+  column: string | undefined,
+): string | number | boolean {
+  if (typeof cell !== 'string') return cell;
+  checkText(cell, column, 'the value');
+  if (!/^\s*[[{]/.test(cell)) return cell;
+  let parsed: unknown;
   try {
-    return JSON.stringify(parseJsonCell(cell));
-  } catch {
-    return cell;
+    parsed = parseJsonCell(cell, column);
+  } catch (err) {
+    if (err instanceof RowError) throw err;
+    // A malformed JSON cell is a broken export, not a new category.
+    throw new RowError(column, `${quoted(cell)} looks like JSON but does not parse`);
   }
+  return JSON.stringify(parsed);
 }
 
 function compare(cell: Cell | undefined, cond: RowCondition): boolean {
@@ -214,11 +296,12 @@ function statusOf(row: SourceRow, spec: StatusSpec): RunStatus | 'skip' {
   if (typeof spec === 'string') return spec;
   const { value, column } = read(row, { column: spec.column });
   const key = value === null ? '' : String(value);
-  const mapped = spec.map[key] ?? spec.default;
+  // Own keys only: a cell "constructor" must not find Object.prototype.constructor.
+  const mapped = Object.hasOwn(spec.map, key) ? spec.map[key] : spec.default;
   if (mapped === undefined)
     throw new RowError(
       column,
-      `status ${JSON.stringify(key)} is not in the mapping's status.map (${Object.keys(spec.map).join(', ')})`,
+      `status ${quoted(key)} is not in the mapping's status.map (${Object.keys(spec.map).join(', ')})`,
     );
   if (mapped === 'finished' && spec.finishedOnlyIf?.some((c) => !compare(row.get(c.column), c)))
     return spec.otherwise;
@@ -228,7 +311,7 @@ function statusOf(row: SourceRow, spec: StatusSpec): RunStatus | 'skip' {
 function requiredText(row: SourceRow, spec: ValueSource, what: string): string {
   const { value, column } = read(row, spec);
   if (value === null || String(value).trim() === '') throw new RowError(column, `${what} is empty`);
-  return String(value).trim();
+  return checkText(String(value).trim(), column, what);
 }
 
 type Unit = (n: number) => number;
@@ -258,8 +341,21 @@ function timeUnit(spec: TimeSource): Unit {
   return unit === 'ms' ? (n) => n / 1000 : (n) => n * TIME_UNITS[unit];
 }
 
-function readMetric(row: SourceRow, name: string, spec: MetricSource): number | undefined {
+/** The largest raw value of each metric read in percent, to catch fractions declared as percent. */
+type PercentSeen = Map<string, { max: number; column?: string }>;
+
+function readMetric(
+  row: SourceRow,
+  name: string,
+  spec: MetricSource,
+  percent: PercentSeen,
+): number | undefined {
+  const raw = optionalNumber(row, { ...spec, scale: undefined });
   const v = optionalNumber(row, spec, metricUnit(spec));
+  if (raw !== undefined && spec.unit === 'percent') {
+    const seen = percent.get(name);
+    if (!seen || raw > seen.max) percent.set(name, { max: raw, column: read(row, spec).column });
+  }
   if (v !== undefined && !isLowerBetter(name) && (v < 0 || v > 1)) {
     const column = read(row, spec).column;
     throw new RowError(
@@ -292,7 +388,7 @@ function readParam(row: SourceRow, spec: HyperparameterSpec): ParamValue | undef
       value = toBool(cell, column);
       break;
     case 'categorical': {
-      value = canonicalCategory(cell);
+      value = canonicalCategory(cell, column);
       if (spec.choices) {
         const match = spec.choices.find((c) => sameValue(c, value));
         if (match === undefined)
@@ -349,6 +445,51 @@ function hyperparametersFor(table: SourceTable, mapping: Mapping): Hyperparamete
   return (table.declared ?? []).filter((h) => !used.has(h.column as string));
 }
 
+const NUMERIC: readonly ParamType[] = ['float', 'int'];
+
+/**
+ * Applies the mapping's `reconcile` rules: a parameter the source has with another type than the
+ * one to store is read as the stored type. Its choices must convert (an Optuna categorical of
+ * integers can be stored as int; one with "adam" among its choices cannot).
+ */
+function reconciled(
+  params: HyperparameterSpec[],
+  rules: Record<string, ParamType>,
+  mappingFile: string,
+): HyperparameterSpec[] {
+  const out = params.slice();
+  for (const [name, type] of Object.entries(rules)) {
+    const i = out.findIndex((p) => p.name === name);
+    const fail = (reason: string): never => {
+      throw new MetallmixError(reason, {
+        location: { file: mappingFile, field: `reconcile.${name}` },
+      });
+    };
+    if (i < 0) fail(`reconcile names "${name}", which is not a hyperparameter of this source`);
+    const p = out[i];
+    if (p.type === type) continue;
+    if (p.choices && type !== 'categorical')
+      for (const c of p.choices) {
+        try {
+          const v = type === 'bool' ? toBool(c, undefined) : toNumber(c, undefined);
+          if (type === 'int' && !Number.isInteger(v))
+            throw new RowError(undefined, 'not an integer');
+        } catch {
+          fail(
+            `"${name}" cannot be stored as ${type}: its choice ${JSON.stringify(c)} is not a ${type} value`,
+          );
+        }
+      }
+    out[i] = {
+      ...p,
+      type,
+      log: NUMERIC.includes(type) ? p.log : undefined,
+      choices: type === 'categorical' ? p.choices : undefined,
+    };
+  }
+  return out;
+}
+
 /** Every column the mapping needs must exist in the source (unless marked optional). */
 function checkColumns(
   table: SourceTable,
@@ -394,42 +535,88 @@ function checkColumns(
   }
 }
 
-export function convertTable(table: SourceTable, loaded: LoadedMapping): Conversion {
-  const { mapping } = loaded;
-  const status = mapping.status ?? FORMAT_STATUS[table.format] ?? 'finished';
-  const params = hyperparametersFor(table, mapping);
-  checkColumns(table, mapping, status, params, loaded.file);
-  const curveMetric = Object.entries(mapping.metrics).find(([, s]) =>
-    columnsOf(s).some((c) => c === 'value' || c === 'values.0'),
-  );
-  const records: ExperimentRecord[] = [];
-  const problems: RowProblem[] = [...table.problems];
-  let filtered = 0;
-  for (const row of table.rows) {
+/**
+ * Converts the rows of one source with a mapping, one row at a time (`convert`), and checks at
+ * the end (`finish`) what only the whole source can tell.
+ */
+export class Converter {
+  /** The hyperparameters the records are read with (mapping or source declarations). */
+  readonly hyperparameters: HyperparameterSpec[];
+  private readonly status: StatusSpec;
+  private readonly curveMetric: [string, MetricSource] | undefined;
+  private readonly percent: PercentSeen = new Map();
+
+  constructor(
+    private readonly table: SourceTable,
+    private readonly loaded: LoadedMapping,
+  ) {
+    const { mapping } = loaded;
+    this.status = mapping.status ?? FORMAT_STATUS[table.format] ?? 'finished';
+    const params = reconciled(
+      hyperparametersFor(table, mapping),
+      mapping.reconcile ?? {},
+      loaded.file,
+    );
+    const own = mapping.hyperparameters !== undefined;
+    checkDeclarations(params, {
+      file: own || mapping.reconcile ? loaded.file : table.file,
+      field: (i, key) =>
+        mapping.reconcile?.[params[i].name] !== undefined
+          ? `reconcile.${params[i].name}`
+          : own
+            ? `hyperparameters.${i}.${key}`
+            : `${params[i].name} (declared by the source)`,
+    });
+    this.hyperparameters = params;
+    if (!table.columnsGrow) checkColumns(table, mapping, this.status, params, loaded.file);
+    this.curveMetric = Object.entries(mapping.metrics).find(([, s]) =>
+      columnsOf(s).some((c) => c === 'value' || c === 'values.0'),
+    );
+  }
+
+  convert(row: SourceRow): RowOutcome {
+    const { mapping } = this.loaded;
     try {
-      if (row.problem) throw new RowError(row.problem.column, row.problem.reason);
-      if (mapping.filters?.some((f) => !compare(row.get(f.column), f))) {
-        filtered++;
-        continue;
-      }
-      const runStatus = statusOf(row, status);
-      if (runStatus === 'skip') {
-        filtered++;
-        continue;
-      }
-      const record = convertRow(row, mapping, params, runStatus, table.label, curveMetric);
-      records.push(record);
+      if (row.problem) throw new RowError(row.problem.column || undefined, row.problem.reason);
+      if (mapping.filters?.some((f) => !compare(row.get(f.column), f))) return { filtered: true };
+      const runStatus = statusOf(row, this.status);
+      if (runStatus === 'skip') return { filtered: true };
+      return {
+        record: convertRow(
+          row,
+          mapping,
+          this.hyperparameters,
+          runStatus,
+          this.table.label,
+          this.curveMetric,
+          this.percent,
+        ),
+      };
     } catch (err) {
       if (!(err instanceof RowError)) throw err;
-      problems.push({
-        file: table.file,
-        line: row.line,
-        column: err.column,
-        reason: row.where ? `${row.where}: ${err.message}` : err.message,
-      });
+      return {
+        problem: {
+          file: this.table.file,
+          line: row.line,
+          column: err.column,
+          reason: row.where ? `${row.where}: ${err.message}` : err.message,
+        },
+      };
     }
   }
-  return { records, filtered, problems, hyperparameters: params };
+
+  /** After the last row: the columns of a JSONL source, and metrics declared in percent. */
+  finish(): void {
+    const { mapping, file } = this.loaded;
+    if (this.table.columnsGrow)
+      checkColumns(this.table, mapping, this.status, this.hyperparameters, file);
+    for (const [name, seen] of this.percent)
+      if (seen.max <= 1 && seen.max > 0)
+        throw new MetallmixError(
+          `metric ${name} is declared "unit": "percent", but no value in ${this.table.file}${seen.column ? ` column "${seen.column}"` : ''} is above 1 (the largest is ${seen.max}): the column holds fractions; remove "unit": "percent"`,
+          { location: { file, field: `metrics.${name}.unit` } },
+        );
+  }
 }
 
 function convertRow(
@@ -439,10 +626,11 @@ function convertRow(
   status: RunStatus,
   source: string,
   curveMetric: [string, MetricSource] | undefined,
+  percent: PercentSeen,
 ): ExperimentRecord {
   const metrics: Record<string, number> = {};
   for (const [name, spec] of Object.entries(mapping.metrics)) {
-    const v = readMetric(row, name, spec);
+    const v = readMetric(row, name, spec, percent);
     if (v !== undefined) metrics[name] = v;
   }
   const config = readConfig(row, params);
@@ -455,13 +643,17 @@ function convertRow(
   const epochs = optionalNumber(row, c.epochs);
   if (epochs !== undefined) cost.epochs = epochs;
   if (c.hardware) {
-    const hw = read(row, c.hardware).value;
-    if (hw !== null) cost.hardware = String(hw);
+    const { value: hw, column } = read(row, c.hardware);
+    if (hw !== null) cost.hardware = checkText(String(hw), column, 'hardware', CONTROL_IN_TEXT);
   }
   const seed = optionalNumber(row, mapping.seed);
   if (seed !== undefined && !Number.isInteger(seed))
     throw new RowError(read(row, mapping.seed!).column, `seed must be an integer, got ${seed}`);
-  const runId = mapping.runId ? read(row, mapping.runId).value : null;
+  const run = mapping.runId ? read(row, mapping.runId) : undefined;
+  const runId =
+    run && run.value !== null
+      ? checkText(String(run.value), run.column, 'runId', CONTROL_IN_TEXT)
+      : null;
   const count = optionalNumber(row, mapping.count);
   const std: Record<string, number> = {};
   for (const [name, spec] of Object.entries(mapping.std ?? {})) {

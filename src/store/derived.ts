@@ -34,29 +34,89 @@ export function matchesFilter(r: StoredRecord, filter: RecordFilter): boolean {
 }
 
 /**
- * The content version: a hash of the record ids, the profiles, the model cards and the
- * declarations, each in a canonical order, so equal content gives an equal version whatever
- * the backend or the order of imports.
+ * The content version, kept up to date by every write so that reading it costs O(1) whatever
+ * the size of the knowledge base.
+ *
+ * Content is a set of elements: one per record id, and one per (profile name, body), (model id,
+ * body) and (declaration name, body), each body as canonical JSON. The version is a hash of
+ * the number of elements and of their digests summed modulo 2^128: a sum does not depend on the
+ * order of imports, so equal content gives an equal version whatever the backend or the order
+ * the records came in, and it can be maintained incrementally.
+ *
+ * What a backend must maintain, inside the same transaction as the write it describes:
+ * - a stored `VersionState` (start from `EMPTY_VERSION_STATE`);
+ * - for each record inserted: `addElement(state, recordElement(id))`;
+ * - for each profile, model card or declaration written: `removeElement` of the element of the
+ *   body it replaces (if any), then `addElement` of the element of the new body, both from
+ *   `profileElement` / `modelElement` / `declarationElement` over the canonical JSON stored;
+ * - `version()` returns `versionOf(state)` of the committed state.
+ * A knowledge base written before the state existed computes it once with `contentState`.
  */
-export function contentVersion(content: {
+export interface VersionState {
+  /** Number of elements. */
+  count: number;
+  /** Sum of the element digests modulo 2^128, as 32 hex digits. */
+  sum: string;
+}
+
+export const EMPTY_VERSION_STATE: VersionState = { count: 0, sum: '0'.repeat(32) };
+
+const MOD = 1n << 128n;
+
+function digest(element: string): bigint {
+  return BigInt(`0x${sha256(element).slice(0, 32)}`);
+}
+
+export const recordElement = (id: string): string => `record\t${id}`;
+export const profileElement = (name: string, body: string): string => `profile\t${name}\t${body}`;
+export const modelElement = (id: string, body: string): string => `model\t${id}\t${body}`;
+export const declarationElement = (name: string, body: string): string =>
+  `declaration\t${name}\t${body}`;
+
+function shift(state: VersionState, elements: readonly string[], sign: 1n | -1n): VersionState {
+  let sum = BigInt(`0x${state.sum}`);
+  for (const e of elements) sum = (((sum + sign * digest(e)) % MOD) + MOD) % MOD;
+  return {
+    count: state.count + Number(sign) * elements.length,
+    sum: sum.toString(16).padStart(32, '0'),
+  };
+}
+
+/** The state with `elements` added (each must not be in it already). */
+export function addElements(state: VersionState, elements: readonly string[]): VersionState {
+  return shift(state, elements, 1n);
+}
+
+/** The state with `elements` removed (each must be in it). */
+export function removeElements(state: VersionState, elements: readonly string[]): VersionState {
+  return shift(state, elements, -1n);
+}
+
+/** The version a state stands for. */
+export function versionOf(state: VersionState): string {
+  return sha256(`metallmix-content/2\n${state.count}\n${state.sum}`).slice(0, 16);
+}
+
+export interface Content {
   recordIds: readonly string[];
   profiles: readonly DatasetProfile[];
   models: readonly ModelCard[];
   hyperparameters: readonly DeclaredHyperparameter[];
-}): string {
-  const keyed = (items: readonly object[], key: (x: never) => string) =>
-    items
-      .map((x) => `${key(x as never)}\t${canonicalJson(x)}`)
-      .sort()
-      .join('\n');
-  return sha256(
-    [
-      [...content.recordIds].sort().join('\n'),
-      keyed(content.profiles, (p: DatasetProfile) => p.name),
-      keyed(content.models, (m: ModelCard) => m.id),
-      keyed(content.hyperparameters, (h: DeclaredHyperparameter) => h.name),
-    ].join('\n--\n'),
-  ).slice(0, 16);
+}
+
+/** The state of some content, computed from all of it (for a migration or a check). */
+export function contentState(content: Content): VersionState {
+  return addElements(EMPTY_VERSION_STATE, [
+    ...content.recordIds.map(recordElement),
+    ...content.profiles.map((p) => profileElement(p.name, canonicalJson(p))),
+    ...content.models.map((m) => modelElement(m.id, canonicalJson(m))),
+    ...content.hyperparameters.map((h) => declarationElement(h.name, canonicalJson(h))),
+  ]);
+}
+
+/** The version of some content, computed from all of it: what an up-to-date state gives. */
+export function contentVersion(content: Content): string {
+  return versionOf(contentState(content));
 }
 
 /** Declared hyperparameters with low/high and choices as observed in the records. */

@@ -1,14 +1,34 @@
-// Import: read every file, convert its rows with the mapping, then write everything in one
-// transaction. Nothing is written when any row is invalid (unless skipInvalid), so a failed
-// import leaves the knowledge base exactly as it was.
+// Import: read every file as a stream of rows, convert them with the mapping and write them in
+// batches, all in one transaction (the backend's importStream; otherwise one importBatch of
+// everything). Nothing is written when any row is invalid (unless skipInvalid), so a failed
+// import leaves the knowledge base exactly as it was. Memory stays bounded by the batch size.
+import { statSync } from 'node:fs';
 import path from 'node:path';
-import { MetallmixError, silentProgress, type Progress } from '../core/index.ts';
-import { convertTable } from './convert.ts';
+import {
+  MetallmixError,
+  type Env,
+  type ExperimentRecord,
+  type ProgressFactory,
+} from '../core/index.ts';
+import { Converter } from './convert.ts';
+import { mergeDeclarations, toDeclared } from './declarations.ts';
 import { recordId } from './fingerprint.ts';
-import type { KnowledgeBase, UpsertCounts } from './knowledge-base.ts';
+import type {
+  DeclaredHyperparameter,
+  ImportBatch,
+  KnowledgeBase,
+  StreamResult,
+  UpsertCounts,
+} from './knowledge-base.ts';
 import type { LoadedMapping, SourceFormat } from './mapping.ts';
-import { detectFormat, readSource } from './sources.ts';
-import type { RowProblem } from './source-table.ts';
+import { lookupModelCard, type CatalogLibrary, type MatchKind } from './model-catalog.ts';
+import { detectFormat, readSources } from './sources.ts';
+import type { RowProblem, SourceRow, SourceTable } from './source-table.ts';
+
+/** Records written per batch: large enough to amortise a statement, small enough to stay light. */
+export const IMPORT_BATCH_RECORDS = 5000;
+/** Invalid rows kept for the report; the counts cover them all. */
+export const MAX_LISTED_PROBLEMS = 10_000;
 
 export interface ImportOptions {
   /** Overrides the mapping's `format` and the guess from the file extension. */
@@ -17,10 +37,14 @@ export interface ImportOptions {
   study?: string;
   /** Import the valid rows and report the invalid ones instead of failing. */
   skipInvalid?: boolean;
-  /** Ticks once per file read; give it a total of files.length. */
-  progress?: Progress;
+  /** Replace stored declarations that differ from the mapping's (an explicit migration). */
+  redeclare?: boolean;
+  /** Progress while the files are read, in MB of the files' total size. */
+  progress?: ProgressFactory;
   /** provenance.source for the records instead of the absolute file path. */
   sourceLabel?: string;
+  /** The environment remote sources read credentials from (MLFLOW_TRACKING_TOKEN, ...). */
+  env?: Env;
 }
 
 /** What became of the rows read, per file and in total. */
@@ -41,18 +65,48 @@ export interface ImportReport extends RowCounts {
   knowledgeBase: string;
   mapping: string;
   files: FileReport[];
+  /** Invalid rows (the first MAX_LISTED_PROBLEMS; `files[].skipped` counts them all). */
   skipped: RowProblem[];
   profiles: UpsertCounts;
   models: UpsertCounts;
-  /** Datasets and models of the imported records that have no profile / model card. */
+  /** Datasets and models of the imported records that have no profile / model card anywhere. */
   datasetsWithoutProfile: string[];
   modelsWithoutCard: string[];
+  /**
+   * Models of the imported records without a card in the knowledge base whose card comes from
+   * the shipped catalog when recommending (data/model-catalog; never written into the knowledge
+   * base, never over a card it has).
+   */
+  modelsFromCatalog: CatalogUse[];
   version: string;
+}
+
+export interface CatalogUse {
+  model: string;
+  /** The catalog card's id. */
+  card: string;
+  library: CatalogLibrary;
+  matchedBy: MatchKind;
+  source: string;
+  note?: string;
 }
 
 /** `file:line column "x": reason`, as the CLI lists skipped rows. */
 export function describeProblem(p: RowProblem): string {
   return `${p.file}:${p.line}${p.column ? ` column "${p.column}"` : ''}: ${p.reason}`;
+}
+
+interface FileState {
+  report: FileReport;
+  /** Records converted in this file (before duplicates are known). */
+  converted: number;
+  /** Batches of this file, by index into the stream's batches. */
+  batches: number[];
+}
+
+async function* rowsOf(table: SourceTable): AsyncGenerator<SourceRow> {
+  if (table.streamed) yield* table.streamed;
+  else yield* table.rows;
 }
 
 export async function importFiles(
@@ -61,88 +115,213 @@ export async function importFiles(
   loaded: LoadedMapping,
   options: ImportOptions = {},
 ): Promise<ImportReport> {
-  const progress = options.progress ?? silentProgress;
-  const conversions = files.map((file, i) => {
-    const format = options.format ?? loaded.mapping.format ?? detectFormat(file);
-    const table = readSource(file, format, { study: options.study ?? loaded.mapping.study });
-    if (options.sourceLabel) table.label = options.sourceLabel;
-    const conversion = convertTable(table, loaded);
-    progress.tick(i + 1, path.basename(file));
-    return { file, format, rows: table.rows.length + table.problems.length, ...conversion };
-  });
-  const total = conversions.reduce((n, c) => n + c.rows, 0);
-  const problems = conversions.flatMap((c) => c.problems);
-  if (problems.length && !options.skipInvalid) {
-    const first = problems[0];
-    const more = problems.length - 1;
-    throw new MetallmixError(
-      `${first.reason}${more ? ` (and ${more} more invalid row${more > 1 ? 's' : ''})` : ''}; nothing was imported. Fix the rows, or pass --skip-invalid to import the rest.`,
-      { location: { file: first.file, line: first.line, column: first.column } },
+  const states: FileState[] = [];
+  const problems: RowProblem[] = [];
+  let problemCount = 0;
+  const datasets = new Set<string>();
+  const models = new Set<string>();
+  const progress = options.progress?.(
+    'import (MB)',
+    Math.max(1, Math.round(files.reduce((n, f) => n + sizeOf(f), 0) / 1e6)),
+  );
+  let mbBefore = 0;
+  let batchIndex = 0;
+  // Declarations of every file so far, so two files of one import cannot disagree either.
+  let declared: DeclaredHyperparameter[] = [];
+
+  async function* batches(): AsyncGenerator<ImportBatch> {
+    // The mapping's profiles, cards and declarations go first, so a conflict with the stored
+    // ones fails before a single row is read.
+    const first: ImportBatch = {
+      records: [],
+      profiles: loaded.profiles,
+      models: loaded.models,
+      declaredIn: loaded.file,
+      redeclare: options.redeclare,
+    };
+    let pendingFirst: ImportBatch | undefined = first;
+    for (const file of files) {
+      const format = options.format ?? loaded.mapping.format ?? detectFormat(file);
+      const tables = await readSources(file, format, {
+        study: options.study ?? loaded.mapping.study,
+        mapping: loaded.mapping,
+        env: options.env,
+      });
+      // A storage with several studies (experiments) is one file of the report.
+      const state: FileState = {
+        report: { file, format, rows: 0, added: 0, duplicates: 0, filtered: 0, skipped: 0 },
+        converted: 0,
+        batches: [],
+      };
+      states.push(state);
+      for (const table of tables) {
+        if (options.sourceLabel) table.label = options.sourceLabel;
+        const converter = new Converter(table, loaded);
+        const own = converter.hyperparameters.map(toDeclared);
+        const fromFile = loaded.mapping.hyperparameters ? loaded.file : table.file;
+        const merged = mergeDeclarations(declared, own, {
+          declaredIn: fromFile,
+          field: (i, key) => `hyperparameters.${i}.${key}`,
+        });
+        declared = [...declared.filter((d) => !merged.some((m) => m.name === d.name)), ...merged];
+        const decl: ImportBatch = {
+          records: [],
+          hyperparameters: own,
+          declaredIn: fromFile,
+          redeclare: options.redeclare,
+        };
+        if (pendingFirst) {
+          yield { ...pendingFirst, hyperparameters: own, declaredIn: fromFile };
+          pendingFirst = undefined;
+        } else yield decl;
+        batchIndex++;
+        for (const p of table.problems) addProblem(state, p);
+        let records: ExperimentRecord[] = [];
+        const flush = function* () {
+          state.batches.push(batchIndex++);
+          yield { records } as ImportBatch;
+          records = [];
+        };
+        for await (const row of rowsOf(table)) {
+          state.report.rows++;
+          const out = converter.convert(row);
+          if ('filtered' in out) state.report.filtered++;
+          else if ('problem' in out) addProblem(state, out.problem);
+          // Once the import is bound to fail, rows are still checked (to count them) but not written.
+          else if (options.skipInvalid || problemCount === 0) {
+            records.push(out.record);
+            datasets.add(out.record.dataset);
+            models.add(out.record.model);
+            state.converted++;
+            if (records.length >= IMPORT_BATCH_RECORDS) yield* flush();
+          }
+          if (state.report.rows % 10_000 === 0) tick(table, file);
+        }
+        // A source whose rows are all invalid has its rows reported, not its columns questioned.
+        if (!problemCount || options.skipInvalid) converter.finish();
+        if (records.length) yield* flush();
+        tick(table, file);
+      }
+      mbBefore += sizeOf(file) / 1e6;
+    }
+    if (pendingFirst) yield pendingFirst;
+    if (problemCount && !options.skipInvalid) {
+      const first = problems[0];
+      const more = problemCount - 1;
+      throw new MetallmixError(
+        `${first.reason}${more ? ` (and ${more} more invalid row${more > 1 ? 's' : ''})` : ''}; nothing was imported. Fix the rows, or pass --skip-invalid to import the rest.`,
+        { location: { file: first.file, line: first.line, column: first.column } },
+      );
+    }
+  }
+
+  function addProblem(state: FileState, p: RowProblem): void {
+    state.report.skipped++;
+    problemCount++;
+    if (problems.length < MAX_LISTED_PROBLEMS) problems.push(p);
+  }
+
+  function tick(table: SourceTable, file: string): void {
+    const read = table.bytes?.().read ?? sizeOf(file);
+    const rows = states.reduce((n, s) => n + s.report.rows, 0);
+    progress?.tick(
+      Math.floor(mbBefore + read / 1e6),
+      `${rows.toLocaleString('en-US')} rows, ${path.basename(file)}`,
     );
   }
-  const declared = new Map(
-    conversions
-      .flatMap((c) => c.hyperparameters)
-      .map(({ name, type, log, condition, choices, description }) => [
-        name,
-        Object.fromEntries(
-          Object.entries({ name, type, log, condition, choices, description }).filter(
-            ([, v]) => v !== undefined,
-          ),
-        ) as { name: string; type: 'float' | 'int' | 'categorical' | 'bool' },
-      ]),
-  );
-  const result = await kb.importBatch({
-    records: conversions.flatMap((c) => c.records),
-    profiles: loaded.profiles,
-    models: loaded.models,
-    hyperparameters: [...declared.values()],
-    declaredIn: loaded.file,
-  });
-  progress.finish(`${result.addedIds.size} added`);
 
-  const counted = new Set<string>();
-  const fileReports: FileReport[] = conversions.map((c) => {
-    let added = 0;
-    for (const r of c.records) {
-      const id = recordId(r);
-      if (result.addedIds.has(id) && !counted.has(id)) {
-        counted.add(id);
-        added++;
-      }
-    }
-    return {
-      file: c.file,
-      format: c.format,
-      rows: c.rows,
-      added,
-      duplicates: c.records.length - added,
-      filtered: c.filtered,
-      skipped: c.problems.length,
-    };
-  });
-  const after = await kb.snapshot();
+  const result = kb.importStream
+    ? await kb.importStream(batches())
+    : await importAllAtOnce(kb, batches());
+  progress?.finish(`${result.addedPerBatch.reduce((a, b) => a + b, 0)} added`);
+
+  for (const s of states) {
+    s.report.added = s.batches.reduce((n, b) => n + (result.addedPerBatch[b] ?? 0), 0);
+    s.report.duplicates = s.converted - s.report.added;
+  }
+  // Records are not read back: at millions of runs that alone would not fit in memory.
+  const after = await kb.snapshot({ maxRecords: 0 });
   const profiled = new Set(after.profiles.map((p) => p.name));
   const carded = new Set(after.models.map((m) => m.id));
-  const records = conversions.flatMap((c) => c.records);
-  const sum = (k: keyof FileReport) => fileReports.reduce((n, f) => n + (f[k] as number), 0);
+  const fileReports = states.map((s) => s.report);
+  const uncarded = [...models].filter((m) => !carded.has(m)).sort();
+  const fromCatalog: CatalogUse[] = uncarded.flatMap((model) => {
+    const match = lookupModelCard(model);
+    if (!match) return [];
+    return [
+      {
+        model,
+        card: match.card.id,
+        library: match.library,
+        matchedBy: match.matchedBy,
+        source: match.card.source ?? '',
+        ...(match.note ? { note: match.note } : {}),
+      },
+    ];
+  });
+  const sum = (k: keyof RowCounts) => fileReports.reduce((n, f) => n + f[k], 0);
   return {
     knowledgeBase: kb.label,
     mapping: loaded.file,
     files: fileReports,
-    rows: total,
+    rows: sum('rows'),
     added: sum('added'),
     duplicates: sum('duplicates'),
     filtered: sum('filtered'),
     skipped: problems,
     profiles: result.profiles,
     models: result.models,
-    datasetsWithoutProfile: [...new Set(records.map((r) => r.dataset))]
-      .filter((d) => !profiled.has(d))
-      .sort(),
-    modelsWithoutCard: [...new Set(records.map((r) => r.model))]
-      .filter((m) => !carded.has(m))
-      .sort(),
+    datasetsWithoutProfile: [...datasets].filter((d) => !profiled.has(d)).sort(),
+    modelsWithoutCard: uncarded.filter((m) => !fromCatalog.some((c) => c.model === m)),
+    modelsFromCatalog: fromCatalog,
     version: after.version,
   };
+}
+
+function sizeOf(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** For a backend without importStream: every batch in one importBatch (memory grows with it). */
+async function importAllAtOnce(
+  kb: KnowledgeBase,
+  batches: AsyncIterable<ImportBatch>,
+): Promise<StreamResult> {
+  const all: ImportBatch[] = [];
+  for await (const b of batches) all.push(b);
+  const merged: ImportBatch = {
+    records: all.flatMap((b) => b.records),
+    profiles: all.flatMap((b) => b.profiles ?? []),
+    models: all.flatMap((b) => b.models ?? []),
+    hyperparameters: mergeAll(all),
+    declaredIn: all.find((b) => b.declaredIn)?.declaredIn,
+    redeclare: all.some((b) => b.redeclare),
+  };
+  const result = await kb.importBatch(merged);
+  const counted = new Set<string>();
+  return {
+    addedPerBatch: all.map((b) => {
+      let n = 0;
+      for (const r of b.records) {
+        const id = recordId(r);
+        if (result.addedIds.has(id) && !counted.has(id)) {
+          counted.add(id);
+          n++;
+        }
+      }
+      return n;
+    }),
+    profiles: result.profiles,
+    models: result.models,
+  };
+}
+
+function mergeAll(batches: ImportBatch[]): DeclaredHyperparameter[] {
+  const out = new Map<string, DeclaredHyperparameter>();
+  for (const b of batches) for (const h of b.hyperparameters ?? []) out.set(h.name, h);
+  return [...out.values()];
 }

@@ -1,7 +1,9 @@
 // The declarative mapping file: how the columns of a source (CSV, JSONL, W&B export, Optuna
 // storage) become ExperimentRecords. One format for every source, validated with zod so a typo
 // in a mapping is reported with its field path instead of silently importing wrong data.
+import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import {
   DatasetProfile,
@@ -13,9 +15,12 @@ import {
   completeProfile,
   parseWith,
 } from '../core/index.ts';
+import { parseJsonText } from '../core/json-text.ts';
 import { readTextFile } from '../core/text-file.ts';
+import { checkProfileConsistency } from '../profile/index.ts';
+import { PARAM_TYPES, checkDeclarations, isReservedName } from './declarations.ts';
 
-export const SOURCE_FORMATS = ['csv', 'jsonl', 'wandb', 'optuna'] as const;
+export const SOURCE_FORMATS = ['csv', 'jsonl', 'wandb', 'optuna', 'mlflow'] as const;
 export const SourceFormat = z.enum(SOURCE_FORMATS);
 export type SourceFormat = z.infer<typeof SourceFormat>;
 
@@ -26,7 +31,10 @@ const sourceFields = {
   column: ColumnRef.optional(),
   /** A constant instead of a column. */
   value: ParamValue.optional(),
-  /** Regular expression applied to the cell text; the first capture group (or the match) is kept. */
+  /**
+   * Regular expression (RE2 syntax: linear time, no backreferences or lookaround) applied to the
+   * cell text; the first capture group (or the match) is kept.
+   */
   pattern: z.string().optional(),
   /** Path inside a JSON cell, dot-separated (`optimizer.lr`, `betas.0`). */
   json: z.string().optional(),
@@ -81,11 +89,32 @@ export const TimeSource = shorthand(
 );
 export type TimeSource = z.output<typeof TimeSource>;
 
-export const RowCondition = z.strictObject({
-  column: z.string().min(1),
-  op: z.enum(['==', '!=', '<', '<=', '>', '>=', 'in', 'notIn', 'empty', 'notEmpty']),
-  value: z.union([ParamValue, z.array(ParamValue)]).optional(),
-});
+const SCALAR_OPS = ['==', '!=', '<', '<=', '>', '>='] as const;
+const LIST_OPS = ['in', 'notIn'] as const;
+const EMPTY_OPS = ['empty', 'notEmpty'] as const;
+
+export const RowCondition = z
+  .strictObject({
+    column: z.string().min(1),
+    op: z.enum([...SCALAR_OPS, ...LIST_OPS, ...EMPTY_OPS]),
+    value: z.union([ParamValue, z.array(ParamValue)]).optional(),
+  })
+  .superRefine((c, ctx) => {
+    // A condition whose value does not fit its operator would hold for no row (or every row).
+    const list = Array.isArray(c.value);
+    const problem = (LIST_OPS as readonly string[]).includes(c.op)
+      ? !list || (c.value as unknown[]).length === 0
+        ? `"${c.op}" needs "value": a non-empty list`
+        : undefined
+      : (EMPTY_OPS as readonly string[]).includes(c.op)
+        ? c.value !== undefined
+          ? `"${c.op}" takes no "value"`
+          : undefined
+        : c.value === undefined || list
+          ? `"${c.op}" needs "value": one number, text or boolean`
+          : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
+  });
 export type RowCondition = z.infer<typeof RowCondition>;
 
 const StatusTarget = z.union([RunStatus, z.literal('skip')]);
@@ -149,6 +178,12 @@ export const Mapping = z.strictObject({
   count: NumberSource.optional(),
   std: z.record(z.string(), MetricSource).optional(),
   hyperparameters: z.array(HyperparameterSpec).optional(),
+  /**
+   * Parameter name -> the type to store it as, when a source has it with another type than the
+   * knowledge base (an Optuna categorical of integers that W&B logged as int): the source's
+   * values are read as that type, and a value that does not convert makes its row invalid.
+   */
+  reconcile: z.record(z.string(), z.enum(PARAM_TYPES)).optional(),
   filters: z.array(RowCondition).optional(),
   /** JSON array of DatasetProfile, path relative to the mapping file; joined by dataset name. */
   profiles: z.string().optional(),
@@ -165,38 +200,17 @@ export interface LoadedMapping {
 }
 
 function readJson(file: string, what: string): unknown {
-  const text = readTextFile(file, what);
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new MetallmixError(`${what} is not valid JSON: ${(err as Error).message}`, {
-      location: { file },
-      cause: err,
-    });
-  }
+  return parseJsonText(readTextFile(file, what), { file, what });
 }
 
-function checkHyperparameters(specs: HyperparameterSpec[], file: string): void {
-  const names = new Set<string>();
-  specs.forEach((h, i) => {
-    const field = `hyperparameters.${i}`;
-    if (names.has(h.name))
-      throw new MetallmixError(`hyperparameter "${h.name}" is declared twice`, {
-        location: { file, field: `${field}.name` },
-      });
-    names.add(h.name);
-    if (h.log && h.type !== 'float' && h.type !== 'int')
-      throw new MetallmixError(`log scale applies to float and int only, not ${h.type}`, {
-        location: { file, field: `${field}.log` },
-      });
-  });
-  specs.forEach((h, i) => {
-    if (h.condition && !names.has(h.condition.parent))
-      throw new MetallmixError(
-        `condition names parent "${h.condition.parent}", which is not a declared hyperparameter`,
-        { location: { file, field: `hyperparameters.${i}.condition.parent` } },
-      );
-  });
+/** Longest pattern accepted; RE2 bounds the time of a match, this bounds its compiled size. */
+const MAX_PATTERN_LENGTH = 1000;
+
+/** Compiles a mapping pattern with RE2 (linear-time matching, whatever the pattern). */
+export function compilePattern(pattern: string): RE2JS {
+  if (pattern.length > MAX_PATTERN_LENGTH)
+    throw new Error(`longer than ${MAX_PATTERN_LENGTH} characters`);
+  return RE2JS.compile(pattern);
 }
 
 function checkPatterns(mapping: Mapping, file: string): void {
@@ -205,11 +219,12 @@ function checkPatterns(mapping: Mapping, file: string): void {
       for (const [k, v] of Object.entries(value)) {
         if (k === 'pattern' && typeof v === 'string') {
           try {
-            new RegExp(v);
+            compilePattern(v);
           } catch (err) {
-            throw new MetallmixError(`invalid regular expression: ${(err as Error).message}`, {
-              location: { file, field: `${field}${field ? '.' : ''}pattern` },
-            });
+            throw new MetallmixError(
+              `invalid regular expression (RE2 syntax: no backreferences or lookaround): ${(err as Error).message}`,
+              { location: { file, field: `${field}${field ? '.' : ''}pattern` } },
+            );
           }
         } else visit(v, `${field}${field ? '.' : ''}${k}`);
       }
@@ -218,25 +233,73 @@ function checkPatterns(mapping: Mapping, file: string): void {
   visit(mapping, '');
 }
 
+/** Metric (and std) names become object keys: none may reach Object.prototype. */
+function checkNames(mapping: Mapping, file: string): void {
+  for (const [group, record] of [
+    ['metrics', mapping.metrics],
+    ['std', mapping.std ?? {}],
+    ['reconcile', mapping.reconcile ?? {}],
+  ] as const)
+    for (const name of Object.keys(record))
+      if (isReservedName(name))
+        throw new MetallmixError(`"${name}" cannot be a ${group} name`, {
+          location: { file, field: `${group}.${name}` },
+        });
+}
+
+/**
+ * A file the mapping names, resolved inside the mapping's folder: a mapping is data and may come
+ * from someone else, so it must not read (and quote in errors) whatever file it likes.
+ */
+function besideMapping(mappingFile: string, relative: string, field: string): string {
+  const dir = path.dirname(path.resolve(mappingFile));
+  const target = path.resolve(dir, relative);
+  const inside = (p: string, root: string) => p === root || p.startsWith(root + path.sep);
+  let real: string | undefined;
+  try {
+    real = realpathSync(target);
+  } catch {
+    // A missing file is reported when it is read.
+  }
+  if (
+    path.isAbsolute(relative) ||
+    !inside(target, dir) ||
+    (real && !inside(real, realpathSync(dir)))
+  )
+    throw new MetallmixError(
+      `"${relative}" must be a path inside the mapping's folder (${dir}); copy the file there`,
+      { location: { file: mappingFile, field } },
+    );
+  return target;
+}
+
 /** Reads and validates a mapping file and the profiles and model catalog it points to. */
 export function loadMapping(file: string): LoadedMapping {
   const mapping = parseWith(Mapping, readJson(file, 'mapping file'), {
     file,
     what: 'mapping file',
   });
-  checkHyperparameters(mapping.hyperparameters ?? [], file);
+  checkDeclarations(mapping.hyperparameters ?? [], {
+    file,
+    field: (i, key) => `hyperparameters.${i}.${key}`,
+  });
   checkPatterns(mapping, file);
-  const dir = path.dirname(file);
+  checkNames(mapping, file);
   const profiles = mapping.profiles
-    ? loadProfiles(path.resolve(dir, mapping.profiles))
+    ? loadProfiles(besideMapping(file, mapping.profiles, 'profiles'))
     : ([] as DatasetProfile[]);
-  const models = mapping.models ? loadModelCards(path.resolve(dir, mapping.models)) : [];
+  const models = mapping.models
+    ? loadModelCards(besideMapping(file, mapping.models, 'models'))
+    : [];
   return { file, mapping, profiles, models };
 }
 
 /** A dataset-profiles file: a JSON array of DatasetProfile; class statistics filled from counts. */
 export function loadProfiles(file: string): DatasetProfile[] {
-  return loadUniqueList(file, DatasetProfile, 'dataset-profiles file', 'name').map(completeProfile);
+  return loadUniqueList(file, DatasetProfile, 'dataset-profiles file', 'name').map((p, i) => {
+    checkProfileConsistency(p, { file, field: String(i) });
+    return completeProfile(p);
+  });
 }
 
 /** A model-catalog file: a JSON array of ModelCard. */

@@ -4,14 +4,12 @@
 // pretrained tags, bare architecture names and torchvision weight enums.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MetallmixError } from '../core/errors.ts';
+import { packagePath } from '../core/package-files.ts';
 import { ModelCard } from '../core/model-card.ts';
 
-export const CATALOG_PATH = fileURLToPath(
-  new URL('../../data/model-catalog/catalog.json', import.meta.url),
-);
+export const CATALOG_PATH = packagePath('data', 'model-catalog', 'catalog.json');
 
 export const CATALOG_LIBRARIES = ['timm', 'torchvision', 'huggingface'] as const;
 export type CatalogLibrary = (typeof CATALOG_LIBRARIES)[number];
@@ -145,6 +143,21 @@ export function lookupModelCard(name: string, options?: LookupOptions): CatalogM
 
 export function searchModelCards(query: string, options?: SearchOptions): CatalogEntry[] {
   return shippedCatalog().search(query, options);
+}
+
+/**
+ * The card the shipped catalog gives a model a knowledge base names `model`: the catalog's facts
+ * under the knowledge base's id, with the catalog entry and its source named in `source`.
+ */
+export function catalogCardFor(model: string): ModelCard | undefined {
+  const match = lookupModelCard(model);
+  if (!match) return undefined;
+  const { id, source, ...facts } = match.card;
+  return {
+    ...facts,
+    id: model,
+    source: `metallmix model catalog, card ${id}${match.matchedBy === 'id' ? '' : ` (matched by ${match.matchedBy})`}: ${source}`,
+  };
 }
 
 /** Strips what the knowledge base does not store. */

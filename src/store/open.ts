@@ -1,10 +1,20 @@
 // Which backend serves a knowledge-base locator, and which knowledge base a command uses when
 // none is named. Adding a backend is one folder plus one entry in BACKENDS.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { locations, MetallmixError, type Env } from '../core/index.ts';
 import { BUILTIN_LABEL, openBuiltinKnowledgeBase } from './builtin.ts';
 import type { KnowledgeBase } from './knowledge-base.ts';
+import { LayeredKnowledgeBase } from './layered/knowledge-base.ts';
 import { openSqliteKnowledgeBase } from './sqlite/knowledge-base.ts';
+import { openPostgresKnowledgeBase } from './postgres/knowledge-base.ts';
+import { POSTGRES_SCHEME } from './postgres/locator.ts';
+
+/**
+ * The locator of the user's own knowledge base read together with the built-in one: what a
+ * command reads when no knowledge base is named.
+ */
+export const USER_AND_BUILTIN = 'user+builtin';
 
 export type KbMode = 'read' | 'write';
 
@@ -37,12 +47,39 @@ const BACKENDS: Backend[] = [
     },
   },
   {
+    name: 'layered',
+    serves: (l) => l === USER_AND_BUILTIN,
+    async open(_l, { mode, env }) {
+      const file = locations(env).userKnowledgeBase;
+      // Without a knowledge base of the user's own there is nothing to layer: the built-in one
+      // is read as it is (same label, version and index).
+      if (mode === 'read' && !existsSync(file))
+        return openBuiltinKnowledgeBase(locations(env).cacheDir);
+      const user = openSqliteKnowledgeBase(file, { readonly: mode === 'read' });
+      try {
+        const builtin = await openBuiltinKnowledgeBase(locations(env).cacheDir);
+        return new LayeredKnowledgeBase([user, builtin], {
+          kind: 'file',
+          path: `${file}.layered.vectors`,
+        });
+      } catch (err) {
+        await user.close();
+        throw err;
+      }
+    },
+  },
+  {
     name: 'sqlite',
     serves: (l) => !URL_SCHEME.test(l) || /^file:\/\//i.test(l),
     async open(l, { mode }) {
       const file = /^file:\/\//i.test(l) ? fileURLToPath(l) : l;
       return openSqliteKnowledgeBase(file, { readonly: mode === 'read' });
     },
+  },
+  {
+    name: 'postgresql',
+    serves: (l) => POSTGRES_SCHEME.test(l),
+    open: (l, { mode, env }) => openPostgresKnowledgeBase(l, { readonly: mode === 'read', env }),
   },
 ];
 
@@ -62,9 +99,18 @@ export async function openKnowledgeBase(
   return backend.open(locator, { ...options, env: options.env ?? process.env });
 }
 
-/** The locator a command reads from: the one given, else METALLMIX_KB, else the built-in one. */
-export function readLocator(kb: string | undefined, env: Env = process.env): string {
-  return kb || locations(env).knowledgeBase || BUILTIN_LABEL;
+/**
+ * The locator a command reads from: the one given, else METALLMIX_KB, else the user's own
+ * knowledge base together with the built-in one (`builtin: false`: the user's own alone).
+ */
+export function readLocator(
+  kb: string | undefined,
+  env: Env = process.env,
+  options: { builtin?: boolean } = {},
+): string {
+  const named = kb || locations(env).knowledgeBase;
+  if (named) return named;
+  return options.builtin === false ? locations(env).userKnowledgeBase : USER_AND_BUILTIN;
 }
 
 /**

@@ -1,9 +1,13 @@
 // Reads one study of an Optuna RDB storage (SQLite) as rows of virtual columns, decoding each
 // parameter's distribution_json into a typed hyperparameter. Optuna stores every parameter as a
 // float "internal representation": a categorical parameter's value is the index of its choice.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { MetallmixError } from '../core/index.ts';
+import { readRegularFile } from '../core/files.ts';
+import { ExitCode, MetallmixError } from '../core/index.ts';
+import { jsonNestsDeeper } from '../core/json-text.ts';
+import { fileKind } from './file-kind.ts';
 import type { HyperparameterSpec } from './mapping.ts';
 import type { Cell, SourceRow, SourceTable } from './source-table.ts';
 
@@ -18,7 +22,9 @@ export interface DecodedDistribution {
 
 /** Decodes Optuna's distribution JSON, current (Float/Int/Categorical) and pre-3.0 names. */
 export function decodeDistribution(json: string): DecodedDistribution {
+  if (jsonNestsDeeper(json)) throw new Error('distribution_json nests too deep');
   const parsed = JSON.parse(json) as { name: string; attributes: Record<string, unknown> };
+  if (!parsed || typeof parsed !== 'object') throw new Error('distribution_json is not an object');
   const a = parsed.attributes ?? {};
   const num = (k: string) => (typeof a[k] === 'number' ? (a[k] as number) : undefined);
   const bounds = { low: num('low'), high: num('high') };
@@ -78,16 +84,42 @@ function seconds(start: string | null, end: string | null): number | null {
   return Number.isFinite(t0) && Number.isFinite(t1) ? (t1 - t0) / 1000 : null;
 }
 
-export function readOptunaStudy(file: string, studyName?: string): SourceTable {
-  let db: Database.Database;
-  try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
-  } catch (err) {
-    throw new MetallmixError(`cannot open Optuna storage: ${(err as Error).message}`, {
+/** Largest WAL-mode storage read into memory rather than opened beside its own files. */
+const MAX_INMEMORY_STORAGE_BYTES = 2 * 1024 * 1024 * 1024;
+
+/** Waiting for a writer that holds the storage (an Optuna study running now). */
+const OPTUNA_BUSY_MS = 5000;
+
+/** A failed read of the storage, said in the user's terms. */
+function storageError(err: unknown, file: string): MetallmixError {
+  if (err instanceof MetallmixError) return err;
+  const code = String((err as { code?: unknown }).code ?? '');
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+    return new MetallmixError(
+      `the Optuna storage is locked by another process (a study writing to it?); waited ${OPTUNA_BUSY_MS / 1000} s: try again when it is done`,
+      { location: { file }, exitCode: ExitCode.unavailable, cause: err },
+    );
+  if (code.startsWith('SQLITE_CORRUPT') || code.startsWith('SQLITE_NOTADB'))
+    return new MetallmixError(
+      'not a readable Optuna storage: the SQLite file is damaged or truncated',
+      {
+        location: { file },
+        cause: err,
+      },
+    );
+  if (code === 'SQLITE_ERROR')
+    return new MetallmixError(`not an Optuna storage: ${(err as Error).message}`, {
       location: { file },
       cause: err,
     });
-  }
+  return new MetallmixError(
+    `cannot read the Optuna storage: ${err instanceof Error ? err.message : String(err)}`,
+    { location: { file }, exitCode: ExitCode.unavailable, cause: err },
+  );
+}
+
+export function readOptunaStudy(file: string, studyName?: string): SourceTable {
+  const db = openStorage(file);
   try {
     const tables = new Set(
       (
@@ -115,7 +147,10 @@ export function readOptunaStudy(file: string, studyName?: string): SourceTable {
           : `the storage holds ${studies.length} studies (${studies.map((s) => s.study_name).join(', ')}); choose one with --study or "study" in the mapping`,
         { location: { file } },
       );
-    return readStudy(db, file, study.study_id, study.study_name, tables);
+    // One read transaction: a study that writes meanwhile is seen before or after, not half.
+    return db.transaction(() => readStudy(db, file, study.study_id, study.study_name, tables))();
+  } catch (err) {
+    throw storageError(err, file);
   } finally {
     db.close();
   }
@@ -215,7 +250,7 @@ function readStudy(
     for (const a of attrs) {
       let value: unknown;
       try {
-        value = JSON.parse(a.value_json);
+        value = jsonNestsDeeper(a.value_json) ? a.value_json : JSON.parse(a.value_json);
       } catch {
         value = a.value_json;
       }
@@ -288,4 +323,126 @@ function declare(
   if (d.type === 'categorical' && existing.choices) {
     for (const c of d.choices ?? []) if (!existing.choices.includes(c)) existing.choices.push(c);
   }
+}
+
+/**
+ * Every study of a storage (or only `studyName`), one table each, so one import takes a whole
+ * storage with a study per dataset. Besides the trial columns, each row has its study's
+ * `direction` (of the first objective), `study_user_attrs.KEY` and `study_system_attrs.KEY`,
+ * so the study name or a study attribute can give the dataset. With several studies, problems
+ * are located at `FILE#STUDY`.
+ */
+export function readOptunaStorage(file: string, studyName?: string): SourceTable[] {
+  if (studyName !== undefined)
+    return [withStudyColumns(readOptunaStudy(file, studyName), file, studyName)];
+  let studies: { study_id: number; study_name: string }[];
+  const db = openStorage(file);
+  try {
+    studies = db
+      .prepare('SELECT study_id, study_name FROM studies ORDER BY study_id')
+      .all() as typeof studies;
+  } catch (err) {
+    throw storageError(err, file);
+  } finally {
+    db.close();
+  }
+  if (studies.length === 0)
+    throw new MetallmixError('the Optuna storage holds no study', { location: { file } });
+  return studies.map((s) => {
+    const table = withStudyColumns(readOptunaStudy(file, s.study_name), file, s.study_name);
+    return studies.length > 1 ? { ...table, file: `${file}#${s.study_name}` } : table;
+  });
+}
+
+/**
+ * Opens a storage read-only after checking from its first bytes that it is an SQLite file (a
+ * text, gzip or truncated file is said as such). Opening a WAL-mode file, even read-only,
+ * creates -wal and -shm files beside it: a storage without them is read from an in-memory copy
+ * instead, so nothing is ever written beside the user's storage.
+ */
+function openStorage(file: string): Database.Database {
+  const kind = fileKind(file, 'the Optuna storage');
+  if (kind.kind !== 'sqlite')
+    throw new MetallmixError(
+      `not an Optuna storage (an SQLite file): ${kind.kind === 'missing' ? 'no such file' : kind.kind === 'empty' ? 'the file is empty' : `it is ${kind.what}`}${kind.kind === 'other' && kind.what.startsWith('a text') ? '; for a CSV export use --format csv or wandb' : ''}`,
+      { location: { file } },
+    );
+  let db: Database.Database;
+  try {
+    if (kind.wal && !existsSync(`${file}-wal`)) {
+      const image = readRegularFile(file, 'the Optuna storage', MAX_INMEMORY_STORAGE_BYTES);
+      image[18] = 1;
+      image[19] = 1;
+      db = new Database(image, { readonly: true });
+    } else db = new Database(file, { readonly: true, fileMustExist: true });
+    db.pragma(`busy_timeout = ${OPTUNA_BUSY_MS}`);
+  } catch (err) {
+    throw new MetallmixError(`cannot open Optuna storage: ${(err as Error).message}`, {
+      location: { file },
+      cause: err,
+    });
+  }
+  return db;
+}
+
+/** Adds the study's direction and attributes to every row of its table. */
+function withStudyColumns(table: SourceTable, file: string, study: string): SourceTable {
+  const extra = new Map<string, Cell>();
+  const db = openStorage(file);
+  try {
+    const tables = new Set(
+      (
+        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as {
+          name: string;
+        }[]
+      ).map((t) => t.name),
+    );
+    const id = (
+      db.prepare('SELECT study_id FROM studies WHERE study_name = ?').get(study) as
+        { study_id: number } | undefined
+    )?.study_id;
+    if (tables.has('study_directions')) {
+      const d = db
+        .prepare('SELECT direction FROM study_directions WHERE study_id = ? ORDER BY objective')
+        .get(id) as { direction: string } | undefined;
+      if (d) extra.set('direction', d.direction);
+    }
+    for (const [name, prefix] of [
+      ['study_user_attributes', 'study_user_attrs'],
+      ['study_system_attributes', 'study_system_attrs'],
+    ] as const) {
+      if (!tables.has(name)) continue;
+      const attrs = db
+        .prepare(`SELECT key, value_json FROM ${name} WHERE study_id = ? ORDER BY key`)
+        .all(id) as { key: string; value_json: string }[];
+      for (const a of attrs) {
+        let value: unknown;
+        try {
+          value = JSON.parse(a.value_json);
+        } catch {
+          value = a.value_json;
+        }
+        extra.set(
+          `${prefix}.${a.key}`,
+          value === null
+            ? null
+            : typeof value === 'object'
+              ? JSON.stringify(value)
+              : (value as Cell),
+        );
+      }
+    }
+  } finally {
+    db.close();
+  }
+  if (extra.size === 0) return table;
+  const columns = new Set([...table.columns, ...extra.keys()]);
+  return {
+    ...table,
+    columns,
+    rows: table.rows.map((row) => ({
+      ...row,
+      get: (column: string) => (extra.has(column) ? extra.get(column) : row.get(column)),
+    })),
+  };
 }

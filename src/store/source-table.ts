@@ -29,10 +29,18 @@ export interface SourceTable {
   format: SourceFormat;
   /** What provenance.source says for these records. */
   label: string;
+  /** The columns; for a JSONL file only those of the lines read so far (see `columnsGrow`). */
   columns: ReadonlySet<string>;
+  /** True when `columns` is complete only once every row was read (JSONL). */
+  columnsGrow?: boolean;
+  /** The rows of a source read whole (Optuna, MLflow); empty when they are `streamed`. */
   rows: SourceRow[];
-  /** Rows that could not even be read (bad JSON line, wrong cell count). */
+  /** Rows read while they are iterated (CSV, JSONL), once; memory stays bounded. */
+  streamed?: AsyncIterable<SourceRow>;
+  /** Rows that could not even be read (bad JSON line, wrong cell count), when known up front. */
   problems: RowProblem[];
+  /** Bytes of the file read so far, and its size, for progress. */
+  bytes?: () => { read: number; total: number };
   /** Hyperparameters the source itself declares (Optuna distributions). */
   declared?: HyperparameterSpec[];
   /** Columns that hold declared hyperparameters, by parameter name. */

@@ -71,8 +71,17 @@ test('bench on the built-in knowledge base: JSON shape, reference figure, HTML r
   );
   assert.equal(byName['random-search@10'].ndcgAt5, null, 'HPO baselines rank only what they ran');
   const page = readFileSync(html, 'utf8');
-  assert.match(page, /<svg[^>]*aria-label="regret per dataset"/);
-  assert.match(page, /<td>metalearner<\/td>/);
+  assert.match(page, /<table aria-label="regret per dataset">/);
+  assert.match(page, /<svg[^>]*aria-label="mean regret against cost ratio"/);
+  assert.match(page, /<th scope="row">metalearner<\/th>/);
+  assert.match(
+    page,
+    /builtin:medmnist \(version [0-9a-f]{16}\)/,
+    'the knowledge base and its version',
+  );
+  assert.match(page, /<code>metallmix bench --methods random,single-best/, 'the command as typed');
+  for (const d of report.methods[0].perDataset)
+    assert.match(page, new RegExp(`<th scope="row">${d.dataset}</th>`), `a row for ${d.dataset}`);
 });
 
 test('bench rejects an unknown method and a metric nobody recorded', async () => {

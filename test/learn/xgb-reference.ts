@@ -10,7 +10,7 @@ import type { Matrix } from '../../src/learn/matrix.ts';
 import type { FeatureType } from '../../src/learn/tree-model.ts';
 
 export const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./xgb_ref.py', import.meta.url));
+export const XGB_REF_SCRIPT = fileURLToPath(new URL('./xgb_ref.py', import.meta.url));
 
 /** Why the reference is unusable here, or undefined when XGBoost 1.7 runs. */
 export function xgboostMissing(): string | undefined {
@@ -53,6 +53,8 @@ export interface ReferenceRun {
   params?: Record<string, unknown>;
   model: string;
   predict?: Matrix;
+  /** XGBoost threads (default 1); OMP_WAIT_POLICY=PASSIVE keeps idle OpenMP threads from spinning. */
+  nthread?: number;
 }
 
 export interface ReferenceResult {
@@ -77,7 +79,7 @@ export function runXGBoost(run: ReferenceRun): ReferenceResult {
     feature_names: run.featureNames,
     feature_types: run.featureTypes,
     model: run.model,
-    nthread: 1,
+    nthread: run.nthread ?? 1,
   };
   if (run.train)
     spec.train = {
@@ -102,7 +104,11 @@ export function runXGBoost(run: ReferenceRun): ReferenceResult {
     };
   const specPath = join(dir, 'spec.json');
   writeFileSync(specPath, JSON.stringify(spec));
-  const r = spawnSync(PYTHON, [SCRIPT, specPath], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(PYTHON, [XGB_REF_SCRIPT, specPath], {
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' },
+  });
   if (r.status !== 0) throw new Error(`xgb_ref.py failed (${r.status}): ${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   return {

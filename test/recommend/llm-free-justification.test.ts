@@ -11,13 +11,49 @@ test('the no-LLM justification explains the pick from its SHAP values, evidence 
   const text = writeJustification(context, pick);
   assert.equal(
     text,
-    'The meta-learner recommends vit_b16 with learning_rate=0.0003, batch_size=32, optimizer="adam" for pneumonia-test [candidate:1], predicting accuracy 0.89 [0.86, 0.92] and a training time of 2121 [1697, 2546] s. ' +
+    // Points for the metric and the SHAP values (the report's unit), minutes for the time:
+    // 0.89 -> 89.0; 1500 s * sqrt(64 / 32) = 2121 s = 35 min (28 to 42 for the +-20% interval).
+    'The meta-learner recommends vit_b16 with learning_rate=0.0003, batch_size=32, optimizer="adam" for pneumonia-test [candidate:1], predicting accuracy 89.0 points (80% interval 86.0 to 92.0) and a training time of 35 min (28 to 42). ' +
       'No other candidate is both more accurate and faster (Pareto front). ' +
-      'Its prediction rests mainly on: modality = xray raises the predicted accuracy by 0.021; learning_rate = 0.0003 lowers the predicted accuracy by 0.008; numInstances = 5000 raises the predicted accuracy by 0.004. ' +
-      'Closest past evidence: [run:chestx-12] vit_b16 on chestx reached 0.91 (similarity 0.93); [dataset:chestx] chestx: x-ray, 2 classes, best vit_b16 0.91 (similarity 0.93); [run:derma-3] resnet50 on derma reached 0.78 (similarity 0.61). ' +
+      'Its prediction rests mainly on: modality = xray raises the predicted accuracy by 0.021 points; learning_rate = 0.0003 lowers the predicted accuracy by 0.008 points; numInstances = 5000 raises the predicted accuracy by 0.004 points. ' +
+      'Closest past evidence: [run:chestx-12] (similarity 0.93); [dataset:chestx] (similarity 0.93); [run:derma-3] (similarity 0.61). ' +
       'Insights of the meta-learner: [insight:lr] learning_rate near 3e-4 raises predicted accuracy for transformers.',
   );
   assert.equal(writeJustification(context, pick), text, 'deterministic');
+});
+
+test('evidence outcomes are given in points beside the ids', () => {
+  const text = writeJustification(
+    makeContext({
+      evidence: [
+        {
+          id: 'dataset:chestx',
+          kind: 'dataset',
+          dataset: 'chestx',
+          similarity: 0.934,
+          summary: 'chestx: x-ray, 2 classes',
+          text: 'chestx: x-ray, 2 classes',
+          outcome: { metric: 'accuracy', best: 0.9125, median: 0.88, runs: 12 },
+        },
+        {
+          id: 'run:derma-3',
+          kind: 'run',
+          dataset: 'derma',
+          similarity: 0.61,
+          model: 'resnet50',
+          summary: 'resnet50 on derma reached 0.78',
+          text: 'resnet50 on derma reached 0.78',
+          outcome: { metric: 'accuracy', value: 0.78, rank: 3 },
+        },
+      ],
+    }),
+    { ...pick, evidence: [] },
+  );
+  assert.match(
+    text,
+    /Closest past evidence: \[dataset:chestx\] \(similarity 0\.93, best 91\.3 points over 12 runs\); \[run:derma-3\] \(similarity 0\.61, resnet50 78\.0 points, rank 3\)\./,
+  );
+  assert.doesNotMatch(text, /0\.9125|0\.78\b/, 'no fractions beside points');
 });
 
 test('its citations pass the judge rules', () => {

@@ -18,9 +18,12 @@ const GGUF = fileURLToPath(
 async function skipReason(): Promise<string | false> {
   if (!existsSync(GGUF)) return `tiny GGUF model absent: ${GGUF}`;
   try {
-    await import('node-llama-cpp');
+    // A variable specifier: the package is an on-demand install (npm run llamacpp:install), so
+    // type checking must not need it.
+    const name = 'node-llama-cpp';
+    await import(name);
   } catch {
-    return 'node-llama-cpp (optional dependency) is not installed';
+    return 'node-llama-cpp is not installed (npm run llamacpp:install)';
   }
   return false;
 }

@@ -1,7 +1,6 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Recommendation } from '../../src/core/index.ts';
@@ -104,83 +103,7 @@ test('bad inputs: unknown model, unknown metric, empty knowledge base, profile m
   assert.match(r.err, /give exactly one of --profile FILE, --dataset DIR, --manifest FILE/);
 });
 
-test('the readable report names the pick, the top-k, the Pareto front and the timings', async () => {
-  const r = await runCli('recommend', '--profile', EXAMPLE, '--budget-minutes', '60');
-  assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /^Recommendation for chest-xray-small/);
-  assert.match(r.out, /Pick: \S+/);
-  assert.match(r.out, /Top 5:/);
-  assert.match(r.out, /Pareto front/);
-  assert.match(r.out, /Within 60 min: /);
-  assert.match(r.out, /Timings \(ms\): profile \d+/);
-});
-
-test('--export optuna writes trials that real Optuna enqueues; json and yaml exports', async (t) => {
-  const base = path.join(dir, 'export', 'trials');
-  const r = await runCli(
-    'recommend',
-    '--profile',
-    EXAMPLE,
-    '--top-k',
-    '3',
-    '--export',
-    'optuna',
-    '--out',
-    base,
-    '--json',
-  );
-  assert.equal(r.code, 0, r.err);
-  const rec = Recommendation.parse(JSON.parse(r.out));
-  assert.ok(existsSync(`${base}.json`) && existsSync(`${base}.py`));
-  try {
-    execFileSync('/usr/bin/python3', ['-c', 'import optuna'], { stdio: 'ignore' });
-  } catch {
-    t.skip('python3-optuna is not installed (scripts/install-system-deps.sh installs it)');
-    return;
-  }
-  const db = path.join(dir, 'study.db');
-  const printed = execFileSync('/usr/bin/python3', [`${base}.py`, `sqlite:///${db}`, 'exported'], {
-    encoding: 'utf8',
-  });
-  assert.match(printed, /enqueued 3 trials into study 'exported'/);
-  const check = execFileSync(
-    '/usr/bin/python3',
-    [
-      '-c',
-      `import json, optuna
-optuna.logging.set_verbosity(optuna.logging.WARNING)
-s = optuna.load_study(study_name="exported", storage="sqlite:///${db}")
-# A waiting trial keeps its enqueued parameters until it runs.
-print(json.dumps([{"state": t.state.name, "params": t.system_attrs["fixed_params"], "rank": t.user_attrs.get("metallmix_rank")} for t in s.trials]))`,
-    ],
-    { encoding: 'utf8' },
-  );
-  const trials = JSON.parse(check) as {
-    state: string;
-    params: Record<string, unknown>;
-    rank: number;
-  }[];
-  assert.equal(trials.length, 3);
-  trials.forEach((tr, i) => {
-    assert.equal(tr.state, 'WAITING');
-    assert.equal(tr.rank, i + 1);
-    assert.deepEqual(tr.params, { model: rec.topK[i].model, ...rec.topK[i].config });
-  });
-
-  const y = await runCli(
-    'recommend',
-    '--profile',
-    EXAMPLE,
-    '--top-k',
-    '2',
-    '--export',
-    'yaml',
-    '--out',
-    path.join(dir, 'export', 'plain'),
-  );
-  assert.equal(y.code, 0, y.err);
-  assert.ok(existsSync(path.join(dir, 'export', 'plain.yaml')));
-});
+// The report: test/cli/report.test.ts; the exports: test/recommend/export.test.ts.
 
 test('a dataset outside what the knowledge base covers gets a notice naming each meta-feature', async () => {
   const big = path.join(dir, 'big.json');

@@ -51,8 +51,8 @@ test('builds once, then loads the saved index without rebuilding', async () => {
   assert.deepEqual(b.notices, []);
   assert.deepEqual(b.documents, docs);
   const [q] = await embedder.embed([docs[0].text], [docs[0].meta]);
-  assert.deepEqual(b.index.search(q, 5), a.index.search(q, 5));
-  assert.equal(b.index.search(q, 1)[0].id, docs[0].id);
+  assert.deepEqual(await b.index.search(q, 5), await a.index.search(q, 5));
+  assert.equal((await b.index.search(q, 1))[0].id, docs[0].id);
   assert.deepEqual(
     readdirSync(dir).filter((f) => f.endsWith('.tmp')),
     [],

@@ -76,7 +76,8 @@ test('the built-in knowledge base loads the committed aggregate table with count
     { encoding: 'utf8' },
   ).trim();
   assert.equal(child, version);
-  const env = { METALLMIX_CACHE: cache };
+  // No knowledge base of the user's own (METALLMIX_DATA has none): the built-in one as it is.
+  const env = { METALLMIX_CACHE: cache, METALLMIX_DATA: cache };
   const resolved = await openKnowledgeBase(readLocator(undefined, env), { mode: 'read', env });
   t.after(() => resolved.close());
   assert.equal(resolved.label, BUILTIN_LABEL);

@@ -79,15 +79,15 @@ test('invalid rows: exit code 2 with file:line column reason; --skip-invalid lis
   );
   assert.equal(badMapping.code, 2);
   assert.match(badMapping.err, /m\.json.*invalid mapping file/);
-  const url = await runCli('kb', 'stats', '--kb', 'postgres://u:pw@host/db');
+  const url = await runCli('kb', 'stats', '--kb', 'mysql://u:pw@host/db');
   assert.equal(url.code, 2);
-  assert.match(url.err, /no knowledge-base backend for "postgres:\/\/" locators/);
+  assert.match(url.err, /no knowledge-base backend for "mysql:\/\/" locators/);
   const builtin = await runCli('import', src.csv, '--mapping', src.mapping, '--kb', 'builtin');
   assert.equal(builtin.code, 2);
   assert.match(builtin.err, /the built-in knowledge base is read-only/);
 });
 
-test('without --kb: import writes to the default path and says so; reads use the built-in', async (t) => {
+test('without --kb: import writes to the default path and says so; reads layer it over the built-in', async (t) => {
   const dir = tempDir(t);
   const env = {
     ...process.env,
@@ -113,12 +113,14 @@ test('without --kb: import writes to the default path and says so; reads use the
     imported.err.includes(`no --kb or METALLMIX_KB given; imported into ${defaultPath}`),
     imported.err,
   );
-  const builtin = await runCliWith({ env }, 'kb', 'stats', '--json');
-  const stats = JSON.parse(builtin.out);
+  const layered = await runCliWith({ env }, 'kb', 'stats', '--json');
+  const stats = JSON.parse(layered.out);
   assert.deepEqual(
     [stats.label, stats.backend, stats.records],
-    ['builtin:medmnist', 'builtin', 320],
+    [`${defaultPath} + builtin:medmnist`, 'layered', 323],
   );
+  const own3 = JSON.parse((await runCliWith({ env }, 'kb', 'stats', '--no-builtin', '--json')).out);
+  assert.deepEqual([own3.label, own3.records], [defaultPath, 3]);
   assert.ok(
     existsSync(path.join(dir, 'cache', 'metallmix')),
     'the image is cached in the env cache',

@@ -58,6 +58,9 @@ export const CASES = {
   version: 'the version changes exactly when records, profiles, model cards or declarations do',
   order: 'equal content imported in another order and split gives an equal version',
   filters: 'records() filters by dataset, model and status, alone and combined',
+  sample:
+    'snapshot({ maxRecords }) holds the records with the smallest ids, the total and the whole version',
+  stream: 'importStream writes its batches as one, or (on an error in any batch) nothing',
   unshared: 'returned objects are the caller’s, and so is the batch after importBatch',
   readOnly: 'a read-only instance refuses importBatch, writes nothing, and sees later writes',
   close: 'close() is idempotent',
@@ -214,7 +217,7 @@ export function knowledgeBaseConformance(
       assert.equal(kb.writable, true);
       assert.ok(kb.label.length > 0, 'a label to show');
       assert.ok(kb.backend.length > 0, 'a backend name');
-      assert.ok(['file', 'memory'].includes(kb.indexLocation.kind));
+      assert.ok(['file', 'memory', 'database'].includes(kb.indexLocation.kind));
       assert.deepEqual(await kb.snapshot(), {
         version: versionOf({ records: [] }),
         records: [],
@@ -241,7 +244,8 @@ export function knowledgeBaseConformance(
         hyperparameters: DECLARED,
       });
 
-      // Declarations keep the order they were first declared in; a redeclaration updates in place.
+      // Declarations keep the order they were first declared in; a changed declaration is an
+      // explicit migration (redeclare) and updates in place.
       const depth: DeclaredHyperparameter = {
         name: 'depth',
         type: 'int',
@@ -254,6 +258,7 @@ export function knowledgeBaseConformance(
         profiles: [PROFILES[0], changedProfile],
         models: [MODELS[1]],
         hyperparameters: [depth, lrLinear],
+        redeclare: true,
       });
       assert.deepEqual(second.addedIds, new Set());
       assert.deepEqual(second.profiles, { added: 0, updated: 1, unchanged: 1 });
@@ -325,6 +330,21 @@ export function knowledgeBaseConformance(
       );
       assert.equal(await state(kb), before);
       if (reopen) assert.equal(await state(await reopen('read')), before, 'nothing was committed');
+
+      // The same type with another scale is a change that needs redeclare: refused whole without.
+      await assert.rejects(
+        kb.importBatch({
+          records: [run('n3', 'chest', 'vit', 'finished', 9)],
+          hyperparameters: [{ ...DECLARED[0], log: !DECLARED[0].log }],
+          declaredIn: 'rescaled.json',
+        }),
+        (e: unknown) =>
+          e instanceof MetallmixError &&
+          e.location.file === 'rescaled.json' &&
+          e.location.field === 'hyperparameters.0.log' &&
+          /redeclare/.test(e.message),
+      );
+      assert.equal(await state(kb), before);
     });
 
     check('unwritable', async (t) => {
@@ -435,7 +455,7 @@ export function knowledgeBaseConformance(
       await step('the same declaration', { records: [], hyperparameters: [DECLARED[0]] }, false);
       await step(
         'a changed declaration',
-        { records: [], hyperparameters: [{ ...DECLARED[0], log: false }] },
+        { records: [], hyperparameters: [{ ...DECLARED[0], log: false }], redeclare: true },
         true,
       );
       await step(
@@ -497,6 +517,50 @@ export function knowledgeBaseConformance(
           JSON.stringify(filter),
         );
       assert.deepEqual(byId(await kb.records()), byId(RUNS.map(stored)));
+    });
+
+    check('sample', async (t) => {
+      const { kb } = await subject(t);
+      await kb.importBatch(fullBatch());
+      const whole = await kb.snapshot();
+      const sample = await kb.snapshot({ maxRecords: 2 });
+      assert.deepEqual(
+        sample.records.map((r) => r.id),
+        whole.records
+          .map((r) => r.id)
+          .sort()
+          .slice(0, 2),
+      );
+      assert.equal(sample.totalRecords, RUNS.length);
+      assert.equal(sample.version, whole.version);
+      assert.deepEqual(sample.profiles, whole.profiles);
+      const none = await kb.snapshot({ maxRecords: 0 });
+      assert.deepEqual([none.records.length, none.version], [0, whole.version]);
+      // Enough room: the whole knowledge base, as without the option.
+      assert.deepEqual(await kb.snapshot({ maxRecords: 100 }), whole);
+    });
+
+    check('stream', async (t) => {
+      const { kb } = await subject(t);
+      if (!kb.importStream) return t.skip('this backend has no importStream');
+      const full = fullBatch();
+      async function* failing(): AsyncGenerator<ImportBatch> {
+        yield { ...full, records: full.records.slice(0, 3) };
+        throw new MetallmixError('the source broke off');
+      }
+      const empty = await state(kb);
+      await assert.rejects(kb.importStream(failing()), /the source broke off/);
+      assert.equal(await state(kb), empty);
+      async function* whole(): AsyncGenerator<ImportBatch> {
+        yield { ...full, records: full.records.slice(0, 3) };
+        yield { records: [...full.records.slice(3), structuredClone(RUNS[0])] };
+      }
+      const result = await kb.importStream(whole());
+      assert.deepEqual(result.addedPerBatch, [3, RUNS.length - 3]);
+      assert.deepEqual(result.profiles, { added: 2, updated: 0, unchanged: 0 });
+      const other = await subject(t);
+      await other.kb.importBatch(fullBatch());
+      assert.equal(await kb.version(), await other.kb.version());
     });
 
     check('unshared', async (t) => {

@@ -111,7 +111,7 @@ test('a read-mode open never migrates: an old or a newer schema is refused, the 
   const oldBytes = readFileSync(old);
   await assert.rejects(
     openKnowledgeBase(old, { mode: 'read' }),
-    refusal(old, /schema version 1 needs migrating to 2/),
+    refusal(old, /schema version 1 needs migrating to 3/),
   );
   assert.deepEqual(readFileSync(old), oldBytes);
   assert.deepEqual(readdirSync(dir), ['old.sqlite']);
@@ -283,7 +283,17 @@ test('importing the same file twice adds nothing; the version changes iff conten
       ...SMALL_MAPPING.hyperparameters.slice(1),
     ],
   });
-  const redeclared = await importFiles(kb, [more], loadMapping(linear));
+  // A changed declaration is an explicit migration: refused, then done with redeclare.
+  await assert.rejects(
+    importFiles(kb, [more], loadMapping(linear)),
+    (e: unknown) =>
+      e instanceof MetallmixError &&
+      e.message.includes(linear) &&
+      /hyperparameters\.0\.log/.test(e.message) &&
+      /--redeclare/.test(e.message),
+  );
+  assert.equal(await kb.version(), v3);
+  const redeclared = await importFiles(kb, [more], loadMapping(linear), { redeclare: true });
   assert.deepEqual([redeclared.added, redeclared.profiles.updated], [0, 0]);
   assert.notEqual(await kb.version(), v3);
   const s = await kb.snapshot();

@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { MetallmixError } from '../../src/core/index.ts';
 import {
   BUILTIN_LABEL,
+  USER_AND_BUILTIN,
   openKnowledgeBase,
   readLocator,
   writeLocator,
@@ -53,12 +54,12 @@ test('a file:// URL is decoded: %20 and %23 name a space and a #', async (t) => 
 test('other URL schemes and empty locators are refused, naming the scheme, not the password', async () => {
   for (const mode of ['read', 'write'] as const) {
     await assert.rejects(
-      openKnowledgeBase('postgres://alice:s3cret@db.example.org/kb', { mode }),
+      openKnowledgeBase('mysql://alice:s3cret@db.example.org/kb', { mode }),
       (e: unknown) =>
         e instanceof MetallmixError &&
         e.location.field === 'kb' &&
-        /no knowledge-base backend for "postgres:\/\/" locators/.test(e.message) &&
-        /builtin, sqlite/.test(e.message) &&
+        /no knowledge-base backend for "mysql:\/\/" locators/.test(e.message) &&
+        /builtin, layered, sqlite, postgresql/.test(e.message) &&
         !e.message.includes('s3cret'),
     );
     for (const empty of ['', '  '])
@@ -92,12 +93,18 @@ test('builtin and builtin:medmnist open the read-only starter from the cache in 
   assert.equal(readdirSync(cache).filter((f) => /^builtin-[0-9a-f]+\.sqlite$/.test(f)).length, 1);
 });
 
-test('reads use the given locator, else METALLMIX_KB, else the built-in knowledge base', () => {
+test("reads use the given locator, else METALLMIX_KB, else the user's own over the built-in one", () => {
   assert.equal(readLocator('a.sqlite', { METALLMIX_KB: 'b.sqlite' }), 'a.sqlite');
   assert.equal(readLocator(undefined, { METALLMIX_KB: 'b.sqlite' }), 'b.sqlite');
   assert.equal(readLocator('', { METALLMIX_KB: 'b.sqlite' }), 'b.sqlite');
-  assert.equal(readLocator(undefined, { METALLMIX_KB: '' }), BUILTIN_LABEL);
-  assert.equal(readLocator(undefined, {}), BUILTIN_LABEL);
+  assert.equal(readLocator(undefined, { METALLMIX_KB: '' }), USER_AND_BUILTIN);
+  assert.equal(readLocator(undefined, {}), USER_AND_BUILTIN);
+  // --no-builtin: the user's own alone; a named knowledge base is read as named either way.
+  assert.equal(
+    readLocator(undefined, { METALLMIX_DATA: '/data/mm' }, { builtin: false }),
+    '/data/mm/kb.sqlite',
+  );
+  assert.equal(readLocator('a.sqlite', {}, { builtin: false }), 'a.sqlite');
 });
 
 test("writes use the given locator, else METALLMIX_KB, else the user's own, saying it defaulted", () => {

@@ -9,6 +9,7 @@ import {
 } from '../../index.ts';
 import type { LlmFlags } from '../../llm/index.ts';
 import type { CliIo } from '../io.ts';
+import { NO_BUILTIN_HELP, READ_KB_HELP } from '../kb-flags.ts';
 import { llmOptions } from '../llm-options.ts';
 import { emit, jsonOption, listFlag, say, table, withExamples } from '../output.ts';
 import { positiveInt } from '../parse-flags.ts';
@@ -16,6 +17,7 @@ import { progressFor } from '../progress.ts';
 
 interface BenchFlags {
   kb?: string;
+  builtin: boolean;
   methods: string;
   metric: string;
   objective: Objective;
@@ -69,10 +71,8 @@ export function registerBench(program: Command, io: CliIo): void {
     .description(
       'Leave-one-dataset-out evaluation of every strategy and baseline on a knowledge base',
     )
-    .option(
-      '--kb <path>',
-      'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
-    )
+    .option('--kb <path>', READ_KB_HELP)
+    .option('--no-builtin', NO_BUILTIN_HELP)
     .option(
       '--methods <list>',
       `comma-separated methods: strategies (${STRATEGY_NAMES.join(', ')}) and HPO baselines NAME@TRIALS (${HPO_BASELINES.join(', ')})`,
@@ -105,6 +105,7 @@ export function registerBench(program: Command, io: CliIo): void {
   cmd.action(async (flags: BenchFlags & LlmFlags) => {
     const report = await bench({
       kb: flags.kb,
+      builtin: flags.builtin,
       methods: listFlag(flags.methods),
       metric: flags.metric,
       objective: flags.objective,
@@ -112,6 +113,8 @@ export function registerBench(program: Command, io: CliIo): void {
       datasets: listFlag(flags.datasets),
       includeMultilabel: flags.includeMultilabel,
       report: flags.report,
+      // Commander keeps the arguments it parsed (untyped): the report shows the command as typed.
+      command: `metallmix ${(program as Command & { rawArgs: string[] }).rawArgs.slice(2).join(' ')}`,
       llm: { flags, configFile: flags.llmConfig },
       maxAttempts: flags.maxAttempts,
       llmJudge: flags.llmJudge,
@@ -123,9 +126,8 @@ export function registerBench(program: Command, io: CliIo): void {
     emit(io, report, flags.json, renderBench);
   });
   withExamples(cmd, [
-    'metallmix bench',
+    'metallmix bench --kb runs.sqlite --report bench.html',
     'metallmix bench --kb quicktune.sqlite --methods metalearner,random,random-search@10,tpe@10 --seeds 10',
-    'metallmix bench --kb medmnist.sqlite --objective balanced --report bench.html --json',
     'metallmix bench --methods metalearner,hybrid --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct',
   ]);
 }

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { shapTable, type ShapTable } from '../../explain/index.ts';
-import { readCsvTable, selectFeatures } from '../../learn/csv-matrix.ts';
-import { loadModelFile } from '../../learn/xgboost-json.ts';
+import { gbdtShap } from '../../index.ts';
+import type { ShapTable } from '../../index.ts';
 import type { CliIo } from '../io.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
 
@@ -36,9 +35,7 @@ export function registerGbdtShap(group: Command, io: CliIo): void {
     .option('--interactions', 'also SHAP interaction values, rows x features x features')
     .addOption(jsonOption())
     .action((flags: ShapFlags) => {
-      const model = loadModelFile(flags.model);
-      const X = selectFeatures(readCsvTable(flags.data), model.featureNames, model.featureTypes);
-      emit(io, shapTable(model, X, { interactions: flags.interactions }), flags.json, render);
+      emit(io, gbdtShap(flags), flags.json, render);
     });
   withExamples(cmd, [
     'metallmix gbdt shap --model model.json --data rows.csv --json',

@@ -1,13 +1,8 @@
 import type { Command } from 'commander';
-import { MetallmixError } from '../../core/errors.ts';
-import { groupIds, readCsvTable, requiredNumbers, selectFeatures } from '../../learn/csv-matrix.ts';
-import { trainGBDT, type ValidationScore } from '../../learn/gbdt.ts';
-import { predict, predictMargin } from '../../learn/predict.ts';
-import type { FeatureType } from '../../learn/tree-model.ts';
-import { loadModelFile, saveModelFile } from '../../learn/xgboost-json.ts';
+import { MetallmixError, gbdtPredict, gbdtTrain } from '../../index.ts';
 import type { CliIo } from '../io.ts';
-import { createProgress } from '../progress.ts';
-import { emit, jsonOption, withExamples } from '../output.ts';
+import { emit, jsonOption, listFlag, withExamples } from '../output.ts';
+import { progressFor } from '../progress.ts';
 import { registerGbdtShap } from './gbdt-shap.ts';
 
 interface TrainFlags {
@@ -30,14 +25,7 @@ interface PredictFlags {
   json?: boolean;
 }
 
-const list = (value: string | undefined): string[] =>
-  value
-    ? value
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean)
-    : [];
-
+/** --params is JSON text on the command line: parsing it is the CLI's job. */
 function parseParams(text: string | undefined): Record<string, unknown> {
   if (text === undefined) return {};
   let value: unknown;
@@ -55,11 +43,6 @@ function parseParams(text: string | undefined): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** ndcg grows with quality; rmse and logloss shrink. */
-const improves = (score: ValidationScore, best: ValidationScore | undefined): boolean =>
-  best === undefined ||
-  (score.metric === 'ndcg' ? score.value > best.value : score.value < best.value);
-
 function train(io: CliIo, flags: TrainFlags): void {
   const params = parseParams(flags.params);
   if (flags.objective) {
@@ -70,57 +53,17 @@ function train(io: CliIo, flags: TrainFlags): void {
       );
     params.objective = flags.objective;
   }
-  const table = readCsvTable(flags.data);
-  const categorical = list(flags.categorical);
-  const notFeatures = new Set([
-    flags.target,
-    ...(flags.group ? [flags.group] : []),
-    ...list(flags.ignore),
-  ]);
-  for (const name of [...categorical, ...list(flags.ignore)])
-    if (!table.columns.includes(name))
-      throw new MetallmixError(`no column "${name}" (columns: ${table.columns.join(', ')})`, {
-        location: { file: flags.data, line: 1 },
-      });
-  const featureNames = table.columns.filter((c) => !notFeatures.has(c));
-  if (featureNames.length === 0)
-    throw new MetallmixError('no feature columns besides the target', {
-      location: { file: flags.data, line: 1 },
-    });
-  const featureTypes = featureNames.map((c): FeatureType => (categorical.includes(c) ? 'c' : 'q'));
-  const y = requiredNumbers(table, flags.target);
-  const X = selectFeatures(table, featureNames, featureTypes);
-  const groups = flags.group ? groupIds(table, flags.group) : undefined;
-  let valid;
-  if (flags.valid) {
-    const v = readCsvTable(flags.valid);
-    valid = {
-      X: selectFeatures(v, featureNames, featureTypes),
-      y: requiredNumbers(v, flags.target),
-      groups: flags.group ? groupIds(v, flags.group) : undefined,
-    };
-  }
-  const rounds = typeof params.n_estimators === 'number' ? params.n_estimators : 100;
-  const progress = flags.json ? undefined : createProgress('training', rounds, io.stderr);
-  let best: ValidationScore | undefined;
-  const model = trainGBDT({ X, y, featureNames, featureTypes, groups }, params, {
-    valid,
-    onRound: (round, score) => {
-      if (score && improves(score, best)) best = score;
-      progress?.tick(round + 1, score && `valid ${score.metric} ${score.value.toFixed(5)}`);
-    },
+  const summary = gbdtTrain({
+    data: flags.data,
+    target: flags.target,
+    params,
+    group: flags.group,
+    categorical: listFlag(flags.categorical),
+    ignore: listFlag(flags.ignore),
+    valid: flags.valid,
+    out: flags.out,
+    progress: progressFor(io, !flags.json),
   });
-  progress?.finish(`${model.trees.length} trees kept`);
-  saveModelFile(flags.out, model);
-  const summary = {
-    model: flags.out,
-    objective: model.objective,
-    trees: model.trees.length,
-    rows: X.numRows,
-    features: featureNames,
-    categorical,
-    ...(best ? { validation: best } : {}),
-  };
   emit(
     io,
     summary,
@@ -132,10 +75,7 @@ function train(io: CliIo, flags: TrainFlags): void {
 }
 
 function predictCommand(io: CliIo, flags: PredictFlags): void {
-  const model = loadModelFile(flags.model);
-  const X = selectFeatures(readCsvTable(flags.data), model.featureNames, model.featureTypes);
-  const values = flags.margin ? predictMargin(model, X) : predict(model, X);
-  emit(io, { predictions: Array.from(values) }, flags.json, (v) => v.predictions.join('\n'));
+  emit(io, gbdtPredict(flags), flags.json, (v) => v.predictions.join('\n'));
 }
 
 /** The `gbdt` command group: train, predict, shap. */
@@ -143,6 +83,11 @@ export function registerGbdt(program: Command, io: CliIo): void {
   const group = program
     .command('gbdt')
     .description('Gradient-boosted trees in XGBoost JSON format: train, predict, explain (SHAP)');
+  withExamples(group, [
+    'metallmix gbdt train --data train.csv --target accuracy --out model.json',
+    'metallmix gbdt predict --model model.json --data rows.csv --json',
+    'metallmix gbdt shap --model model.json --data rows.csv --interactions --json',
+  ]);
 
   const trainCmd = group
     .command('train')
@@ -176,7 +121,6 @@ export function registerGbdt(program: Command, io: CliIo): void {
     'metallmix gbdt train --data train.csv --target accuracy --out model.json',
     `metallmix gbdt train --data train.csv --target y --categorical model_family --params '{"max_depth":4,"eta":0.05,"n_estimators":300}' --out model.json`,
     `metallmix gbdt train --data runs.csv --target accuracy --objective rank:pairwise --group dataset --out ranker.json`,
-    `metallmix gbdt train --data train.csv --valid valid.csv --target y --params '{"n_estimators":1000,"early_stopping_rounds":20}' --out model.json`,
   ]);
 
   const predictCmd = group

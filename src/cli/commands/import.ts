@@ -11,6 +11,7 @@ interface ImportFlags {
   study?: string;
   kb?: string;
   skipInvalid?: boolean;
+  redeclare?: boolean;
   quiet?: boolean;
   json?: boolean;
 }
@@ -21,9 +22,12 @@ export function registerImport(program: Command, io: CliIo): void {
   const cmd = program
     .command('import')
     .description(
-      'Import past fine-tuning runs into a knowledge base (CSV, JSONL, W&B run-table export, Optuna SQLite storage) through a JSON mapping file; transactional and idempotent',
+      'Import past fine-tuning runs into a knowledge base (CSV, JSONL, W&B run-table export, Optuna SQLite storage, MLflow file store or tracking server) through a JSON mapping file; transactional and idempotent',
     )
-    .argument('<file...>', 'files to import (all in one transaction)')
+    .argument(
+      '<file...>',
+      'files, mlruns/ folders or MLflow tracking-server URLs to import (all in one transaction)',
+    )
     .requiredOption('--mapping <file>', 'mapping file (see data/README.md)')
     .addOption(
       new Option(
@@ -31,9 +35,16 @@ export function registerImport(program: Command, io: CliIo): void {
         'source format (default: the mapping, else the file extension)',
       ).choices(SOURCE_FORMATS),
     )
-    .option('--study <name>', 'Optuna study to import when the storage holds several')
-    .option('--kb <path>', 'knowledge base file (default: $METALLMIX_KB, else a per-user file)')
+    .option('--study <name>', 'only this study of an Optuna storage (default: every study)')
+    .option(
+      '--kb <path>',
+      'knowledge base file or postgresql:// URL (default: $METALLMIX_KB, else a per-user file)',
+    )
     .option('--skip-invalid', 'import the valid rows and list every invalid one instead of failing')
+    .option(
+      '--redeclare',
+      "replace stored hyperparameter declarations that differ from the mapping's (scale, condition, choices): an explicit migration that changes the knowledge base's version",
+    )
     .option('--quiet', 'no progress output')
     .addOption(jsonOption())
     .action(async (files: string[], flags: ImportFlags) => {
@@ -44,6 +55,7 @@ export function registerImport(program: Command, io: CliIo): void {
         format: flags.format,
         study: flags.study,
         skipInvalid: flags.skipInvalid,
+        redeclare: flags.redeclare,
         env: io.env,
         progress: progressFor(io, !flags.quiet && !flags.json),
       });
@@ -56,8 +68,8 @@ export function registerImport(program: Command, io: CliIo): void {
     });
   withExamples(cmd, [
     'metallmix import ../shared/metadata/medmnist-finetune-strategies/all_datasets_summary.csv --mapping data/medmnist/mapping.json --kb runs.sqlite',
-    'metallmix import AFT-MC-00.csv AFT-MC-01.csv --mapping data/quicktune/mapping.json --kb runs.sqlite --skip-invalid',
     'metallmix import optuna.db --format optuna --study resnet-search --mapping my-optuna-mapping.json --kb runs.sqlite --json',
+    'metallmix import ./mlruns --mapping mlflow-mapping.json --kb postgresql://ann@db.lab:5432/runs',
   ]);
 }
 
@@ -72,8 +84,19 @@ function render(r: ImportResult): string {
   ];
   if (r.datasetsWithoutProfile.length)
     lines.push(`datasets without a profile: ${r.datasetsWithoutProfile.join(', ')}`);
+  if (r.modelsFromCatalog.length) {
+    lines.push(
+      `model cards from the shipped catalog (the knowledge base has none for these models; \`metallmix models NAME\` shows a card):`,
+    );
+    for (const c of r.modelsFromCatalog)
+      lines.push(
+        `  ${c.model} -> ${c.card} (${c.library}${c.matchedBy === 'id' ? '' : `, matched by ${c.matchedBy}`})${c.note ? `; ${c.note}` : ''}`,
+      );
+  }
   if (r.modelsWithoutCard.length)
-    lines.push(`models without a card: ${r.modelsWithoutCard.join(', ')}`);
+    lines.push(
+      `models without a card (in the knowledge base or the catalog): ${r.modelsWithoutCard.join(', ')}`,
+    );
   if (r.skipped.length) {
     lines.push(`skipped ${r.skipped.length} invalid row(s):`);
     for (const p of r.skipped.slice(0, MAX_LISTED_SKIPS)) lines.push(`  ${describeProblem(p)}`);

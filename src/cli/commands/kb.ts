@@ -7,11 +7,13 @@ import {
   type StoredRecord,
 } from '../../index.ts';
 import type { CliIo } from '../io.ts';
+import { NO_BUILTIN_HELP, READ_KB_HELP } from '../kb-flags.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
 import { positiveInt } from '../parse-flags.ts';
 
 interface KbFlags {
   kb?: string;
+  builtin: boolean;
   json?: boolean;
 }
 
@@ -22,14 +24,15 @@ interface RecordsFlags extends KbFlags {
   limit: number;
 }
 
-const kbOption = () =>
-  new Option(
-    '--kb <path>',
-    'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
-  );
+const kbOption = () => new Option('--kb <path>', READ_KB_HELP);
+const noBuiltinOption = () => new Option('--no-builtin', NO_BUILTIN_HELP);
 
 export function registerKb(program: Command, io: CliIo): void {
   const kb = program.command('kb').description('Inspect a knowledge base of past fine-tuning runs');
+  withExamples(kb, [
+    'metallmix kb stats --kb runs.sqlite',
+    'metallmix kb records --kb runs.sqlite --dataset dermamnist --status finished',
+  ]);
 
   const stats = kb
     .command('stats')
@@ -37,9 +40,15 @@ export function registerKb(program: Command, io: CliIo): void {
       'Counts of records, datasets, models, statuses and sources, and the content version',
     )
     .addOption(kbOption())
+    .addOption(noBuiltinOption())
     .addOption(jsonOption())
     .action(async (flags: KbFlags) => {
-      emit(io, await kbStats({ kb: flags.kb, env: io.env }), flags.json, renderStats);
+      emit(
+        io,
+        await kbStats({ kb: flags.kb, builtin: flags.builtin, env: io.env }),
+        flags.json,
+        renderStats,
+      );
     });
   withExamples(stats, ['metallmix kb stats', 'metallmix kb stats --kb runs.sqlite --json']);
 
@@ -47,6 +56,7 @@ export function registerKb(program: Command, io: CliIo): void {
     .command('records')
     .description('List experiment records, optionally filtered by dataset, model and status')
     .addOption(kbOption())
+    .addOption(noBuiltinOption())
     .option('--dataset <name>', 'only this dataset')
     .option('--model <id>', 'only this model')
     .addOption(new Option('--status <status>', 'only this status').choices(RunStatus.options))
@@ -55,6 +65,7 @@ export function registerKb(program: Command, io: CliIo): void {
     .action(async (flags: RecordsFlags) => {
       const list = await kbRecords({
         kb: flags.kb,
+        builtin: flags.builtin,
         env: io.env,
         filter: { dataset: flags.dataset, model: flags.model, status: flags.status },
       });

@@ -10,6 +10,7 @@ import {
 import type { CliIo } from '../io.ts';
 import { emit, jsonOption, table, withExamples } from '../output.ts';
 import { progressFor } from '../progress.ts';
+import { maxOf } from '../../core/arrays.ts';
 
 const MAX_LISTED_SKIPS = 20;
 
@@ -68,7 +69,7 @@ export function registerProfile(program: Command, io: CliIo): void {
   ]);
 }
 
-function render({ profile: p, skipped, counts }: ProfileResult): string {
+function render({ profile: p, skipped, counts, notices }: ProfileResult): string {
   const fixed = (x: number | undefined, digits = 2): string =>
     x === undefined ? '-' : x.toFixed(digits);
   const r = p.resolution;
@@ -101,7 +102,7 @@ function render({ profile: p, skipped, counts }: ProfileResult): string {
         .join(', '),
     ],
   ];
-  const width = Math.max(...facts.map(([k]) => k.length));
+  const width = maxOf(facts.map(([k]) => k.length));
   const lines = facts.map(([k, v]) => `${k.padEnd(width)}  ${v}`);
   const classRows = Object.entries(p.classCounts ?? {}).map(([c, n]) => [
     c,
@@ -109,6 +110,7 @@ function render({ profile: p, skipped, counts }: ProfileResult): string {
     `${((100 * n) / p.numInstances).toFixed(1)}%`,
   ]);
   lines.push('', table(['class', 'images', 'share'], classRows));
+  for (const n of notices) lines.push('', `Notice: ${n}`);
   if (skipped.length) {
     lines.push('', `skipped (${skipped.length}):`);
     for (const s of skipped.slice(0, MAX_LISTED_SKIPS)) {

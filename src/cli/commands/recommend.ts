@@ -7,7 +7,8 @@ import {
   MODALITIES,
   Objective,
   STRATEGIES,
-  exportTrials,
+  EXPORT_FILES,
+  exportRecommendation,
   recommend,
   type ExportFormat,
   type Modality,
@@ -15,10 +16,12 @@ import {
 import type { LlmFlags } from '../../llm/index.ts';
 import { embedderOptions, embedderSetup, type EmbedderFlags } from '../embedder-options.ts';
 import type { CliIo } from '../io.ts';
+import { NO_BUILTIN_HELP, READ_KB_HELP } from '../kb-flags.ts';
 import { llmOptions } from '../llm-options.ts';
 import { emit, jsonOption, listFlag, say, withExamples } from '../output.ts';
 import { exactlyOneOf, integer, positiveInt, positiveNumber } from '../parse-flags.ts';
 import { progressFor } from '../progress.ts';
+import { terminalWidth } from '../layout.ts';
 import { renderRecommendation } from '../render-recommendation.ts';
 
 interface RecommendFlags extends EmbedderFlags {
@@ -27,6 +30,7 @@ interface RecommendFlags extends EmbedderFlags {
   manifest?: string;
   modality?: Modality;
   kb?: string;
+  builtin: boolean;
   metric: string;
   objective: Objective;
   budgetMinutes?: number;
@@ -38,6 +42,7 @@ interface RecommendFlags extends EmbedderFlags {
   out?: string;
   cache: boolean;
   json?: boolean;
+  verbose?: boolean;
   maxAttempts: number;
   llmJudge: boolean;
   promptsDir?: string;
@@ -61,10 +66,8 @@ export function registerRecommend(program: Command, io: CliIo): void {
         MODALITIES,
       ),
     )
-    .option(
-      '--kb <path>',
-      'knowledge base file (default: $METALLMIX_KB, else the built-in MedMNIST starter)',
-    )
+    .option('--kb <path>', READ_KB_HELP)
+    .option('--no-builtin', NO_BUILTIN_HELP)
     .option(
       '--metric <name>',
       'metric to maximize (any stored metric; losses are minimized)',
@@ -105,10 +108,17 @@ export function registerRecommend(program: Command, io: CliIo): void {
     .addOption(
       new Option(
         '--export <format>',
-        'also write the top-k configs: optuna (trials JSON + enqueue_trial snippet), json or yaml',
+        `also write the top-k for another tool: ${EXPORT_FORMATS.map((f) => `${f} (${EXPORT_FILES[f].what}${EXPORT_FILES[f].second ? `, plus ${EXPORT_FILES[f].second!.what}` : ''})`).join('; ')}`,
       ).choices(EXPORT_FORMATS),
     )
-    .option('--out <path>', 'file name (without extension) for --export', 'metallmix-trials')
+    .option(
+      '--out <path>',
+      `file --export writes, as typed (a directory/ gets the default name inside: ${EXPORT_FORMATS.map((f) => EXPORT_FILES[f].main).join(', ')}); a second file takes the first's name without .json/.yaml plus ${[...new Set(EXPORT_FORMATS.flatMap((f) => EXPORT_FILES[f].second?.suffix ?? []))].join(' or ')}`,
+    )
+    .option(
+      '--verbose',
+      'also print the full justification, the evidence texts, LLM attempts and timings',
+    )
     .option('--no-cache', 'retrain the meta-learner instead of using the cached one')
     .option(
       '--max-attempts <n>',
@@ -128,7 +138,7 @@ export function registerRecommend(program: Command, io: CliIo): void {
     .addOption(jsonOption());
   llmOptions(cmd);
   embedderOptions(cmd);
-  cmd.action(async (flags: RecommendFlags & LlmFlags) => {
+  cmd.action(async (flags: RecommendFlags & LlmFlags, command: Command) => {
     exactlyOneOf({
       '--profile FILE': flags.profile,
       '--dataset DIR': flags.dataset,
@@ -142,6 +152,7 @@ export function registerRecommend(program: Command, io: CliIo): void {
         modality: flags.modality,
       },
       kb: flags.kb,
+      builtin: flags.builtin,
       metric: flags.metric,
       objective: flags.objective,
       budgetMinutes: flags.budgetMinutes,
@@ -158,9 +169,24 @@ export function registerRecommend(program: Command, io: CliIo): void {
       env: io.env,
       progress: progressFor(io, !flags.json),
     });
-    emit(io, rec, flags.json, renderRecommendation);
-    if (flags.export)
-      for (const file of exportTrials(rec, flags.export, flags.out!)) say(io, `wrote ${file}`);
+    const exported = flags.export
+      ? await exportRecommendation({
+          recommendation: rec,
+          format: flags.export,
+          out: flags.out,
+          kb: flags.kb,
+          models: listFlag(flags.models),
+          env: io.env,
+        })
+      : undefined;
+    emit(io, rec, flags.json, (r) =>
+      renderRecommendation(r, {
+        width: terminalWidth(io),
+        verbose: flags.verbose,
+        nextStep: exported?.usage ?? exportCommand(command),
+      }),
+    );
+    for (const f of exported?.files ?? []) say(io, `wrote ${f.path} (${f.what})`);
     if (rec.unmet.length)
       throw new MetallmixError(
         `${rec.unmet.map((u) => u.message).join('; ')} (see the notice above)`,
@@ -171,10 +197,27 @@ export function registerRecommend(program: Command, io: CliIo): void {
   });
   withExamples(cmd, [
     'metallmix recommend --profile examples/chest-xray-small.json',
-    'metallmix recommend --dataset ./my-images --modality xray --objective balanced --budget-minutes 30',
-    'metallmix recommend --profile p.json --kb runs.sqlite --metric auc --top-k 10 --json',
-    'metallmix recommend --profile p.json --export optuna --out trials/first   # then: python3 trials/first.py sqlite:///study.db my-study',
-    'metallmix recommend --profile p.json --llm-base-url http://127.0.0.1:11434/v1 --llm-model qwen2.5:7b-instruct   # Ollama',
-    'metallmix recommend --profile p.json --llm-gguf ./model.gguf --llm-threads 2   # in-process llama.cpp',
+    'metallmix recommend --dataset ./my-images --modality xray --kb runs.sqlite --objective balanced --budget-minutes 30',
+    'metallmix recommend --profile p.json --export optuna --out tune.py   # then: python3 tune.py sqlite:///study.db',
   ]);
+}
+
+// Flags that only shape this output or name this export, left out of the command suggested next.
+const NOT_REPEATED = new Set(['--json', '--verbose', '--export', '--out']);
+
+const shellWord = (w: string) =>
+  /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`;
+
+/** The same request again (the flags given on the command line), with an Optuna export. */
+function exportCommand(command: Command): string {
+  const words: string[] = [];
+  for (const o of command.options) {
+    const key = o.attributeName();
+    if (!o.long || NOT_REPEATED.has(o.long) || command.getOptionValueSource(key) !== 'cli')
+      continue;
+    const value: unknown = command.getOptionValue(key);
+    if (typeof value === 'boolean') words.push(o.long);
+    else words.push(o.long, shellWord(String(value)));
+  }
+  return `metallmix recommend ${[...words, '--export', 'optuna', '--out', 'tune.py'].join(' ')}`;
 }

@@ -19,6 +19,7 @@ interface Llama {
 interface Model {
   readonly trainContextSize: number;
   createContext(options: { threads: number; contextSize: number }): Promise<Context>;
+  tokenize(text: string): readonly number[];
   dispose(): Promise<void>;
 }
 interface Context {
@@ -52,6 +53,8 @@ export interface LlamaCppOptions {
   threads?: number;
   /** Token window; defaults to the model's training context capped at 4096. */
   contextSize?: number;
+  /** The same as contextSize, as the common `context` setting names it. */
+  context?: number;
   temperature?: number;
   seed?: number;
   /** Default cap on generated tokens, so a model that never closes its answer still stops. */
@@ -66,6 +69,8 @@ const MAX_DEFAULT_CONTEXT = 4096;
 
 /** A loaded model with one context whose single sequence serves one generation at a time. */
 interface Slot {
+  /** The context window actually created, in tokens. */
+  contextSize: number;
   llama: Llama;
   lib: NodeLlamaCpp;
   model: Model;
@@ -89,9 +94,13 @@ export class LlamaCppModel implements LanguageModel {
   private slot: Promise<Slot> | undefined;
 
   constructor(options: LlamaCppOptions) {
-    this.options = { ...options, gguf: resolve(options.gguf) };
+    this.options = {
+      ...options,
+      gguf: resolve(options.gguf),
+      contextSize: options.contextSize ?? options.context,
+    };
     this.id = `llamacpp:${basename(this.options.gguf)}`;
-    this.key = `${this.options.gguf}|${this.threads}|${options.contextSize ?? 'auto'}`;
+    this.key = `${this.options.gguf}|${this.threads}|${this.options.contextSize ?? 'auto'}`;
   }
 
   private get threads(): number {
@@ -129,6 +138,15 @@ export class LlamaCppModel implements LanguageModel {
       });
     }
     await this.load();
+  }
+
+  async contextTokens(): Promise<number> {
+    return (await this.load()).contextSize;
+  }
+
+  /** Tokens of `text` by the model's own tokenizer (loads the model). */
+  async countTokens(text: string): Promise<number> {
+    return (await this.load()).model.tokenize(text).length;
   }
 
   async generate(req: GenerateRequest): Promise<GenerateResult> {
@@ -224,11 +242,10 @@ async function loadSlot(gguf: string, threads: number, contextSize?: number): Pr
   } catch (err) {
     throw unavailable(`cannot load the GGUF model ${gguf}: ${firstLine(err)}`, err);
   }
-  const context = await model.createContext({
-    threads,
-    contextSize: contextSize ?? Math.min(model.trainContextSize, MAX_DEFAULT_CONTEXT),
-  });
+  const size = contextSize ?? Math.min(model.trainContextSize, MAX_DEFAULT_CONTEXT);
+  const context = await model.createContext({ threads, contextSize: size });
   return {
+    contextSize: size,
     lib,
     llama,
     model,

@@ -1,8 +1,9 @@
 // The justification of the metalearner strategy when no LLM is configured: written from the
 // pick's SHAP explanation and the retrieved evidence, deterministic, and citing ids in the same
 // [id] form the LLM strategies use, so the judge's citation rules hold for it too.
-import type { Contribution, RecommendedConfig } from '../../core/index.ts';
-import { candidateId, formatConfig, formatInterval, formatNumber } from '../../judge/index.ts';
+import type { Contribution, Interval, RecommendedConfig } from '../../core/index.ts';
+import { candidateId, formatConfig, formatNumber } from '../../judge/index.ts';
+import { formatMetricValue, metricScale } from '../kb-view.ts';
 import type { EvidenceItem, ReasoningContext } from './reasoning-context.ts';
 
 /** The one-line notice for a recommendation made without any LLM. */
@@ -13,11 +14,40 @@ const MAX_CONTRIBUTIONS = 3;
 const MAX_EVIDENCE = 3;
 const MAX_INSIGHTS = 2;
 
+// Figures in the units of the terminal report: points for scores (SHAP values already are),
+// minutes for training time, so the justification never shows 0.8593 beside a table's 85.9.
+const points = (metric: string) => (metricScale(metric) === 100 ? ' points' : '');
+const minutes = (sec: number) => (sec / 60).toFixed(sec < 600 ? 1 : 0);
+
+function metricInterval(metric: string, i: Interval): string {
+  const f = (x: number) => formatMetricValue(metric, x);
+  return `${f(i.mean)}${points(metric)} (80% interval ${f(i.low)} to ${f(i.high)})`;
+}
+
 function describeContribution(metric: string, c: Contribution): string {
-  const value =
-    c.value === null ? 'missing' : typeof c.value === 'number' ? formatNumber(c.value) : c.value;
+  // A missing value is a parameter the candidate's source does not set.
+  const what =
+    c.value === null
+      ? `${c.feature} not set`
+      : `${c.feature} = ${typeof c.value === 'number' ? formatNumber(c.value) : c.value}`;
   const direction = c.shap >= 0 ? 'raises' : 'lowers';
-  return `${c.feature} = ${value} ${direction} the predicted ${metric} by ${formatNumber(Math.abs(c.shap))}`;
+  const a = Math.abs(c.shap);
+  const amount = a >= 1 ? a.toFixed(1) : formatNumber(Number(a.toPrecision(2)));
+  return `${what} ${direction} the predicted ${metric} by ${amount}${points(metric)}`;
+}
+
+/** An evidence id with its similarity and, when known, its outcome in points. */
+function describeEvidence(metric: string, e: EvidenceItem): string {
+  const facts = [`similarity ${formatNumber(Number(e.similarity.toFixed(2)))}`];
+  const o = e.outcome;
+  const f = (x: number) => formatMetricValue(metric, x);
+  if (o?.best !== undefined && o.runs !== undefined)
+    facts.push(`best ${f(o.best)}${points(metric)} over ${o.runs} runs`);
+  else if (o?.value !== undefined)
+    facts.push(
+      `${e.model ? `${e.model} ` : ''}${f(o.value)}${points(metric)}${o.rank !== undefined ? `, rank ${o.rank}` : ''}`,
+    );
+  return `[${e.id}] (${facts.join(', ')})`;
 }
 
 /** The pick's own evidence first (most similar first), then the context's, without repeats. */
@@ -50,11 +80,12 @@ function relevantInsights(
 /** A paragraph explaining the meta-learner's pick, citing evidence and insight ids in brackets. */
 export function writeJustification(context: ReasoningContext, pick: RecommendedConfig): string {
   const sentences: string[] = [];
-  const time = pick.predictedTrainingTimeSec
-    ? ` and a training time of ${formatInterval(pick.predictedTrainingTimeSec)} s`
+  const t = pick.predictedTrainingTimeSec;
+  const time = t
+    ? ` and a training time of ${minutes(t.mean)} min (${minutes(t.low)} to ${minutes(t.high)})`
     : '';
   sentences.push(
-    `The meta-learner recommends ${pick.model} with ${formatConfig(pick.config)} for ${context.profile.name} [${candidateId(pick)}], predicting ${context.metric} ${formatInterval(pick.predictedMetric)}${time}.`,
+    `The meta-learner recommends ${pick.model} with ${formatConfig(pick.config)} for ${context.profile.name} [${candidateId(pick)}], predicting ${context.metric} ${metricInterval(context.metric, pick.predictedMetric)}${time}.`,
   );
   if (pick.onParetoFront)
     sentences.push('No other candidate is both more accurate and faster (Pareto front).');
@@ -70,10 +101,11 @@ export function writeJustification(context: ReasoningContext, pick: RecommendedC
       `Its prediction rests mainly on: ${contributions.map((c) => describeContribution(context.metric, c)).join('; ')}.`,
     );
   else if (pick.explanationText) sentences.push(pick.explanationText);
+  // Ids and outcomes only: the evidence texts are listed beside the justification already.
   const evidence = supportingEvidence(context, pick);
   if (evidence.length)
     sentences.push(
-      `Closest past evidence: ${evidence.map((e) => `[${e.id}] ${e.summary} (similarity ${formatNumber(e.similarity)})`).join('; ')}.`,
+      `Closest past evidence: ${evidence.map((e) => describeEvidence(context.metric, e)).join('; ')}.`,
     );
   const insights = relevantInsights(
     context,

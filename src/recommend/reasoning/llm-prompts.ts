@@ -11,7 +11,9 @@ import {
   type PromptTemplates,
 } from '../../judge/index.ts';
 import type { ChatMessage } from '../../llm/types.ts';
+import { hyperparameterSchema } from './hyperparameter-schema.ts';
 import type { ReasoningContext } from './reasoning-context.ts';
+import { pushAll } from '../../core/arrays.ts';
 
 export type LlmStrategy = 'llm' | 'hybrid';
 
@@ -22,7 +24,8 @@ const BASE_PROPOSAL_SCHEMA = jsonSchemaOf('LlmProposal') as { properties: Record
 
 /**
  * The LlmProposal schema narrowed to this request: the model must be one of the allowed models
- * (the shortlist's for hybrid) and every cited id one that exists. Sent as response_format or
+ * (the shortlist's for hybrid), the hyperparameters those of the search space (types, ranges,
+ * conditions), and every cited id one that exists. Sent as response_format or
  * compiled to a grammar, it rules out invented models and citations before the rules see them.
  */
 export function proposalSchemaFor(context: ReasoningContext, strategy: LlmStrategy) {
@@ -34,6 +37,7 @@ export function proposalSchemaFor(context: ReasoningContext, strategy: LlmStrate
   const properties = {
     ...BASE_PROPOSAL_SCHEMA.properties,
     model: { type: 'string', enum: models },
+    hyperparameters: hyperparameterSchema(context.space),
     ...(ids.length
       ? { citedEvidence: { type: 'array', items: { type: 'string', enum: ids } } }
       : {}),
@@ -56,8 +60,11 @@ function renderFeedback(previous: Attempt | undefined, maxAttempts: number): str
         ? `${raw.slice(0, MAX_PREVIOUS_ANSWER_CHARS)} ...`
         : raw,
     );
-  if (previous.ruleViolations.length)
-    lines.push('Problems to fix:', ...previous.ruleViolations.map((v) => `- ${v}`));
+  if (previous.ruleViolations.length) lines.push('Problems to fix:');
+  pushAll(
+    lines,
+    previous.ruleViolations.map((v) => `- ${v}`),
+  );
   if (previous.judge)
     lines.push(
       `Reviewer's scores (1-5): format ${previous.judge.format}, accuracy ${previous.judge.accuracy}, completeness ${previous.judge.completeness}.`,

@@ -16,6 +16,7 @@ import {
 } from '../../judge/index.ts';
 import type { LanguageModel } from '../../llm/types.ts';
 import { buildRecommenderMessages, proposalSchemaFor, type LlmStrategy } from './llm-prompts.ts';
+import { fitPrompt, promptBudget } from './prompt-budget.ts';
 import type { ReasoningContext } from './reasoning-context.ts';
 
 export interface LlmReasoningOptions {
@@ -65,6 +66,8 @@ export interface LlmReasoningResult {
   fallbackToMetaLearner: boolean;
   /** One line for the user when falling back, saying why. */
   notice?: string;
+  /** What the user should know besides (the prompt was trimmed to fit the context). */
+  notices: string[];
   llmMs: number;
   judgeMs: number;
   tokens: number;
@@ -96,6 +99,11 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
   const threshold = options.threshold ?? DEFAULT_THRESHOLD;
   const seed = options.seed ?? 0;
   const candidateModels = strategy === 'hybrid' ? context.shortlist.map((c) => c.model) : undefined;
+  // The default answer cap of the providers (LLM_DEFAULTS.maxTokens) when none is given.
+  const budget = await promptBudget(llm, options.maxTokens ?? 1024);
+  const notices = new Set<string>();
+  /** The context the last prompt was built from: what the model saw, and so what it may cite. */
+  let seen = context;
 
   const scored: Scored[] = [];
   let llmMs = 0;
@@ -105,21 +113,43 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
   let stopReason: string | undefined;
 
   for (let n = 1; n <= maxAttempts; n++) {
-    const messages = buildRecommenderMessages({
+    const previous = scored.at(-1)?.attempt;
+    const fitted = await fitPrompt(
       context,
-      strategy,
-      templates,
-      attempt: n,
-      maxAttempts,
-      previous: scored.at(-1)?.attempt,
-    });
+      (ctx) =>
+        buildRecommenderMessages({
+          context: ctx,
+          strategy,
+          templates,
+          attempt: n,
+          maxAttempts,
+          previous,
+        }),
+      budget,
+    );
+    if (fitted.notice) notices.add(fitted.notice);
+    if (fitted.overflow) {
+      stopReason = fitted.overflow;
+      scored.push({
+        attempt: {
+          attempt: n,
+          raw: '',
+          ruleViolations: [stopReason],
+          accepted: false,
+          latencyMs: 0,
+        },
+      });
+      break;
+    }
+    seen = fitted.context;
+    const messages = fitted.messages;
     const started = performance.now();
     let answer;
     calls++;
     try {
       answer = await llm.generate({
         messages,
-        schema: proposalSchemaFor(context, strategy),
+        schema: proposalSchemaFor(seen, strategy),
         temperature: options.temperature,
         seed: seed + n - 1,
         maxTokens: options.maxTokens,
@@ -139,7 +169,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
     }
     llmMs += answer.latencyMs;
     let attemptTokens = (answer.usage?.promptTokens ?? 0) + (answer.usage?.completionTokens ?? 0);
-    const rules = checkAnswer(context, answer, { tolerance: options.tolerance, candidateModels });
+    const rules = checkAnswer(seen, answer, { tolerance: options.tolerance, candidateModels });
     const attempt: Attempt = {
       attempt: n,
       raw: answer.text,
@@ -151,7 +181,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
       if (useJudge) {
         calls++;
         const judgement = await judgeWithLlm({
-          context,
+          context: seen,
           proposal: rules.proposal,
           prediction: rules.prediction,
           strategy,
@@ -189,6 +219,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
     accepted: best?.attempt.accepted ?? false,
     attempts: scored.map((s) => s.attempt),
     fallbackToMetaLearner: !(best?.attempt.accepted ?? false),
+    notices: [...notices],
     llmMs,
     judgeMs,
     tokens,
@@ -198,7 +229,7 @@ export async function reasonWithLlm(options: LlmReasoningOptions): Promise<LlmRe
     result.proposal = best.proposal;
     result.bestAttempt = best.attempt.attempt;
     result.metaLearnerPrediction = best.prediction;
-    if (strategy === 'hybrid') result.basedOn = nearestCandidate(context, best.proposal);
+    if (strategy === 'hybrid') result.basedOn = nearestCandidate(seen, best.proposal);
   }
   if (result.accepted && best?.proposal)
     result.final = { model: best.proposal.model, config: best.proposal.hyperparameters };

@@ -15,10 +15,9 @@ export type ReasoningContext = JudgeContext;
 
 /** Cards for every model with finished runs; models without a card get a minimal one. */
 function modelCards(view: KbView): ModelCard[] {
-  const models = [
-    ...new Set(view.records.filter((r) => r.status === 'finished').map((r) => r.model)),
-  ].sort();
-  return models.map((id) => view.cards.get(id) ?? { id, family: id, architecture: 'other' });
+  return view.summary.finishedModels.map(
+    (id) => view.cards.get(id) ?? { id, family: id, architecture: 'other' },
+  );
 }
 
 export function reasoningContext(input: {

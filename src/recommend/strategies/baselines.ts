@@ -11,11 +11,11 @@ import {
 } from '../../retrieve/profile-features.ts';
 import { candidatesForRequest } from '../candidates.ts';
 import {
-  aggregateRuns,
   byDataset,
   candidateKey,
   metricScale,
   metricSign,
+  runsOf,
   type KbView,
 } from '../kb-view.ts';
 import type { Scored } from '../select.ts';
@@ -35,7 +35,7 @@ interface History {
 function history(view: KbView, metric: string): History {
   const sign = metricSign(metric);
   const scale = metricScale(metric);
-  const runs = aggregateRuns(view.records, metric);
+  const runs = runsOf(view, metric);
   const h: History = { datasets: [], byKey: new Map(), byModel: new Map(), mean: new Map() };
   for (const [d, list] of byDataset(runs)) {
     const mean = list.reduce((s, r) => s + r.value, 0) / list.length;

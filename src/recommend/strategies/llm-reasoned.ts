@@ -131,6 +131,7 @@ export function llmReasonedRecommender(
       };
       const withLlm = {
         ...rec,
+        notices: [...rec.notices, ...reasoning.notices],
         attempts: reasoning.attempts,
         counters: llmCounters(rec, reasoning),
         timingsMs,

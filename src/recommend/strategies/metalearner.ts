@@ -61,7 +61,8 @@ export function explainCandidates(
       ? contributions
           .map(
             (c) =>
-              `${c.feature} = ${fmt(c.value)} (${c.shap >= 0 ? '+' : ''}${c.shap.toFixed(2)} ${unit})`,
+              // A missing value is a parameter the candidate's source does not set.
+              `${c.value === null ? `${c.feature} not set` : `${c.feature} = ${fmt(c.value)}`} (${c.shap >= 0 ? '+' : ''}${c.shap.toFixed(2)} ${unit})`,
           )
           .join(', ')
       : 'no feature moves this prediction away from the average run';

@@ -1,0 +1,149 @@
+// MLflow runs as rows of virtual columns, whether they come from a file store (mlflow-files.ts)
+// or a tracking server (mlflow-rest.ts), so one mapping reads both and the same run gives the
+// same record either way. The columns (data/README.md, "mlflow"):
+//   run_id, run_name, experiment_id, experiment, status, user_id, start_time, end_time (ms),
+//   duration_sec (end - start: the training time), params.KEY, tags.KEY, experiment_tags.KEY,
+//   metrics.KEY (the latest value: highest step, then timestamp, as MLflow reports it),
+//   metrics_step.KEY (its step), metrics_min.KEY, metrics_max.KEY and metrics_best.KEY (the min
+//   for losses, errors and times, else the max) over the metric's history.
+import { isLowerBetter } from '../core/index.ts';
+import type { Mapping } from './mapping.ts';
+import type { Cell, SourceRow, SourceTable } from './source-table.ts';
+import { maxOf, minOf } from '../core/arrays.ts';
+
+export interface MetricPoint {
+  value: number;
+  timestamp: number;
+  step: number;
+}
+
+export interface MlflowRun {
+  runId: string;
+  runName?: string;
+  experimentId: string;
+  /** FINISHED, FAILED, KILLED, RUNNING or SCHEDULED. */
+  status: string;
+  userId?: string;
+  startTime?: number;
+  endTime?: number;
+  params: Map<string, string>;
+  tags: Map<string, string>;
+  /** The latest value of each metric. */
+  latest: Map<string, MetricPoint>;
+  /** Full histories of the metrics that were read whole (the file store reads them all). */
+  history: Map<string, MetricPoint[]>;
+}
+
+export interface MlflowExperiment {
+  id: string;
+  name: string;
+  tags: Map<string, string>;
+}
+
+/** MLflow's RunStatus enum as the file store writes it (an integer in meta.yaml). */
+export const RUN_STATUS_NAMES: Record<number, string> = {
+  1: 'RUNNING',
+  2: 'SCHEDULED',
+  3: 'FINISHED',
+  4: 'FAILED',
+  5: 'KILLED',
+};
+
+export const AGGREGATE_PREFIXES = ['metrics_min.', 'metrics_max.', 'metrics_best.'] as const;
+
+/** MLflow's latest value: the highest step, then the latest timestamp, then the highest value. */
+export function latestOf(points: readonly MetricPoint[]): MetricPoint | undefined {
+  let best: MetricPoint | undefined;
+  for (const p of points)
+    if (
+      !best ||
+      p.step > best.step ||
+      (p.step === best.step &&
+        (p.timestamp > best.timestamp || (p.timestamp === best.timestamp && p.value > best.value)))
+    )
+      best = p;
+  return best;
+}
+
+/** Python's float repr of a metric value, including nan and inf. */
+export function parseMetricValue(text: string): number {
+  const t = text.trim().toLowerCase();
+  if (t === 'nan') return NaN;
+  if (t === 'inf' || t === 'infinity') return Infinity;
+  if (t === '-inf' || t === '-infinity') return -Infinity;
+  return t === '' ? NaN : Number(t);
+}
+
+/** The metric keys whose whole history the mapping reads (min, max or best columns). */
+export function historyKeys(mapping: Mapping | undefined): Set<string> {
+  const keys = new Set<string>();
+  const add = (column: unknown) => {
+    if (typeof column !== 'string') return;
+    for (const prefix of AGGREGATE_PREFIXES)
+      if (column.startsWith(prefix)) keys.add(column.slice(prefix.length));
+  };
+  const visit = (value: unknown): void => {
+    if (Array.isArray(value)) value.forEach(visit);
+    else if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) {
+        if (k === 'column') [v].flat().forEach(add);
+        else visit(v);
+      }
+  };
+  visit(mapping);
+  return keys;
+}
+
+function cellsOf(run: MlflowRun, experiment: MlflowExperiment): Map<string, Cell> {
+  const cells = new Map<string, Cell>([
+    ['run_id', run.runId],
+    ['run_name', run.runName ?? run.tags.get('mlflow.runName') ?? null],
+    ['experiment_id', run.experimentId],
+    ['experiment', experiment.name],
+    ['status', run.status],
+    ['user_id', run.userId ?? null],
+    ['start_time', run.startTime ?? null],
+    ['end_time', run.endTime ?? null],
+    [
+      'duration_sec',
+      run.startTime !== undefined && run.endTime !== undefined && run.endTime >= run.startTime
+        ? (run.endTime - run.startTime) / 1000
+        : null,
+    ],
+  ]);
+  for (const [k, v] of experiment.tags) cells.set(`experiment_tags.${k}`, v);
+  for (const [k, v] of run.params) cells.set(`params.${k}`, v);
+  for (const [k, v] of run.tags) cells.set(`tags.${k}`, v);
+  for (const [k, p] of run.latest) {
+    cells.set(`metrics.${k}`, p.value);
+    cells.set(`metrics_step.${k}`, p.step);
+  }
+  for (const [k, points] of run.history) {
+    const finite = points.map((p) => p.value).filter(Number.isFinite);
+    const min = finite.length ? minOf(finite) : null;
+    const max = finite.length ? maxOf(finite) : null;
+    cells.set(`metrics_min.${k}`, min);
+    cells.set(`metrics_max.${k}`, max);
+    cells.set(`metrics_best.${k}`, isLowerBetter(k) ? min : max);
+  }
+  return cells;
+}
+
+/** The runs of one experiment as a source table; a run lacking a column has an empty cell. */
+export function mlflowTable(
+  file: string,
+  label: string,
+  experiment: MlflowExperiment,
+  runs: readonly MlflowRun[],
+): SourceTable {
+  const all = runs.map((r) => cellsOf(r, experiment));
+  const columns = new Set<string>(['run_id', 'experiment', 'status', 'duration_sec']);
+  for (const cells of all) for (const k of cells.keys()) columns.add(k);
+  const rows: SourceRow[] = all.map((cells, i) => ({
+    line: i + 1,
+    where: `run ${runs[i].runId}`,
+    get: (column) =>
+      cells.has(column) ? cells.get(column) : columns.has(column) ? null : undefined,
+  }));
+  return { file, format: 'mlflow', label, columns, rows, problems: [] };
+}

@@ -1,0 +1,147 @@
+// Whole Optuna storages: one import of a storage with a study per dataset, made by real Optuna
+// 3.1 (fixtures/make_optuna_storage.py); the study name or a study user attribute gives the
+// dataset, and --study still selects one study.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { importFiles, loadMapping, statsOf } from '../../src/store/index.ts';
+import { readSources } from '../../src/store/sources.ts';
+import { runCliWith } from '../support/cli.ts';
+import { tempDir, writableKb, write } from './helpers.ts';
+
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./fixtures/make_optuna_storage.py', import.meta.url));
+
+interface PyTrial {
+  number: number;
+  state: string;
+  params: { model: string; lr: number; epochs: number };
+  value: number | null;
+}
+
+function optunaStorage(file: string): Record<string, PyTrial[]> | string {
+  if (!existsSync(PYTHON)) return `${PYTHON} is absent`;
+  try {
+    return JSON.parse(
+      execFileSync(PYTHON, [SCRIPT, file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+  } catch (err) {
+    return `cannot run Optuna through ${PYTHON}: ${(err as Error).message.split('\n')[0]}`;
+  }
+}
+
+const MAPPING = {
+  format: 'optuna',
+  dataset: 'study_user_attrs.dataset',
+  model: 'params.model',
+  metrics: { accuracy: 'value' },
+  cost: { trainingTimeSec: 'user_attrs.train_seconds' },
+  runId: 'run_id',
+};
+
+test('one import takes a whole storage: a study per dataset, from a study attribute or its name', async (t) => {
+  const dir = tempDir(t);
+  const storage = path.join(dir, 'optuna.db');
+  const studies = optunaStorage(storage);
+  if (typeof studies === 'string') return t.skip(studies);
+  const names = Object.keys(studies);
+  assert.deepEqual(names, ['dermamnist', 'bloodmnist', 'run-7']);
+
+  const tables = await readSources(storage, 'optuna');
+  assert.deepEqual(
+    tables.map((tb) => [
+      tb.file,
+      tb.rows[0].get('study_user_attrs.dataset'),
+      tb.rows[0].get('direction'),
+    ]),
+    [
+      [`${storage}#dermamnist`, 'dermamnist', 'MAXIMIZE'],
+      [`${storage}#bloodmnist`, 'bloodmnist', 'MAXIMIZE'],
+      [`${storage}#run-7`, 'pathmnist', 'MAXIMIZE'],
+    ],
+  );
+
+  const kb = await writableKb(t, path.join(dir, 'kb.sqlite'));
+  const report = await importFiles(kb, [storage], loadMapping(write(dir, 'm.json', MAPPING)));
+  const all = Object.values(studies).flat();
+  assert.equal(report.rows, all.length);
+  assert.equal(report.added, all.length);
+  const snapshot = await kb.snapshot();
+  const stats = statsOf(snapshot);
+  assert.deepEqual(
+    stats.perDataset.map((d) => [d.dataset, d.records]),
+    [
+      ['bloodmnist', studies.bloodmnist.length],
+      ['dermamnist', studies.dermamnist.length],
+      ['pathmnist', studies['run-7'].length],
+    ],
+  );
+  assert.deepEqual(stats.byStatus, {
+    finished: all.filter((x) => x.state === 'COMPLETE').length,
+    stopped: all.filter((x) => x.state === 'PRUNED').length,
+  });
+  // Every trial as Optuna reports it, under its study's dataset and run id.
+  for (const [name, trials] of Object.entries(studies))
+    for (const trial of trials) {
+      const r = snapshot.records.find((x) => x.provenance.runId === `${name}#${trial.number}`);
+      assert.ok(r, `${name}#${trial.number}`);
+      assert.equal(r.model, trial.params.model);
+      assert.deepEqual(r.config, { lr: trial.params.lr, epochs: trial.params.epochs });
+      if (trial.value !== null) assert.equal(r.metrics.accuracy, trial.value);
+      assert.equal(r.provenance.source, `optuna:${storage}#${name}`);
+    }
+  assert.deepEqual(
+    snapshot.hyperparameters.map((h) => [h.name, h.type, h.log]),
+    [
+      ['lr', 'float', true],
+      ['epochs', 'int', false],
+    ],
+  );
+  assert.equal((await importFiles(kb, [storage], loadMapping(path.join(dir, 'm.json')))).added, 0);
+
+  // The study name as the dataset, and --study selecting one study, through the CLI.
+  const byName = write(dir, 'by-name.json', { ...MAPPING, dataset: 'study' });
+  const env = { ...process.env, METALLMIX_CACHE: path.join(dir, 'cache') };
+  const one = await runCliWith(
+    { env },
+    'import',
+    storage,
+    '--mapping',
+    byName,
+    '--study',
+    'run-7',
+    '--kb',
+    path.join(dir, 'one.sqlite'),
+    '--json',
+    '--quiet',
+  );
+  assert.equal(one.code, 0, one.err);
+  assert.equal(JSON.parse(one.out).added, studies['run-7'].length);
+  const whole = await runCliWith(
+    { env },
+    'import',
+    storage,
+    '--mapping',
+    byName,
+    '--kb',
+    path.join(dir, 'one.sqlite'),
+    '--json',
+    '--quiet',
+  );
+  assert.equal(JSON.parse(whole.out).added, studies.dermamnist.length + studies.bloodmnist.length);
+  const stats2 = await runCliWith(
+    { env },
+    'kb',
+    'stats',
+    '--kb',
+    path.join(dir, 'one.sqlite'),
+    '--json',
+  );
+  assert.deepEqual(
+    JSON.parse(stats2.out).perDataset.map((d: { dataset: string }) => d.dataset),
+    ['bloodmnist', 'dermamnist', 'run-7'],
+  );
+});
