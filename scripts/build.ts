@@ -26,11 +26,14 @@ const requireShim =
   "import { createRequire as __createRequire } from 'node:module';\nconst require = __createRequire(import.meta.url);";
 
 const t0 = performance.now();
-rmSync(`${root}dist`, { recursive: true, force: true });
+// The web page (dist/web, built by Vite: npm run build:web) is not ours to remove.
+for (const made of ['cli.js', 'cli.js.map', 'index.js', 'index.js.map', 'server-worker.js', 'server-worker.js.map', 'chunks'])
+  rmSync(`${root}dist/${made}`, { recursive: true, force: true });
 await Promise.all([
   build({
     ...common,
-    entryPoints: { cli: 'src/cli/main.ts' },
+    // The server's worker threads load their own entry (src/server/worker-pool.ts).
+    entryPoints: { cli: 'src/cli/main.ts', 'server-worker': 'src/server/worker.ts' },
     outdir: 'dist',
     splitting: true,
     chunkNames: 'chunks/[name]-[hash]',
@@ -45,4 +48,4 @@ await Promise.all([
     packages: 'external',
   }),
 ]);
-console.log(`built dist/cli.js and dist/index.js in ${(performance.now() - t0).toFixed(0)} ms`);
+console.log(`built dist/cli.js, dist/server-worker.js and dist/index.js in ${(performance.now() - t0).toFixed(0)} ms`);

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use: XGBoost 1.7 and Optuna 3.1 for /usr/bin/python3 (the
 # reference implementations), scikit-learn (the digits example: examples/train_digits.py), and
-# slurm-wlm + munge (the single-node test cluster of scripts/slurm-test-cluster.sh), and
+# slurm-wlm + munge (the single-node test cluster of scripts/slurm-test-cluster.sh),
 # PostgreSQL 15 (the server the PostgreSQL knowledge-base tests start in a temporary directory)
-# with pgvector where Debian has it. Each part is skipped when already present.
+# with pgvector where Debian has it, and Chromium with its driver for the web page's browser tests
+# (test/web, driven by playwright-core, which downloads no browser of its own). Each part is
+# skipped when already present.
 set -euo pipefail
 here=$(dirname "$0")
 need_root() {
@@ -39,5 +41,8 @@ if [ ! -f /usr/share/postgresql/15/extension/vector.control ] && [ "$(id -u)" = 
   if apt-cache show postgresql-15-pgvector >/dev/null 2>&1; then
     apt_install postgresql-15-pgvector
   fi
+fi
+if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+  apt_install --no-install-recommends chromium chromium-driver fonts-dejavu-core
 fi
 bash "$here/slurm-test-cluster.sh" install

@@ -1,10 +1,11 @@
 // `bench`: leave-one-dataset-out evaluation of strategies and baselines on any knowledge base.
 import { writeFileSync } from 'node:fs';
+import { z } from 'zod';
 import {
   MetallmixError,
+  Objective,
   silentProgress,
   type Env,
-  type Objective,
   type ProgressFactory,
 } from '../core/index.ts';
 import { runLodo, type BenchReport } from '../bench/lodo.ts';
@@ -16,24 +17,30 @@ import { readLocator } from '../store/index.ts';
 import { withKnowledgeBase } from './knowledge-base.ts';
 import { languageModels, type LlmSetup } from './language-models.ts';
 
-export interface BenchInput {
+/** The options of a bench run, as --json and an HTTP body name them. */
+export const BenchParams = z.strictObject({
+  /** Method names (registry strategies, `NAME@TRIALS` HPO baselines); default DEFAULT_METHODS. */
+  methods: z.array(z.string().min(1)).min(1).optional(),
+  metric: z.string().min(1).optional(),
+  objective: Objective.optional(),
+  seeds: z.number().int().positive().optional(),
+  /** Only these held-out datasets. */
+  datasets: z.array(z.string().min(1)).min(1).optional(),
+  includeMultilabel: z.boolean().optional(),
+  maxAttempts: z.number().int().positive().optional(),
+  llmJudge: z.boolean().optional(),
+});
+export type BenchParams = z.input<typeof BenchParams>;
+
+export interface BenchInput extends BenchParams {
   kb?: string;
   /** false: without kb, the user's own knowledge base alone. */
   builtin?: boolean;
-  /** Method names (registry strategies, `NAME@TRIALS` HPO baselines); default DEFAULT_METHODS. */
-  methods?: string[];
-  metric?: string;
-  objective?: Objective;
-  seeds?: number;
-  datasets?: string[];
-  includeMultilabel?: boolean;
   /** Also write the HTML report here. */
   report?: string;
   /** The command as typed, shown at the top of the HTML report. */
   command?: string;
   llm?: LlmSetup;
-  maxAttempts?: number;
-  llmJudge?: boolean;
   promptsDir?: string;
   env?: Env;
   progress?: ProgressFactory;

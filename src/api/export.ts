@@ -5,7 +5,12 @@ import { statSync } from 'node:fs';
 import path from 'node:path';
 import { MetallmixError, type Env, type Recommendation } from '../core/index.ts';
 import { writeOutputFile } from '../core/files.ts';
-import { EXPORT_FILES, exportFiles, type ExportFormat } from '../recommend/export.ts';
+import {
+  EXPORT_FILES,
+  exportFiles,
+  type ExportFile,
+  type ExportFormat,
+} from '../recommend/export.ts';
 import { viewOf } from '../recommend/kb-view.ts';
 import { readLocator } from '../store/index.ts';
 import { withKnowledgeBase } from './knowledge-base.ts';
@@ -14,6 +19,7 @@ export {
   EXPORT_FILES,
   EXPORT_FORMATS,
   secondFileName,
+  type ExportFile,
   type ExportFormat,
 } from '../recommend/export.ts';
 
@@ -65,7 +71,11 @@ function usageOf(format: ExportFormat, files: string[], rec: Recommendation): st
   }
 }
 
-export async function exportRecommendation(input: ExportInput): Promise<ExportResult> {
+/**
+ * The export files of a recommendation, read against the knowledge base it was made on, without
+ * writing them (for a face that hands them over itself).
+ */
+export async function exportContents(input: ExportInput): Promise<ExportFile[]> {
   const rec = input.recommendation;
   const { space, models } = await withKnowledgeBase(
     readLocator(input.kb, input.env),
@@ -87,11 +97,15 @@ export async function exportRecommendation(input: ExportInput): Promise<ExportRe
       };
     },
   );
-  const files = exportFiles(rec, input.format, space, models, mainPath(input.format, input.out));
+  return exportFiles(rec, input.format, space, models, mainPath(input.format, input.out));
+}
+
+export async function exportRecommendation(input: ExportInput): Promise<ExportResult> {
+  const files = await exportContents(input);
   // Bounded: no recursive mkdir (it never returns under /proc), no blocking on a FIFO.
   for (const file of files) writeOutputFile(file.name, file.content, 'the export');
   const paths = files.map((f) => f.name);
-  const usage = usageOf(input.format, paths, rec);
+  const usage = usageOf(input.format, paths, input.recommendation);
   return {
     files: files.map((f) => ({ path: f.name, what: f.what })),
     ...(usage ? { usage } : {}),

@@ -1,6 +1,7 @@
 // Opening the knowledge base a request names (or the default one), and the read-only queries
 // the faces show: statistics and records.
-import type { Env } from '../core/index.ts';
+import type { Env, SearchSpace } from '../core/index.ts';
+import { availableMetrics, viewOf } from '../recommend/kb-view.ts';
 import {
   LayeredKnowledgeBase,
   openKnowledgeBase,
@@ -72,4 +73,49 @@ export function kbRecords(
   return withKnowledgeBase(readLocator(input.kb, input.env, input), 'read', input.env, (kb) =>
     kb.records(input.filter),
   );
+}
+
+export interface KbOverview extends KbStatsResult {
+  perModel: { model: string; records: number; datasets: number }[];
+  /** Records per dataset and model, the pairs that have any. */
+  counts: { dataset: string; model: string; records: number }[];
+  /** The search space with the ranges and choices observed in the records. */
+  space: SearchSpace;
+  /** Metrics of finished runs, with how many runs record each. */
+  metrics: { name: string; runs: number }[];
+}
+
+/** What a person browsing a knowledge base sees: the statistics, counts per model, the search space. */
+export function kbOverview(input: KbInput = {}): Promise<KbOverview> {
+  return withKnowledgeBase(readLocator(input.kb, input.env), 'read', input.env, async (kb) => {
+    const snapshot = await kb.snapshot();
+    const pairs = new Map<string, { dataset: string; model: string; records: number }>();
+    for (const r of snapshot.records) {
+      const key = JSON.stringify([r.dataset, r.model]);
+      const pair = pairs.get(key) ?? { dataset: r.dataset, model: r.model, records: 0 };
+      pair.records++;
+      pairs.set(key, pair);
+    }
+    const counts = [...pairs.values()].sort(
+      (a, b) => a.dataset.localeCompare(b.dataset) || a.model.localeCompare(b.model),
+    );
+    const perModel = new Map<string, { model: string; records: number; datasets: number }>();
+    for (const c of counts) {
+      const m = perModel.get(c.model) ?? { model: c.model, records: 0, datasets: 0 };
+      m.records += c.records;
+      m.datasets++;
+      perModel.set(c.model, m);
+    }
+    return {
+      label: kb.label,
+      backend: kb.backend,
+      ...statsOf(snapshot),
+      perModel: [...perModel.values()].sort((a, b) => a.model.localeCompare(b.model)),
+      counts,
+      space: viewOf(snapshot, kb.label).space,
+      metrics: [...availableMetrics(snapshot.records)]
+        .map(([name, runs]) => ({ name, runs }))
+        .sort((a, b) => b.runs - a.runs || a.name.localeCompare(b.name)),
+    };
+  });
 }

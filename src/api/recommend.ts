@@ -2,7 +2,9 @@
 // LLM. The request options are one zod schema, so every face validates them alike.
 import { z } from 'zod';
 import {
+  DatasetProfile,
   locations,
+  Modality,
   Objective,
   parseWith,
   silentProgressFactory,
@@ -42,6 +44,17 @@ export const RecommendParams = z.strictObject({
   llmJudge: z.boolean().default(true),
 });
 export type RecommendParams = z.input<typeof RecommendParams>;
+
+/**
+ * A recommendation request over HTTP: the options above with the dataset's profile. A manifest
+ * (or an archive of images) comes as a multipart upload instead, with these options beside it.
+ */
+export const RecommendRequest = RecommendParams.extend({
+  profile: DatasetProfile.describe('the dataset profile (`metallmix schema DatasetProfile`)'),
+  /** Overrides the modality of the profile. */
+  modality: Modality.optional(),
+});
+export type RecommendRequest = z.input<typeof RecommendRequest>;
 
 export interface RecommendInput extends RecommendParams {
   dataset: DatasetInput;

@@ -10,6 +10,7 @@ import { registerRecommend } from './commands/recommend.ts';
 import { registerRecord } from './commands/record.ts';
 import { registerRun } from './commands/run.ts';
 import { registerSchema } from './commands/schema.ts';
+import { registerServe } from './commands/serve.ts';
 import { processIo, type CliIo } from './io.ts';
 import { withExamples } from './output.ts';
 
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
   registerBench(program, io);
   registerSchema(program, io);
   registerGbdt(program, io);
+  registerServe(program, io);
   registerModels(program, io);
   withExamples(program, [
     'metallmix recommend --profile examples/chest-xray-small.json',

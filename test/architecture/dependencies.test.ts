@@ -1,6 +1,8 @@
 // The module rules of DESIGN.md as a test: every import in src/ goes down the dependency order
-// (core at the bottom), no module imports a module of its own rank (the faces cli, server and
-// web never import each other), and there is no cycle between modules or between files.
+// (core at the bottom), no module imports a module of its own rank (the faces server and web
+// never import each other), and there is no cycle between modules or between files. The CLI is
+// the program's entry and sits above the server, since `metallmix serve` starts it; the web page
+// is a client of the server's API, bundled for the browser, and takes only types from src/.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
@@ -24,9 +26,9 @@ const RANK: Record<string, number> = {
   run: 11,
   api: 12,
   index: 13,
-  cli: 14,
   server: 14,
   web: 14,
+  cli: 15,
 };
 
 function sourceFiles(dir: string): string[] {
@@ -43,7 +45,10 @@ function moduleOf(file: string): string {
   return rel.includes(path.sep) ? rel.split(path.sep)[0] : path.basename(rel, path.extname(rel));
 }
 
-/** Relative imports of a file (static, re-exports and dynamic), resolved to absolute paths. */
+/**
+ * Relative imports of code by a file (static, re-exports and dynamic), resolved to absolute paths;
+ * the web page's stylesheet and JSON imports are assets for its bundler, not modules.
+ */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
   const specs = [
@@ -51,7 +56,9 @@ function importsOf(file: string): string[] {
     ...text.matchAll(/(?:^|[;\s])import\s*['"]([^'"]+)['"]/g),
     ...text.matchAll(/\bimport\(\s*['"]([^'"]+)['"]\s*\)/g),
   ].map((m) => m[1]);
-  return specs.filter((s) => s.startsWith('.')).map((s) => path.resolve(path.dirname(file), s));
+  return specs
+    .filter((s) => s.startsWith('.') && !/\.(css|json)$/.test(s))
+    .map((s) => path.resolve(path.dirname(file), s));
 }
 
 const files = sourceFiles(SRC);
@@ -112,6 +119,23 @@ test('no import goes up the dependency order, and faces never import each other'
     }
   }
   assert.deepEqual(upward, []);
+});
+
+test('the web page imports nothing but types from the rest of src/', () => {
+  const valueImports: string[] = [];
+  for (const file of files.filter((f) => moduleOf(f) === 'web')) {
+    const text = readFileSync(file, 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '');
+    for (const m of text.matchAll(
+      /(?:^|[;\s])(import|export)(\s+type)?\s[^'";]*?from\s*['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g,
+    )) {
+      const spec = m[3] ?? m[4];
+      if (!spec.startsWith('.')) continue;
+      const target = path.resolve(path.dirname(file), spec);
+      if (target.startsWith(SRC) && moduleOf(target) !== 'web' && !m[2])
+        valueImports.push(`${path.relative(SRC, file)} -> ${spec}`);
+    }
+  }
+  assert.deepEqual(valueImports, []);
 });
 
 test('no cycle between modules', () => {
