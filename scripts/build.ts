@@ -27,7 +27,15 @@ const requireShim =
 
 const t0 = performance.now();
 // The web page (dist/web, built by Vite: npm run build:web) is not ours to remove.
-for (const made of ['cli.js', 'cli.js.map', 'index.js', 'index.js.map', 'server-worker.js', 'server-worker.js.map', 'chunks'])
+for (const made of [
+  'cli.js',
+  'cli.js.map',
+  'index.js',
+  'index.js.map',
+  'server-worker.js',
+  'server-worker.js.map',
+  'chunks',
+])
   rmSync(`${root}dist/${made}`, { recursive: true, force: true });
 await Promise.all([
   build({
@@ -48,4 +56,6 @@ await Promise.all([
     packages: 'external',
   }),
 ]);
-console.log(`built dist/cli.js, dist/server-worker.js and dist/index.js in ${(performance.now() - t0).toFixed(0)} ms`);
+console.log(
+  `built dist/cli.js, dist/server-worker.js and dist/index.js in ${(performance.now() - t0).toFixed(0)} ms`,
+);

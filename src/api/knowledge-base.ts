@@ -1,7 +1,7 @@
 // Opening the knowledge base a request names (or the default one), and the read-only queries
 // the faces show: statistics and records.
 import type { Env, SearchSpace } from '../core/index.ts';
-import { availableMetrics, viewOf } from '../recommend/kb-view.ts';
+import { viewOf } from '../recommend/kb-view.ts';
 import {
   LayeredKnowledgeBase,
   openKnowledgeBase,
@@ -106,15 +106,17 @@ export function kbOverview(input: KbInput = {}): Promise<KbOverview> {
       m.datasets++;
       perModel.set(c.model, m);
     }
+    const view = viewOf(snapshot, kb.label);
     return {
       label: kb.label,
       backend: kb.backend,
       ...statsOf(snapshot),
       perModel: [...perModel.values()].sort((a, b) => a.model.localeCompare(b.model)),
       counts,
-      space: viewOf(snapshot, kb.label).space,
-      metrics: [...availableMetrics(snapshot.records)]
-        .map(([name, runs]) => ({ name, runs }))
+      space: view.space,
+      // Metrics of finished runs, most recorded first.
+      metrics: Object.entries(view.summary.metrics)
+        .map(([name, m]) => ({ name, runs: m.runs }))
         .sort((a, b) => b.runs - a.runs || a.name.localeCompare(b.name)),
     };
   });

@@ -228,7 +228,7 @@ export interface QuantizeExports {
 export function quantizeModule(
   codeBytes: number,
   memory: { shared: boolean; initial: number; maximum: number },
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   return moduleBytes(
     [
       { name: 'sortColumn', code: sortColumnFunc(), results: [i32] },
@@ -513,7 +513,7 @@ export interface KernelExports {
 export function kernelModule(
   layout: Layout,
   memory: { shared: boolean; initial: number; maximum: number },
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const stride = recordBytes(layout.numFeatures, layout.codeBytes);
   const { codeBytes } = layout;
   const bodies: [keyof typeof F, Code, Func['results']][] = [

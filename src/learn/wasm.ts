@@ -326,7 +326,7 @@ export interface Func {
 export function moduleBytes(
   funcs: Func[],
   memory: { shared: boolean; initial: number; maximum: number },
-): Uint8Array {
+): Uint8Array<ArrayBuffer> {
   const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const section = (id: number, body: number[]) => {
     out.push(id);

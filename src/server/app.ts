@@ -367,7 +367,9 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
         'export request',
       );
       const files = await exportContents({ ...library, recommendation, format, out: name });
-      return c.json({ files: files.map((f) => ({ name: f.name, content: f.content, what: f.what })) });
+      return c.json({
+        files: files.map((f) => ({ name: f.name, content: f.content, what: f.what })),
+      });
     },
     kbOverview: async (c) => c.json(await run('kbOverview', library)),
     kbRecords: async (c) => {
