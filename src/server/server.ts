@@ -39,13 +39,11 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export const DEFAULT_WEB_ROOT = packagePath('dist', 'web');
-
-const VERSION = (
-  JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  }
-).version;
+/** metallmix's version, from its package.json (found from the package root, bundled or not). */
+function packageVersion(): string {
+  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string })
+    .version;
+}
 
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
@@ -70,7 +68,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
   });
   const app = createApp(
     {
-      version: VERSION,
+      version: packageVersion(),
       kb: options.kb,
       env: { ...(options.env ?? process.env) },
       llm: options.llm,
@@ -78,7 +76,7 @@ export async function startServer(options: ServeOptions = {}): Promise<RunningSe
       maxJsonBytes: options.maxJsonBytes ?? 2 ** 20,
       maxUploadBytes,
       maxExtractedBytes: 4 * maxUploadBytes,
-      webRoot: options.webRoot ?? DEFAULT_WEB_ROOT,
+      webRoot: options.webRoot ?? packagePath('dist', 'web'),
       log: options.log ?? (() => {}),
     },
     services,
