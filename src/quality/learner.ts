@@ -1,0 +1,293 @@
+// The meta-learner's fitting (src/recommend/metalearner.ts: bootstrap ensembles over datasets of
+// an effect model, a level model and a log-time model) with one addition the experiments need:
+// derived feature columns appended to the encoder's (FeatureSet), and no SHAP insights, which
+// inner validation folds never read and which cost most of a fit. With no derived features the
+// predictions equal fitMetaLearner's for the same settings.
+import { Rng, type Candidate, type DatasetProfile, type ModelCard } from '../core/index.ts';
+import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../learn/encode.ts';
+import { trainGBDT } from '../learn/gbdt.ts';
+import { selectRows } from '../learn/matrix.ts';
+import type { GBDTParamsInput } from '../learn/params.ts';
+import { predictMargin } from '../learn/predict.ts';
+import type { TreeEnsemble } from '../learn/tree-model.ts';
+import type { KbView } from '../recommend/kb-view.ts';
+import { DEFAULT_SETTINGS } from '../recommend/metalearner.ts';
+import { mean, quantile, runTable, type PointRun } from './table.ts';
+
+/** Extra columns computed from a row (dataset profile, model card, configuration). */
+export interface FeatureSet {
+  names: string[];
+  /** 'c' columns hold category codes (GBDT categorical splits), 'q' numbers. */
+  types: ('q' | 'c')[];
+  /**
+   * `dataset` is the row's training dataset (undefined for a new one), so a feature built from
+   * other rows' targets can leave the row's own dataset out, as it will be for a new dataset.
+   */
+  compute(row: EncodedRow, dataset?: string): number[];
+}
+
+export interface TrainingRows {
+  rows: readonly EncodedRow[];
+  datasets: readonly string[];
+  /** Oriented points above each row's dataset average (the effect target). */
+  effect: readonly number[];
+  space: KbView['space'];
+}
+
+/** Builds a feature set from the training rows (vocabularies, ranges, out-of-dataset targets). */
+export type FeatureSetFactory = (training: TrainingRows) => FeatureSet;
+
+export interface LearnerSettings {
+  members: number;
+  seed: number;
+  params: GBDTParamsInput;
+  features?: FeatureSetFactory;
+  /**
+   * Experimental: fit the effect ensemble as a classifier of "in the top (1 - q) of its dataset"
+   * (logistic loss) instead of a regression on points; its margin is then a log-odds, not points.
+   */
+  topQuantile?: number;
+}
+
+export const LEARNER_DEFAULTS: LearnerSettings = {
+  members: DEFAULT_SETTINGS.members,
+  seed: DEFAULT_SETTINGS.seed,
+  params: DEFAULT_SETTINGS.params,
+};
+
+export interface Learner {
+  metric: string;
+  encoder: EncoderSpec;
+  extra?: FeatureSet;
+  effect: TreeEnsemble[];
+  level: TreeEnsemble[];
+  time: TreeEnsemble[];
+  /** Range of each numeric dataset feature over the training datasets. */
+  ranges: { feature: number; low: number; high: number }[];
+}
+
+export interface LearnerPrediction {
+  /** Oriented points above the dataset's average run, one array per ensemble member. */
+  effect: number[][];
+  /** Oriented points of the dataset's average run, per member. */
+  level: number[];
+  /** log10 seconds per member (empty without recorded times). */
+  logTime: number[][];
+}
+
+function encode(
+  learner: Pick<Learner, 'encoder' | 'extra'>,
+  rows: readonly EncodedRow[],
+  datasets?: readonly string[],
+): Float64Array {
+  const base = encodeRows(learner.encoder, rows);
+  const extra = learner.extra;
+  if (!extra || extra.names.length === 0) return base;
+  const f0 = learner.encoder.features.length;
+  const f = f0 + extra.names.length;
+  const X = new Float64Array(rows.length * f);
+  rows.forEach((row, i) => {
+    for (let j = 0; j < f0; j++) X[i * f + j] = base[i * f0 + j];
+    extra.compute(row, datasets?.[i]).forEach((v, j) => (X[i * f + f0 + j] = v));
+  });
+  return X;
+}
+
+function width(learner: Pick<Learner, 'encoder' | 'extra'>): number {
+  return learner.encoder.features.length + (learner.extra?.names.length ?? 0);
+}
+
+function rowOf(view: KbView, r: PointRun): EncodedRow {
+  return {
+    profile: view.profiles.get(r.dataset)!,
+    card: view.cards.get(r.model),
+    model: r.model,
+    config: r.run.config,
+  };
+}
+
+function fitOne(
+  names: string[],
+  types: ('q' | 'c')[],
+  X: Float64Array,
+  idx: readonly number[],
+  target: (row: number) => number,
+  params: GBDTParamsInput,
+  seed: number,
+  logistic = false,
+): TreeEnsemble {
+  const y = Float64Array.from(idx, target);
+  const p = mean(Array.from(y));
+  return trainGBDT(
+    {
+      X: { data: selectRows(X, names.length, idx), numRows: idx.length, numFeatures: names.length },
+      y,
+      featureNames: names,
+      featureTypes: types,
+    },
+    logistic
+      ? {
+          ...params,
+          seed,
+          objective: 'binary:logistic',
+          base_score: Math.min(0.99, Math.max(0.01, p)),
+        }
+      : { ...params, seed, objective: 'reg:squarederror', base_score: p },
+  );
+}
+
+/** Fits effect, level and time ensembles on every profiled dataset of `view`. */
+export function fitLearner(
+  view: KbView,
+  metric: string,
+  settings: LearnerSettings = LEARNER_DEFAULTS,
+): Learner {
+  const table = runTable(view, metric);
+  const runs = table.runs;
+  const rows = runs.map((r) => rowOf(view, r));
+  const encoder = fitEncoder(rows, view.space);
+  const datasets = table.datasets;
+  const means = new Map(datasets.map((d) => [d, mean(table.byDataset.get(d)!.map((r) => r.y))]));
+  const effectY = runs.map((r) => r.y - means.get(r.dataset)!);
+  const rowDatasets = runs.map((r) => r.dataset);
+  const cut = new Map(
+    datasets.map((d) => [
+      d,
+      quantile(
+        table.byDataset.get(d)!.map((r) => r.y),
+        settings.topQuantile ?? 0.5,
+      ),
+    ]),
+  );
+  const topLabel = runs.map((r) => (r.y >= cut.get(r.dataset)! ? 1 : 0));
+  const extra = settings.features?.({
+    rows,
+    datasets: rowDatasets,
+    effect: effectY,
+    space: view.space,
+  });
+  const shape = { encoder, extra };
+  const X = encode(shape, rows, rowDatasets);
+  const f = width(shape);
+  const names = [...encoder.features.map((s) => s.name), ...(extra?.names ?? [])];
+  const types = [
+    ...encoder.features.map((s) => (s.kind === 'categorical' ? ('c' as const) : ('q' as const))),
+    ...(extra?.types ?? []),
+  ];
+  const rowsOf = new Map<string, number[]>();
+  runs.forEach((r, i) => rowsOf.get(r.dataset)?.push(i) ?? rowsOf.set(r.dataset, [i]));
+  // Dataset rows for the level model: dataset columns only, everything else missing.
+  const levelX = new Float64Array(datasets.length * f).fill(Number.NaN);
+  datasets.forEach((d, i) => {
+    const first = rowsOf.get(d)![0];
+    encoder.features.forEach((spec, j) => {
+      if (spec.source === 'dataset') levelX[i * f + j] = X[first * f + j];
+    });
+  });
+  const levelY = datasets.map((d) => means.get(d)!);
+  const timed = (i: number) => runs[i].run.timeSec !== undefined && runs[i].run.timeSec! > 0;
+  const anyTimed = runs.some((_, i) => timed(i));
+  const levelParams = {
+    ...settings.params,
+    max_depth: 2,
+    n_estimators: 50,
+    subsample: 1,
+    colsample_bytree: 1,
+  };
+  const rng = new Rng(settings.seed).fork('metalearner');
+  const effect: TreeEnsemble[] = [];
+  const level: TreeEnsemble[] = [];
+  const time: TreeEnsemble[] = [];
+  for (let m = 0; m < settings.members; m++) {
+    const memberRng = rng.fork(m);
+    let idx: number[];
+    if (settings.members === 1) idx = runs.map((_, i) => i);
+    else {
+      idx = [];
+      for (let i = 0; i < datasets.length; i++)
+        idx.push(...rowsOf.get(memberRng.choice(datasets))!);
+    }
+    effect.push(
+      settings.topQuantile === undefined
+        ? fitOne(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m)
+        : fitOne(
+            names,
+            types,
+            X,
+            idx,
+            (i) => topLabel[i],
+            settings.params,
+            settings.seed + m,
+            true,
+          ),
+    );
+    const lidx =
+      settings.members === 1
+        ? datasets.map((_, i) => i)
+        : datasets.map(() => memberRng.int(datasets.length));
+    level.push(
+      fitOne(names, types, levelX, lidx, (i) => levelY[i], levelParams, settings.seed + m),
+    );
+    if (anyTimed) {
+      const tidx = idx.filter(timed);
+      time.push(
+        fitOne(
+          names,
+          types,
+          X,
+          tidx,
+          (i) => Math.log10(runs[i].run.timeSec!),
+          settings.params,
+          settings.seed + 1000 + m,
+        ),
+      );
+    }
+  }
+  const ranges = encoder.features.flatMap((spec, j) => {
+    if (spec.source !== 'dataset' || spec.kind !== 'numeric') return [];
+    const v = datasets.map((_, i) => levelX[i * f + j]).filter((x) => !Number.isNaN(x));
+    return v.length ? [{ feature: j, low: Math.min(...v), high: Math.max(...v) }] : [];
+  });
+  return { metric, encoder, extra, effect, level, time, ranges };
+}
+
+export function predictLearner(
+  learner: Learner,
+  profile: DatasetProfile,
+  candidates: readonly Candidate[],
+  cards: ReadonlyMap<string, ModelCard>,
+): LearnerPrediction {
+  const rows: EncodedRow[] = candidates.map((c) => ({
+    profile,
+    card: cards.get(c.model),
+    model: c.model,
+    config: c.config,
+  }));
+  const X = { data: encode(learner, rows), numRows: rows.length, numFeatures: width(learner) };
+  return {
+    effect: learner.effect.map((m) => Array.from(predictMargin(m, X))),
+    level: learner.level.map((m) => predictMargin(m, { ...X, numRows: 1 })[0]),
+    logTime: learner.time.map((m) => Array.from(predictMargin(m, X))),
+  };
+}
+
+/**
+ * How far outside the training datasets the profile lies: the number of numeric dataset
+ * features beyond their training range plus categorical values never seen (0 = inside).
+ */
+export function outsideCount(learner: Learner, profile: DatasetProfile): number {
+  const x = encodeRows(learner.encoder, [{ profile, model: '', config: {} }]);
+  let n = 0;
+  learner.encoder.features.forEach((spec, j) => {
+    if (spec.source !== 'dataset') return;
+    if (spec.kind === 'categorical') {
+      const raw =
+        spec.key === 'task' ? profile.task : spec.key === 'modality' ? profile.modality : undefined;
+      if (raw !== undefined && Number.isNaN(x[j])) n++;
+      return;
+    }
+    const r = learner.ranges.find((q) => q.feature === j);
+    if (r && !Number.isNaN(x[j]) && (x[j] < r.low - 1e-9 || x[j] > r.high + 1e-9)) n++;
+  });
+  return n;
+}
