@@ -453,13 +453,12 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
       return handlers[route.operationId](c as Ctx);
     };
     // Hono's overloads type a fixed number of handlers; the route table gives a variable one.
-    (app.on as (method: string, path: string, ...h: MiddlewareHandler[]) => App).call(
-      app,
+    (app.on as (method: string, path: string, ...h: MiddlewareHandler[]) => App).apply(app, [
       route.method.toUpperCase(),
       route.path.replace(/\{(\w+)\}/g, ':$1'),
       ...middleware,
       handler,
-    );
+    ]);
   }
   app.all('/v1/*', (c) =>
     c.json({ error: { status: 404, message: `no route ${c.req.method} ${c.req.path}` } }, 404),

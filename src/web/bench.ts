@@ -72,7 +72,7 @@ export function benchView(
       h(
         'div',
         { class: 'checks' },
-        ...strategies.map((s, i) => h('label', { class: 'check' }, boxes[i], ` ${s}`)),
+        strategies.map((s, i) => h('label', { class: 'check' }, boxes[i], ` ${s}`)),
       ),
       field('HPO baselines (NAME@TRIALS, comma-separated)', hpo),
     ),
@@ -83,7 +83,7 @@ export function benchView(
       h(
         'div',
         { class: 'checks' },
-        ...datasets.map((d, i) => h('label', { class: 'check' }, datasetBoxes[i], ` ${d}`)),
+        datasets.map((d, i) => h('label', { class: 'check' }, datasetBoxes[i], ` ${d}`)),
       ),
     ),
     h(

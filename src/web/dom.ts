@@ -35,7 +35,11 @@ export function field(
 }
 
 export function select(id: string, options: string[], value?: string): HTMLSelectElement {
-  const el = h('select', { id, name: id }, ...options.map((o) => h('option', { value: o }, o)));
+  const el = h(
+    'select',
+    { id, name: id },
+    options.map((o) => h('option', { value: o }, o)),
+  );
   if (value !== undefined) el.value = value;
   return el;
 }
@@ -48,8 +52,26 @@ export function table(head: string[], rows: Child[][], caption?: string): HTMLEl
       'table',
       {},
       caption ? h('caption', {}, caption) : null,
-      h('thead', {}, h('tr', {}, ...head.map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, ...rows.map((r) => h('tr', {}, ...r.map((c) => h('td', {}, c))))),
+      h(
+        'thead',
+        {},
+        h(
+          'tr',
+          {},
+          head.map((c) => h('th', { scope: 'col' }, c)),
+        ),
+      ),
+      h(
+        'tbody',
+        {},
+        rows.map((r) =>
+          h(
+            'tr',
+            {},
+            r.map((c) => h('td', {}, c)),
+          ),
+        ),
+      ),
     ),
   );
 }

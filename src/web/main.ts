@@ -18,7 +18,11 @@ const main = h('main', { id: 'main', tabindex: -1 });
 const nav = h(
   'nav',
   { 'aria-label': 'Views' },
-  h('ul', {}, ...VIEWS.map((v) => h('li', {}, h('a', { href: v.hash }, v.title)))),
+  h(
+    'ul',
+    {},
+    VIEWS.map((v) => h('li', {}, h('a', { href: v.hash }, v.title))),
+  ),
 );
 const tokenInput = h('input', { id: 'token', type: 'password', autocomplete: 'off' });
 const tokenForm = h(

@@ -433,7 +433,8 @@ function renderResult(root: HTMLElement, rec: Recommendation): void {
     notices(rec),
     exportBox(rec),
   ];
-  root.replaceChildren(...children.filter((c): c is Node => c !== null));
+  root.replaceChildren();
+  for (const c of children) if (c !== null) root.append(c);
 }
 
 function paretoChart(rec: Recommendation): HTMLElement {
@@ -452,7 +453,8 @@ function paretoChart(rec: Recommendation): HTMLElement {
     .map(point)
     .sort((a, b) => a.x - b.x);
   const ys = withTime.map((c) => c.predictedMetric.mean * scale);
-  const [lo, hi] = [Math.min(...ys), Math.max(...ys)];
+  const lo = ys.reduce((a, b) => Math.min(a, b), Infinity);
+  const hi = ys.reduce((a, b) => Math.max(a, b), -Infinity);
   const pad = Math.max((hi - lo) * 0.1, 0.5);
   const datasets: object[] = [
     {
@@ -594,7 +596,7 @@ function evidence(pick: RecommendedConfig): HTMLElement {
       ? h(
           'ul',
           { class: 'cards', 'data-testid': 'evidence' },
-          ...pick.evidence.map((e) =>
+          pick.evidence.map((e) =>
             h(
               'li',
               { class: 'card' },
@@ -625,10 +627,18 @@ function notices(rec: Recommendation): HTMLElement {
       h('p', {}, rec.justification),
     ),
     rec.unmet.length
-      ? h('ul', { class: 'warn' }, ...rec.unmet.map((u) => h('li', {}, u.message)))
+      ? h(
+          'ul',
+          { class: 'warn' },
+          rec.unmet.map((u) => h('li', {}, u.message)),
+        )
       : null,
     rec.notices.length
-      ? h('ul', { class: 'notices' }, ...rec.notices.map((n) => h('li', {}, n)))
+      ? h(
+          'ul',
+          { class: 'notices' },
+          rec.notices.map((n) => h('li', {}, n)),
+        )
       : null,
     h(
       'p',
@@ -651,7 +661,7 @@ function exportBox(rec: Recommendation): HTMLElement {
         },
       );
       out.replaceChildren(
-        ...files.map((file) => {
+        files.map((file) => {
           const copyStatus = h('span', { class: 'hint', role: 'status' });
           const url = URL.createObjectURL(new Blob([file.content], { type: 'text/plain' }));
           return h(

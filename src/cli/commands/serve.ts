@@ -84,7 +84,6 @@ export function registerServe(program: Command, io: CliIo): void {
   withExamples(cmd, [
     'metallmix serve',
     'metallmix serve --port 9000 --kb runs.sqlite',
-    'METALLMIX_SERVE_TOKEN=$(openssl rand -hex 24) metallmix serve --host 0.0.0.0',
-    'curl -s localhost:8080/v1/recommend -H \'content-type: application/json\' -d \'{"profile": {...}, "objective": "balanced"}\'',
+    'metallmix serve --host 0.0.0.0 --token "$(openssl rand -hex 24)"',
   ]);
 }
