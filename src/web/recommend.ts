@@ -657,47 +657,46 @@ function exportBox(rec: Recommendation): HTMLElement {
         {
           recommendation: rec,
           format,
-          name: `${rec.dataset.replace(/[^\w.-]/g, '_')}-trials`,
         },
       );
-      out.replaceChildren(
-        files.map((file) => {
-          const copyStatus = h('span', { class: 'hint', role: 'status' });
-          const url = URL.createObjectURL(new Blob([file.content], { type: 'text/plain' }));
-          return h(
-            'div',
-            { class: 'export-file' },
+      const shown = files.map((file) => {
+        const copyStatus = h('span', { class: 'hint', role: 'status' });
+        const url = URL.createObjectURL(new Blob([file.content], { type: 'text/plain' }));
+        return h(
+          'div',
+          { class: 'export-file' },
+          h(
+            'p',
+            {},
+            h('code', {}, file.name),
+            ' ',
             h(
-              'p',
-              {},
-              h('code', {}, file.name),
-              ' ',
-              h(
-                'button',
-                {
-                  type: 'button',
-                  class: 'secondary',
-                  onclick: async () => {
-                    try {
-                      await navigator.clipboard.writeText(file.content);
-                      copyStatus.textContent = 'copied';
-                    } catch {
-                      copyStatus.textContent =
-                        'the browser refused the clipboard: select the text below';
-                    }
-                  },
+              'button',
+              {
+                type: 'button',
+                class: 'secondary',
+                onclick: async () => {
+                  try {
+                    await navigator.clipboard.writeText(file.content);
+                    copyStatus.textContent = 'copied';
+                  } catch {
+                    copyStatus.textContent =
+                      'the browser refused the clipboard: select the text below';
+                  }
                 },
-                `Copy ${file.name}`,
-              ),
-              ' ',
-              h('a', { href: url, download: file.name }, 'download'),
-              ' ',
-              copyStatus,
+              },
+              `Copy ${file.name}`,
             ),
-            h('pre', { tabindex: 0, 'aria-label': file.name }, file.content),
-          );
-        }),
-      );
+            ' ',
+            h('a', { href: url, download: file.name }, 'download'),
+            ' ',
+            copyStatus,
+          ),
+          h('pre', { tabindex: 0, 'aria-label': file.name }, file.content),
+        );
+      });
+      out.replaceChildren();
+      for (const node of shown) out.append(node);
     } catch (err) {
       out.textContent = (err as Error).message;
     }

@@ -124,14 +124,24 @@ describe('the HTTP API', () => {
     const res = await postJson(`${server.url}/v1/export`, {
       recommendation: rec.body,
       format: 'optuna',
-      name: 'first',
+      name: 'first.py',
     });
     assert.equal(res.status, 200);
     assert.deepEqual(
       res.body.files.map((f: { name: string }) => f.name),
-      ['first.json', 'first.py'],
+      ['first.py'],
     );
-    assert.match(res.body.files[1].content, /enqueue_trial/);
+    assert.match(res.body.files[0].content, /enqueue_trial/);
+    // A format of two files names the second from the first, as the CLI does.
+    const two = await postJson(`${server.url}/v1/export`, {
+      recommendation: rec.body,
+      format: 'configspace',
+    });
+    assert.equal(two.status, 200);
+    assert.deepEqual(
+      two.body.files.map((f: { name: string }) => f.name),
+      ['metallmix-configspace.json', 'metallmix-configspace.initial-design.json'],
+    );
   });
 
   test('a bench job reports progress as events, ends with the library bench report, and 429s a second one', async () => {
