@@ -27,6 +27,7 @@ import {
   type EmbedderSetup,
   type LlmSetup,
 } from './language-models.ts';
+import { withThousands } from '../core/numbers.ts';
 
 /** The options of a recommendation request, as --json and an HTTP body name them. */
 export const RecommendParams = z.strictObject({
@@ -103,7 +104,7 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
       const sampled =
         loaded.totalRecords !== undefined
           ? [
-              `The knowledge base holds ${loaded.totalRecords.toLocaleString('en-US')} runs; the meta-learner and the candidates use a deterministic sample of ${loaded.view.records.length.toLocaleString('en-US')} (the runs with the smallest ids, a uniform sample).`,
+              `The knowledge base holds ${withThousands(loaded.totalRecords)} runs; the meta-learner and the candidates use a deterministic sample of ${withThousands(loaded.view.records.length)} (the runs with the smallest ids, a uniform sample).`,
             ]
           : [];
       const supported = params.models

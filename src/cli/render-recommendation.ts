@@ -14,6 +14,7 @@ import type {
 import { formatMetricValue, metricScale } from '../recommend/kb-view.ts';
 import { elideEnd, fitTable, wrap, type Column } from './layout.ts';
 import { maxOf, pushAll } from '../core/arrays.ts';
+import { withThousands } from '../core/numbers.ts';
 
 export interface ReportOptions {
   /** Characters per line (see terminalWidth). */
@@ -46,7 +47,7 @@ export function formatParamValue(v: ParamValue | null): string {
   if (v === null) return 'missing';
   if (typeof v !== 'number') return String(v);
   if (v !== 0 && Math.abs(v) < 1e-3) return Number(v.toPrecision(2)).toExponential();
-  if (Number.isInteger(v)) return Math.abs(v) >= 1e4 ? v.toLocaleString('en-US') : String(v);
+  if (Number.isInteger(v)) return Math.abs(v) >= 1e4 ? withThousands(v) : String(v);
   return String(Number(v.toPrecision(3)));
 }
 
@@ -234,7 +235,7 @@ export function renderRecommendation(rec: Recommendation, options: ReportOptions
   pushAll(
     lines,
     wrap(
-      `${rec.dataset}: ${pr.numInstances.toLocaleString('en-US')} images, ${pr.numClasses} classes, ${pr.modality}. Knowledge base ${kb.label} (${kb.records.toLocaleString('en-US')} runs, ${kb.datasets} datasets); strategy ${rec.strategy}${rec.fellBack ? ` (fell back: answered by ${rec.answeredBy}${rec.fallbackReason ? `, ${rec.fallbackReason}` : ''})` : ''}, objective ${rec.objective}.`,
+      `${rec.dataset}: ${withThousands(pr.numInstances)} images, ${pr.numClasses} classes, ${pr.modality}. Knowledge base ${kb.label} (${withThousands(kb.records)} runs, ${kb.datasets} datasets); strategy ${rec.strategy}${rec.fellBack ? ` (fell back: answered by ${rec.answeredBy}${rec.fallbackReason ? `, ${rec.fallbackReason}` : ''})` : ''}, objective ${rec.objective}.`,
       width,
     ),
   );

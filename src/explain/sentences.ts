@@ -2,6 +2,7 @@
 // insight's id so that a statement can cite it.
 
 import type { EffectCondition, Insight, ValueRange } from './insights.ts';
+import { withThousands } from '../core/numbers.ts';
 
 export interface SentenceOptions {
   /** Unit of the scaled magnitude, e.g. "accuracy points". */
@@ -22,7 +23,7 @@ export function formatValue(x: number): string {
   if (x === 0 || !Number.isFinite(x)) return String(x);
   const a = Math.abs(x);
   if (a < 1e-3 || a >= 1e6) return Number(x.toPrecision(2)).toExponential();
-  if (a >= 1000) return x.toLocaleString('en-US', { maximumSignificantDigits: 3 });
+  if (a >= 1000) return withThousands(Number(x.toPrecision(3)));
   return String(Number(x.toPrecision(3)));
 }
 

@@ -24,6 +24,7 @@ import type { LoadedMapping, SourceFormat } from './mapping.ts';
 import { lookupModelCard, type CatalogLibrary, type MatchKind } from './model-catalog.ts';
 import { detectFormat, readSources } from './sources.ts';
 import type { RowProblem, SourceRow, SourceTable } from './source-table.ts';
+import { withThousands } from '../core/numbers.ts';
 
 /** Records written per batch: large enough to amortise a statement, small enough to stay light. */
 export const IMPORT_BATCH_RECORDS = 5000;
@@ -226,7 +227,7 @@ export async function importFiles(
     const rows = states.reduce((n, s) => n + s.report.rows, 0);
     progress?.tick(
       Math.floor(mbBefore + read / 1e6),
-      `${rows.toLocaleString('en-US')} rows, ${path.basename(file)}`,
+      `${withThousands(rows)} rows, ${path.basename(file)}`,
     );
   }
 

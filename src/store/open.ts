@@ -7,7 +7,6 @@ import { BUILTIN_LABEL, openBuiltinKnowledgeBase } from './builtin.ts';
 import type { KnowledgeBase } from './knowledge-base.ts';
 import { LayeredKnowledgeBase } from './layered/knowledge-base.ts';
 import { openSqliteKnowledgeBase } from './sqlite/knowledge-base.ts';
-import { openPostgresKnowledgeBase } from './postgres/knowledge-base.ts';
 import { POSTGRES_SCHEME } from './postgres/locator.ts';
 
 /**
@@ -79,7 +78,11 @@ const BACKENDS: Backend[] = [
   {
     name: 'postgresql',
     serves: (l) => POSTGRES_SCHEME.test(l),
-    open: (l, { mode, env }) => openPostgresKnowledgeBase(l, { readonly: mode === 'read', env }),
+    // Loaded on use: the PostgreSQL client costs the commands on files nothing.
+    async open(l, { mode, env }) {
+      const { openPostgresKnowledgeBase } = await import('./postgres/knowledge-base.ts');
+      return openPostgresKnowledgeBase(l, { readonly: mode === 'read', env });
+    },
   },
 ];
 

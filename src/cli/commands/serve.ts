@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { LlmFlags } from '../../llm/index.ts';
-import { startServer } from '../../server/server.ts';
 import type { CliIo } from '../io.ts';
 import { llmOptions } from '../llm-options.ts';
 import { say, withExamples } from '../output.ts';
@@ -59,6 +58,8 @@ export function registerServe(program: Command, io: CliIo): void {
   llmOptions(cmd);
   cmd.action(async (flags: ServeFlags & LlmFlags) => {
     const token = flags.token ?? (io.env.METALLMIX_SERVE_TOKEN || undefined);
+    // Loaded here: the server and its framework cost every other command's start-up nothing.
+    const { startServer } = await import('../../server/server.ts');
     const server = await startServer({
       host: flags.host,
       port: flags.port,
