@@ -142,10 +142,14 @@ export function generateCandidates(
     out.push({ model, config });
   };
   const perModel = Math.max(1, Math.floor(options.maxCandidates / Math.max(1, models.length)));
+  const observed = observedValues(
+    space,
+    past.map((c) => c.config),
+  );
   for (const model of models)
     for (const config of drawConfigs(
       space,
-      past,
+      observed,
       perModel,
       options.rng.fork(`candidates:${model}`),
     ))
@@ -155,17 +159,16 @@ export function generateCandidates(
   return out;
 }
 
-/** Up to `count` configurations over `space`, supports taken from the observed `past` configs. */
+/**
+ * Up to `count` configurations over `space`, supports taken from the values observed in past
+ * configurations (computed once by the caller: it is a pass over every past run).
+ */
 function drawConfigs(
   space: SearchSpace,
-  past: readonly { config: Config }[],
+  observed: ReadonlyMap<string, ParamValue[]>,
   count: number,
   rng: Rng,
 ): Config[] {
-  const observed = observedValues(
-    space,
-    past.map((c) => c.config),
-  );
   const supports = new Map(
     space.parameters.map((p) => [p.name, supportOf(p, observed.get(p.name) ?? [])]),
   );
@@ -405,15 +408,41 @@ export function candidatesFor(view: CandidateView, request: CandidateRequest): C
     seen.add(key);
     out.push(c);
   };
-  const spaces = new Map<Family, SearchSpace>();
+  // Per family, once: its space and the values its runs took (a pass over all of its runs).
+  const spaces = new Map<Family, { space: SearchSpace; observed: Map<string, ParamValue[]> }>();
+  // The parameters each model's runs set, per family, in one pass over its runs.
+  const paramsOf = new Map<Family, Map<string, Set<string>>>();
+  for (const f of families) {
+    const byModel = new Map<string, Set<string>>();
+    let last: { model: string; names: Set<string> } | undefined;
+    for (const r of f.records) {
+      if (last?.model !== r.model) {
+        let names = byModel.get(r.model);
+        if (!names) byModel.set(r.model, (names = new Set()));
+        last = { model: r.model, names };
+      }
+      for (const k of Object.keys(r.config)) last.names.add(k);
+    }
+    paramsOf.set(f, byModel);
+  }
   for (const { f, model } of pairs) {
-    const own = f.records.filter((r) => r.model === model);
-    const names = new Set(own.flatMap((r) => Object.keys(r.config)));
-    let space = spaces.get(f);
-    if (!space) spaces.set(f, (space = spaceOver(view.space, new Set(f.params), f.records)));
-    const modelSpace = { parameters: space.parameters.filter((p) => names.has(p.name)) };
+    const names = paramsOf.get(f)!.get(model)!;
+    let known = spaces.get(f);
+    if (!known) {
+      const space = spaceOver(view.space, new Set(f.params), f.records);
+      known = {
+        space,
+        observed: observedValues(
+          space,
+          f.records.map((r) => r.config),
+        ),
+      };
+      spaces.set(f, known);
+    }
+    const modelSpace = { parameters: known.space.parameters.filter((p) => names.has(p.name)) };
     const rng = request.rng.fork(`candidates:${f.params.join(',')}:${model}`);
-    for (const config of drawConfigs(modelSpace, f.records, perPair, rng)) add({ model, config });
+    for (const config of drawConfigs(modelSpace, known.observed, perPair, rng))
+      add({ model, config });
   }
   for (const c of bestPast(usable, request.metric, MAX_PAST_CANDIDATES)) add(c);
   return out;
