@@ -287,7 +287,8 @@ function readStudy(
       line: t.trial_id,
       where: `trial ${t.number}`,
       problem: rowProblems.get(t.trial_id),
-      curve: curves.get(t.trial_id),
+      history: (column: string) =>
+        column === 'value' || column === 'values.0' ? curves.get(t.trial_id) : undefined,
       get: (column: string) =>
         own.has(column) ? own.get(column) : columns.has(column) ? null : undefined,
     };
