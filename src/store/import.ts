@@ -23,6 +23,7 @@ import type {
 import type { LoadedMapping, SourceFormat } from './mapping.ts';
 import { lookupModelCard, type CatalogLibrary, type MatchKind } from './model-catalog.ts';
 import { detectFormat, readSources } from './sources.ts';
+import { maskLocator } from './postgres/locator.ts';
 import type { RowProblem, SourceRow, SourceTable } from './source-table.ts';
 
 /** Records written per batch: large enough to amortise a statement, small enough to stay light. */
@@ -149,7 +150,15 @@ export async function importFiles(
       });
       // A storage with several studies (experiments) is one file of the report.
       const state: FileState = {
-        report: { file, format, rows: 0, added: 0, duplicates: 0, filtered: 0, skipped: 0 },
+        report: {
+          file: maskLocator(file),
+          format,
+          rows: 0,
+          added: 0,
+          duplicates: 0,
+          filtered: 0,
+          skipped: 0,
+        },
         converted: 0,
         batches: [],
       };
