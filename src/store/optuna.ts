@@ -140,11 +140,6 @@ function readOptunaStudy(storage: Storage, studyName?: string): SourceTable {
   const { db, file } = storage;
   try {
     const tables = tableNames(db);
-    const missing = REQUIRED_TABLES.filter((t) => !tables.has(t));
-    if (missing.length)
-      throw new MetallmixError(`not an Optuna storage: missing table(s) ${missing.join(', ')}`, {
-        location: { file },
-      });
     const studies = db
       .prepare('SELECT study_id, study_name FROM studies ORDER BY study_id')
       .all() as {
@@ -355,6 +350,11 @@ export async function readOptunaStorage(
       }))
     : { db: openStorage(file), file, source: path.resolve(file) };
   try {
+    const missing = REQUIRED_TABLES.filter((t) => !tableNames(storage.db).has(t));
+    if (missing.length)
+      throw new MetallmixError(`not an Optuna storage: missing table(s) ${missing.join(', ')}`, {
+        location: { file: storage.file },
+      });
     if (studyName !== undefined)
       return [withStudyColumns(readOptunaStudy(storage, studyName), storage.db, studyName)];
     let studies: { study_id: number; study_name: string }[];

@@ -117,6 +117,17 @@ test('an Optuna storage on PostgreSQL: every study in one import, the same recor
   );
   assert.equal(one.code, 0, one.err);
   assert.equal(JSON.parse(one.out).added, (studies as Record<string, unknown[]>)['run-7'].length);
+  const notOptuna = await runCliWith(
+    { env },
+    'import',
+    server.url({ database: 'postgres', password: false }),
+    '--mapping',
+    mappingNoFormat,
+    '--kb',
+    path.join(dir, 'cli.sqlite'),
+  );
+  assert.equal(notOptuna.code, 2, notOptuna.err);
+  assert.match(notOptuna.err, /not an Optuna storage: missing table\(s\) studies, trials/);
   const wrong = await runCliWith(
     { env: { ...env, PGPASSWORD: 'not-it' } },
     'import',
