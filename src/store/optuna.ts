@@ -350,21 +350,21 @@ export async function readOptunaStorage(
       }))
     : { db: openStorage(file), file, source: path.resolve(file) };
   try {
-    const missing = REQUIRED_TABLES.filter((t) => !tableNames(storage.db).has(t));
-    if (missing.length)
-      throw new MetallmixError(`not an Optuna storage: missing table(s) ${missing.join(', ')}`, {
-        location: { file: storage.file },
-      });
-    if (studyName !== undefined)
-      return [withStudyColumns(readOptunaStudy(storage, studyName), storage.db, studyName)];
     let studies: { study_id: number; study_name: string }[];
     try {
+      const missing = REQUIRED_TABLES.filter((t) => !tableNames(storage.db).has(t));
+      if (missing.length)
+        throw new MetallmixError(`not an Optuna storage: missing table(s) ${missing.join(', ')}`, {
+          location: { file: storage.file },
+        });
       studies = storage.db
         .prepare('SELECT study_id, study_name FROM studies ORDER BY study_id')
         .all() as typeof studies;
     } catch (err) {
       throw storageError(err, storage.file);
     }
+    if (studyName !== undefined)
+      return [withStudyColumns(readOptunaStudy(storage, studyName), storage.db, studyName)];
     if (studies.length === 0)
       throw new MetallmixError('the Optuna storage holds no study', {
         location: { file: storage.file },
