@@ -91,8 +91,7 @@ export function registerProfile(program: Command, io: CliIo): void {
   withExamples(cmd, [
     'metallmix profile data/chest_xray/train',
     'metallmix profile --manifest data/isic/labels.csv --split train --modality dermoscopy --json',
-    'metallmix profile scans/ --name my-ct --output my-ct.profile.json',
-    'metallmix profile data/chest_xray/train --name chest-xray --save',
+    'metallmix profile scans/ --name my-ct --output my-ct.profile.json --save',
   ]);
 }
 
