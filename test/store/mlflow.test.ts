@@ -298,6 +298,22 @@ test('MLflow REST failures: refused credentials, an unreachable server, no passw
   assert.match(refused.err, /ann:\*\*\*@127\.0\.0\.1/);
   assert.ok(!refused.err.includes('s3cret'));
   assert.match(server.requests[0].authorization ?? '', /^Basic /);
+  // A server that takes the basic credentials: the report shows the URL with the password masked.
+  const open = await startMlflowServer();
+  t.after(() => open.close());
+  const accepted = await runCliWith(
+    { env: { ...process.env, METALLMIX_CACHE: dir } },
+    'import',
+    open.url.replace('://', '://ann:s3cret@'),
+    '--mapping',
+    mapping,
+    '--kb',
+    kb,
+    '--json',
+  );
+  assert.equal(accepted.code, 0, accepted.err);
+  assert.ok(!`${accepted.out}${accepted.err}`.includes('s3cret'), accepted.out);
+  assert.match(JSON.parse(accepted.out).files[0].file, /^http:\/\/ann:\*\*\*@127\.0\.0\.1/);
   const gone = await startMlflowServer();
   await gone.close();
   const unreachable = gone.url;
