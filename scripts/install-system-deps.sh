@@ -3,9 +3,9 @@
 # reference implementations), scikit-learn (the digits example: examples/train_digits.py), and
 # slurm-wlm + munge (the single-node test cluster of scripts/slurm-test-cluster.sh),
 # PostgreSQL 15 (the server the PostgreSQL knowledge-base tests start in a temporary directory)
-# with pgvector where Debian has it, and Chromium with its driver for the web page's browser tests
-# (test/web, driven by playwright-core, which downloads no browser of its own). Each part is
-# skipped when already present.
+# with pgvector where Debian has it, psycopg2 (real Optuna writes a storage on that server), and
+# Chromium with its driver for the web page's browser tests (test/web, driven by playwright-core,
+# which downloads no browser of its own). Each part is skipped when already present.
 set -euo pipefail
 here=$(dirname "$0")
 need_root() {
@@ -33,6 +33,10 @@ if ! /usr/bin/python3 -c 'import jsonschema' 2>/dev/null; then
 fi
 if [ ! -x /usr/lib/postgresql/15/bin/initdb ]; then
   apt_install --no-install-recommends postgresql
+fi
+# psycopg2: real Optuna writes the Optuna storage on PostgreSQL that the import tests read.
+if ! /usr/bin/python3 -c 'import psycopg2' 2>/dev/null; then
+  apt_install --no-install-recommends python3-psycopg2
 fi
 # pgvector is packaged for some Debian releases only; without it the vector index of a PostgreSQL
 # knowledge base is the flat index stored in a table, so a missing package is not an error.

@@ -4,11 +4,14 @@ import {
   MetallmixError,
   silentProgressFactory,
   type DatasetProfile,
+  type Env,
   type Modality,
   type ProgressFactory,
   type Task,
 } from '../core/index.ts';
 import { checkOutputFile, writeOutputFile } from '../core/files.ts';
+import { writeLocator } from '../store/index.ts';
+import { withKnowledgeBase } from './knowledge-base.ts';
 import {
   parseProfile,
   profileImageFolder,
@@ -143,4 +146,34 @@ export async function profileDataset(input: ProfileInput): Promise<ProfileResult
 
 async function writeProfile(file: string, profile: DatasetProfile): Promise<void> {
   writeOutputFile(file, `${JSON.stringify(profile, null, 2)}\n`, 'the profile');
+}
+
+/** Where `metallmix profile --save` stored a profile, and what that changed. */
+export interface SavedProfile {
+  knowledgeBase: string;
+  /** No --kb or METALLMIX_KB was given: the user's own knowledge base. */
+  defaultedKnowledgeBase: boolean;
+  profile: 'added' | 'updated' | 'unchanged';
+  version: string;
+}
+
+/**
+ * Stores a profile in a knowledge base (the user's own unless one is named), as `run` and
+ * `record` store the profiles of their datasets: the runs of that dataset imported or recorded
+ * later then inform recommendations without a profiles file.
+ */
+export async function saveProfile(
+  profile: DatasetProfile,
+  input: { kb?: string; env?: Env } = {},
+): Promise<SavedProfile> {
+  const { locator, defaulted } = writeLocator(input.kb, input.env);
+  return withKnowledgeBase(locator, 'write', input.env, async (kb) => {
+    const { profiles } = await kb.importBatch({ records: [], profiles: [profile] });
+    return {
+      knowledgeBase: kb.label,
+      defaultedKnowledgeBase: defaulted,
+      profile: profiles.added ? 'added' : profiles.updated ? 'updated' : 'unchanged',
+      version: await kb.version(),
+    };
+  });
 }

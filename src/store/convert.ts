@@ -543,7 +543,8 @@ export class Converter {
   /** The hyperparameters the records are read with (mapping or source declarations). */
   readonly hyperparameters: HyperparameterSpec[];
   private readonly status: StatusSpec;
-  private readonly curveMetric: [string, MetricSource] | undefined;
+  /** The metrics read straight from a column, whose history a source may have (the curve). */
+  private readonly curveMetrics: [string, MetricSource][];
   private readonly percent: PercentSeen = new Map();
 
   constructor(
@@ -569,8 +570,9 @@ export class Converter {
     });
     this.hyperparameters = params;
     if (!table.columnsGrow) checkColumns(table, mapping, this.status, params, loaded.file);
-    this.curveMetric = Object.entries(mapping.metrics).find(([, s]) =>
-      columnsOf(s).some((c) => c === 'value' || c === 'values.0'),
+    // A constant, a JSON path or a pattern makes a value no history could give step by step.
+    this.curveMetrics = Object.entries(mapping.metrics).filter(
+      ([, s]) => s.value === undefined && s.json === undefined && s.pattern === undefined,
     );
   }
 
@@ -588,7 +590,7 @@ export class Converter {
           this.hyperparameters,
           runStatus,
           this.table.label,
-          this.curveMetric,
+          this.curveMetrics,
           this.percent,
         ),
       };
@@ -619,13 +621,36 @@ export class Converter {
   }
 }
 
+/**
+ * The learning curve: at each step of the histories behind the metrics' columns, the value of
+ * each metric there, in the record's units. Negative steps (possible in MLflow) are no epoch.
+ */
+function curveOf(
+  row: SourceRow,
+  metrics: [string, MetricSource][],
+): ExperimentRecord['curve'] | undefined {
+  const byStep = new Map<number, Record<string, number>>();
+  for (const [name, spec] of metrics) {
+    const { column } = read(row, spec);
+    const points = column === undefined ? undefined : row.history!(column);
+    for (const p of points ?? []) {
+      if (p.step < 0 || !Number.isFinite(p.value)) continue;
+      let at = byStep.get(p.step);
+      if (!at) byStep.set(p.step, (at = {}));
+      at[name] = metricUnit(spec)(p.value) * (spec.scale ?? 1);
+    }
+  }
+  if (byStep.size === 0) return undefined;
+  return [...byStep].sort(([a], [b]) => a - b).map(([epoch, metrics]) => ({ epoch, metrics }));
+}
+
 function convertRow(
   row: SourceRow,
   mapping: Mapping,
   params: HyperparameterSpec[],
   status: RunStatus,
   source: string,
-  curveMetric: [string, MetricSource] | undefined,
+  curveMetrics: [string, MetricSource][],
   percent: PercentSeen,
 ): ExperimentRecord {
   const metrics: Record<string, number> = {};
@@ -660,15 +685,7 @@ function convertRow(
     const v = optionalNumber(row, spec, name === 'trainingTimeSec' ? asIs : metricUnit(spec));
     if (v !== undefined) std[name] = v;
   }
-  const curve =
-    curveMetric && row.curve?.length
-      ? row.curve.map((p) => ({
-          epoch: p.step,
-          metrics: {
-            [curveMetric[0]]: metricUnit(curveMetric[1])(p.value) * (curveMetric[1].scale ?? 1),
-          },
-        }))
-      : undefined;
+  const curve = row.history ? curveOf(row, curveMetrics) : undefined;
   const candidate = {
     dataset: requiredText(row, mapping.dataset, 'dataset'),
     model: requiredText(row, mapping.model, 'model'),

@@ -23,6 +23,7 @@ import type {
 import type { LoadedMapping, SourceFormat } from './mapping.ts';
 import { lookupModelCard, type CatalogLibrary, type MatchKind } from './model-catalog.ts';
 import { detectFormat, readSources } from './sources.ts';
+import { maskLocator } from './postgres/locator.ts';
 import type { RowProblem, SourceRow, SourceTable } from './source-table.ts';
 import { withThousands } from '../core/numbers.ts';
 
@@ -150,7 +151,15 @@ export async function importFiles(
       });
       // A storage with several studies (experiments) is one file of the report.
       const state: FileState = {
-        report: { file, format, rows: 0, added: 0, duplicates: 0, filtered: 0, skipped: 0 },
+        report: {
+          file: shownSource(file),
+          format,
+          rows: 0,
+          added: 0,
+          duplicates: 0,
+          filtered: 0,
+          skipped: 0,
+        },
         converted: 0,
         batches: [],
       };
@@ -277,6 +286,11 @@ export async function importFiles(
     modelsFromCatalog: fromCatalog,
     version: after.version,
   };
+}
+
+/** A source as the report shows it: a password in a PostgreSQL or MLflow URL masked. */
+function shownSource(file: string): string {
+  return maskLocator(file).replace(/^(https?:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@');
 }
 
 function sizeOf(file: string): number {

@@ -1,7 +1,7 @@
 // Reads runs from an MLflow tracking server through its REST API (MLflow's documented 2.0
 // protocol): POST /api/2.0/mlflow/experiments/search and /api/2.0/mlflow/runs/search, page after
-// page (next_page_token), and GET /api/2.0/mlflow/metrics/get-history for the metrics whose min,
-// max or best value the mapping reads. Credentials come from the URL (basic), or the
+// page (next_page_token), and GET /api/2.0/mlflow/metrics/get-history for the metrics the
+// mapping reads (their min, max or best, and the learning curve). Credentials come from the URL (basic), or the
 // environment MLflow's own clients read: MLFLOW_TRACKING_TOKEN (bearer) or
 // MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (basic); they are never shown.
 import { ExitCode, MetallmixError, type Env } from '../core/index.ts';

@@ -5,10 +5,11 @@
 //   duration_sec (end - start: the training time), params.KEY, tags.KEY, experiment_tags.KEY,
 //   metrics.KEY (the latest value: highest step, then timestamp, as MLflow reports it),
 //   metrics_step.KEY (its step), metrics_min.KEY, metrics_max.KEY and metrics_best.KEY (the min
-//   for losses, errors and times, else the max) over the metric's history.
+//   for losses, errors and times, else the max) over the metric's history. The history behind
+//   metrics.KEY and the aggregates is the record's learning curve (one value per step).
 import { isLowerBetter } from '../core/index.ts';
 import type { Mapping } from './mapping.ts';
-import type { Cell, SourceRow, SourceTable } from './source-table.ts';
+import type { Cell, HistoryPoint, SourceRow, SourceTable } from './source-table.ts';
 import { maxOf, minOf } from '../core/arrays.ts';
 
 export interface MetricPoint {
@@ -49,7 +50,16 @@ export const RUN_STATUS_NAMES: Record<number, string> = {
   5: 'KILLED',
 };
 
-export const AGGREGATE_PREFIXES = ['metrics_min.', 'metrics_max.', 'metrics_best.'] as const;
+const AGGREGATE_PREFIXES = ['metrics_min.', 'metrics_max.', 'metrics_best.'] as const;
+
+/** The columns whose values come from a metric's history, which is then the record's curve. */
+const HISTORY_PREFIXES = ['metrics.', ...AGGREGATE_PREFIXES] as const;
+
+/** The metric key behind a column that a history stands behind, if it is one. */
+function historyKeyOf(column: string): string | undefined {
+  const prefix = HISTORY_PREFIXES.find((p) => column.startsWith(p));
+  return prefix && column.slice(prefix.length);
+}
 
 /** MLflow's latest value: the highest step, then the latest timestamp, then the highest value. */
 export function latestOf(points: readonly MetricPoint[]): MetricPoint | undefined {
@@ -74,13 +84,15 @@ export function parseMetricValue(text: string): number {
   return t === '' ? NaN : Number(t);
 }
 
-/** The metric keys whose whole history the mapping reads (min, max or best columns). */
+/**
+ * The metric keys whose whole history the mapping reads: its min, max or best, or its latest
+ * value, whose history is the record's learning curve.
+ */
 export function historyKeys(mapping: Mapping | undefined): Set<string> {
   const keys = new Set<string>();
   const add = (column: unknown) => {
-    if (typeof column !== 'string') return;
-    for (const prefix of AGGREGATE_PREFIXES)
-      if (column.startsWith(prefix)) keys.add(column.slice(prefix.length));
+    const key = typeof column === 'string' ? historyKeyOf(column) : undefined;
+    if (key !== undefined) keys.add(key);
   };
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(visit);
@@ -129,6 +141,22 @@ function cellsOf(run: MlflowRun, experiment: MlflowExperiment): Map<string, Cell
   return cells;
 }
 
+/**
+ * One value per step, in step order: of several values logged at one step, the latest (latest
+ * timestamp, then highest value, as latestOf decides), so the order a server returns them in
+ * does not matter.
+ */
+export function stepHistory(points: readonly MetricPoint[]): HistoryPoint[] {
+  const byStep = new Map<number, MetricPoint>();
+  for (const p of points) {
+    const seen = byStep.get(p.step);
+    if (!seen || latestOf([seen, p]) === p) byStep.set(p.step, p);
+  }
+  return [...byStep.values()]
+    .sort((a, b) => a.step - b.step)
+    .map((p) => ({ step: p.step, value: p.value }));
+}
+
 /** The runs of one experiment as a source table; a run lacking a column has an empty cell. */
 export function mlflowTable(
   file: string,
@@ -139,11 +167,18 @@ export function mlflowTable(
   const all = runs.map((r) => cellsOf(r, experiment));
   const columns = new Set<string>(['run_id', 'experiment', 'status', 'duration_sec']);
   for (const cells of all) for (const k of cells.keys()) columns.add(k);
-  const rows: SourceRow[] = all.map((cells, i) => ({
-    line: i + 1,
-    where: `run ${runs[i].runId}`,
-    get: (column) =>
-      cells.has(column) ? cells.get(column) : columns.has(column) ? null : undefined,
-  }));
+  const rows: SourceRow[] = all.map((cells, i) => {
+    const steps = new Map([...runs[i].history].map(([k, points]) => [k, stepHistory(points)]));
+    return {
+      line: i + 1,
+      where: `run ${runs[i].runId}`,
+      history: (column) => {
+        const key = historyKeyOf(column);
+        return key === undefined ? undefined : steps.get(key);
+      },
+      get: (column) =>
+        cells.has(column) ? cells.get(column) : columns.has(column) ? null : undefined,
+    };
+  });
   return { file, format: 'mlflow', label, columns, rows, problems: [] };
 }

@@ -1,13 +1,16 @@
-// Reads one study of an Optuna RDB storage (SQLite) as rows of virtual columns, decoding each
+// Reads the studies of an Optuna RDB storage (an SQLite file, or PostgreSQL through an
+// in-memory copy: postgres/optuna-storage.ts) as rows of virtual columns, decoding each
 // parameter's distribution_json into a typed hyperparameter. Optuna stores every parameter as a
 // float "internal representation": a categorical parameter's value is the index of its choice.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { readRegularFile } from '../core/files.ts';
-import { ExitCode, MetallmixError } from '../core/index.ts';
+import { ExitCode, MetallmixError, type Env } from '../core/index.ts';
 import { jsonNestsDeeper } from '../core/json-text.ts';
 import { fileKind } from './file-kind.ts';
+import { POSTGRES_SCHEME } from './postgres/locator.ts';
+import { copyOptunaStorage, withoutDriver } from './postgres/optuna-storage.ts';
 import type { HyperparameterSpec } from './mapping.ts';
 import type { Cell, SourceRow, SourceTable } from './source-table.ts';
 
@@ -118,21 +121,25 @@ function storageError(err: unknown, file: string): MetallmixError {
   );
 }
 
-export function readOptunaStudy(file: string, studyName?: string): SourceTable {
-  const db = openStorage(file);
+/** An open storage: its database, how errors name it, and how provenance names it. */
+interface Storage {
+  db: Database.Database;
+  file: string;
+  source: string;
+}
+
+function tableNames(db: Database.Database): Set<string> {
+  return new Set(
+    (
+      db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as { name: string }[]
+    ).map((t) => t.name),
+  );
+}
+
+function readOptunaStudy(storage: Storage, studyName?: string): SourceTable {
+  const { db, file } = storage;
   try {
-    const tables = new Set(
-      (
-        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as {
-          name: string;
-        }[]
-      ).map((t) => t.name),
-    );
-    const missing = REQUIRED_TABLES.filter((t) => !tables.has(t));
-    if (missing.length)
-      throw new MetallmixError(`not an Optuna storage: missing table(s) ${missing.join(', ')}`, {
-        location: { file },
-      });
+    const tables = tableNames(db);
     const studies = db
       .prepare('SELECT study_id, study_name FROM studies ORDER BY study_id')
       .all() as {
@@ -148,17 +155,14 @@ export function readOptunaStudy(file: string, studyName?: string): SourceTable {
         { location: { file } },
       );
     // One read transaction: a study that writes meanwhile is seen before or after, not half.
-    return db.transaction(() => readStudy(db, file, study.study_id, study.study_name, tables))();
+    return db.transaction(() => readStudy(storage, study.study_id, study.study_name, tables))();
   } catch (err) {
     throw storageError(err, file);
-  } finally {
-    db.close();
   }
 }
 
 function readStudy(
-  db: Database.Database,
-  file: string,
+  { db, file, source }: Storage,
   studyId: number,
   studyName: string,
   tables: Set<string>,
@@ -287,7 +291,8 @@ function readStudy(
       line: t.trial_id,
       where: `trial ${t.number}`,
       problem: rowProblems.get(t.trial_id),
-      curve: curves.get(t.trial_id),
+      history: (column: string) =>
+        column === 'value' || column === 'values.0' ? curves.get(t.trial_id) : undefined,
       get: (column: string) =>
         own.has(column) ? own.get(column) : columns.has(column) ? null : undefined,
     };
@@ -295,7 +300,7 @@ function readStudy(
   return {
     file,
     format: 'optuna',
-    label: `optuna:${path.resolve(file)}#${studyName}`,
+    label: `optuna:${source}#${studyName}`,
     columns,
     rows,
     problems: [],
@@ -332,26 +337,49 @@ function declare(
  * so the study name or a study attribute can give the dataset. With several studies, problems
  * are located at `FILE#STUDY`.
  */
-export function readOptunaStorage(file: string, studyName?: string): SourceTable[] {
-  if (studyName !== undefined)
-    return [withStudyColumns(readOptunaStudy(file, studyName), file, studyName)];
-  let studies: { study_id: number; study_name: string }[];
-  const db = openStorage(file);
+export async function readOptunaStorage(
+  file: string,
+  studyName?: string,
+  env: Env = process.env,
+): Promise<SourceTable[]> {
+  const storage: Storage = POSTGRES_SCHEME.test(withoutDriver(file))
+    ? await copyOptunaStorage(file, env).then(({ db, label }) => ({
+        db,
+        file: label,
+        source: label,
+      }))
+    : { db: openStorage(file), file, source: path.resolve(file) };
   try {
-    studies = db
-      .prepare('SELECT study_id, study_name FROM studies ORDER BY study_id')
-      .all() as typeof studies;
-  } catch (err) {
-    throw storageError(err, file);
+    let studies: { study_id: number; study_name: string }[];
+    try {
+      const missing = REQUIRED_TABLES.filter((t) => !tableNames(storage.db).has(t));
+      if (missing.length)
+        throw new MetallmixError(`not an Optuna storage: missing table(s) ${missing.join(', ')}`, {
+          location: { file: storage.file },
+        });
+      studies = storage.db
+        .prepare('SELECT study_id, study_name FROM studies ORDER BY study_id')
+        .all() as typeof studies;
+    } catch (err) {
+      throw storageError(err, storage.file);
+    }
+    if (studyName !== undefined)
+      return [withStudyColumns(readOptunaStudy(storage, studyName), storage.db, studyName)];
+    if (studies.length === 0)
+      throw new MetallmixError('the Optuna storage holds no study', {
+        location: { file: storage.file },
+      });
+    return studies.map((s) => {
+      const table = withStudyColumns(
+        readOptunaStudy(storage, s.study_name),
+        storage.db,
+        s.study_name,
+      );
+      return studies.length > 1 ? { ...table, file: `${storage.file}#${s.study_name}` } : table;
+    });
   } finally {
-    db.close();
+    storage.db.close();
   }
-  if (studies.length === 0)
-    throw new MetallmixError('the Optuna storage holds no study', { location: { file } });
-  return studies.map((s) => {
-    const table = withStudyColumns(readOptunaStudy(file, s.study_name), file, s.study_name);
-    return studies.length > 1 ? { ...table, file: `${file}#${s.study_name}` } : table;
-  });
 }
 
 /**
@@ -386,54 +414,39 @@ function openStorage(file: string): Database.Database {
 }
 
 /** Adds the study's direction and attributes to every row of its table. */
-function withStudyColumns(table: SourceTable, file: string, study: string): SourceTable {
+function withStudyColumns(table: SourceTable, db: Database.Database, study: string): SourceTable {
   const extra = new Map<string, Cell>();
-  const db = openStorage(file);
-  try {
-    const tables = new Set(
-      (
-        db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table'`).all() as {
-          name: string;
-        }[]
-      ).map((t) => t.name),
-    );
-    const id = (
-      db.prepare('SELECT study_id FROM studies WHERE study_name = ?').get(study) as
-        { study_id: number } | undefined
-    )?.study_id;
-    if (tables.has('study_directions')) {
-      const d = db
-        .prepare('SELECT direction FROM study_directions WHERE study_id = ? ORDER BY objective')
-        .get(id) as { direction: string } | undefined;
-      if (d) extra.set('direction', d.direction);
-    }
-    for (const [name, prefix] of [
-      ['study_user_attributes', 'study_user_attrs'],
-      ['study_system_attributes', 'study_system_attrs'],
-    ] as const) {
-      if (!tables.has(name)) continue;
-      const attrs = db
-        .prepare(`SELECT key, value_json FROM ${name} WHERE study_id = ? ORDER BY key`)
-        .all(id) as { key: string; value_json: string }[];
-      for (const a of attrs) {
-        let value: unknown;
-        try {
-          value = JSON.parse(a.value_json);
-        } catch {
-          value = a.value_json;
-        }
-        extra.set(
-          `${prefix}.${a.key}`,
-          value === null
-            ? null
-            : typeof value === 'object'
-              ? JSON.stringify(value)
-              : (value as Cell),
-        );
+  const tables = tableNames(db);
+  const id = (
+    db.prepare('SELECT study_id FROM studies WHERE study_name = ?').get(study) as
+      { study_id: number } | undefined
+  )?.study_id;
+  if (tables.has('study_directions')) {
+    const d = db
+      .prepare('SELECT direction FROM study_directions WHERE study_id = ? ORDER BY objective')
+      .get(id) as { direction: string } | undefined;
+    if (d) extra.set('direction', d.direction);
+  }
+  for (const [name, prefix] of [
+    ['study_user_attributes', 'study_user_attrs'],
+    ['study_system_attributes', 'study_system_attrs'],
+  ] as const) {
+    if (!tables.has(name)) continue;
+    const attrs = db
+      .prepare(`SELECT key, value_json FROM ${name} WHERE study_id = ? ORDER BY key`)
+      .all(id) as { key: string; value_json: string }[];
+    for (const a of attrs) {
+      let value: unknown;
+      try {
+        value = JSON.parse(a.value_json);
+      } catch {
+        value = a.value_json;
       }
+      extra.set(
+        `${prefix}.${a.key}`,
+        value === null ? null : typeof value === 'object' ? JSON.stringify(value) : (value as Cell),
+      );
     }
-  } finally {
-    db.close();
   }
   if (extra.size === 0) return table;
   const columns = new Set([...table.columns, ...extra.keys()]);

@@ -4,6 +4,11 @@ import type { HyperparameterSpec, SourceFormat } from './mapping.ts';
 
 export type Cell = string | number | boolean | null;
 
+export interface HistoryPoint {
+  step: number;
+  value: number;
+}
+
 /** An invalid row (or cell), with everything a user needs to find it. */
 export interface RowProblem {
   file: string;
@@ -18,8 +23,11 @@ export interface SourceRow {
   where?: string;
   /** Set when the reader already knows the row is invalid (an undecodable Optuna parameter). */
   problem?: { column: string; reason: string };
-  /** Intermediate values of the first objective, by step (Optuna). */
-  curve?: { step: number; value: number }[];
+  /**
+   * The history behind a column, one value per step in step order (Optuna's intermediate values
+   * behind `value`, an MLflow metric's history behind `metrics.KEY`): a record's learning curve.
+   */
+  history?(column: string): readonly HistoryPoint[] | undefined;
   /** The cell, null when empty, undefined when the source has no such column. */
   get(column: string): Cell | undefined;
 }

@@ -12,6 +12,8 @@ import type { Mapping, SourceFormat } from './mapping.ts';
 import { isMlflowFileStore, readMlflowFileStore } from './mlflow-files.ts';
 import { isHttpUrl, readMlflowServer } from './mlflow-rest.ts';
 import { readOptunaStorage } from './optuna.ts';
+import { POSTGRES_SCHEME } from './postgres/locator.ts';
+import { withoutDriver } from './postgres/optuna-storage.ts';
 import type { Cell, SourceRow, SourceTable } from './source-table.ts';
 
 /** Longest CSV record or JSONL line accepted (characters); longer is not a run of a table. */
@@ -20,6 +22,8 @@ const CHUNK_BYTES = 1024 * 1024;
 
 export function detectFormat(file: string): SourceFormat {
   if (isHttpUrl(file) || isMlflowFileStore(file)) return 'mlflow';
+  // A database server as a source can only be an Optuna storage on it.
+  if (POSTGRES_SCHEME.test(withoutDriver(file))) return 'optuna';
   const ext = path.extname(file).toLowerCase();
   if (ext === '.jsonl' || ext === '.ndjson') return 'jsonl';
   if (ext === '.db' || ext === '.sqlite' || ext === '.sqlite3') return 'optuna';
@@ -31,7 +35,7 @@ export interface ReadOptions {
   study?: string;
   /** The mapping, so a reader fetches only what it reads (MLflow metric histories). */
   mapping?: Mapping;
-  /** Credentials of remote sources (MLflow tracking server). */
+  /** Credentials of remote sources (MLflow tracking server, Optuna storage on PostgreSQL). */
   env?: Env;
 }
 
@@ -52,7 +56,7 @@ export async function readSources(
     case 'jsonl':
       return [await readJsonl(file)];
     case 'optuna':
-      return readOptunaStorage(file, options.study);
+      return readOptunaStorage(file, options.study, options.env ?? process.env);
     case 'mlflow':
       return isHttpUrl(file)
         ? readMlflowServer(file, { env: options.env ?? process.env, mapping: options.mapping })

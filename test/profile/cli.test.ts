@@ -6,7 +6,8 @@ import path from 'node:path';
 import { DatasetProfile } from '../../src/core/profile.ts';
 import { profileImageFolder } from '../../src/profile/index.ts';
 import * as img from './images.ts';
-import { runCli } from '../support/cli.ts';
+import { runCli, runCliWith } from '../support/cli.ts';
+import { openKnowledgeBase } from '../../src/store/index.ts';
 
 const root = mkdtempSync(path.join(tmpdir(), 'metallmix-cli-profile-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -86,4 +87,73 @@ test('profile usage and input errors exit with code 2 and a message naming the p
   const help = await runCli('profile', '--help');
   assert.equal(help.code, 0);
   assert.match(help.out, /Examples:\n {2}\$ metallmix profile/);
+});
+
+test('profile --save stores the profile in your knowledge base (or --kb), so a run recorded later has it', async () => {
+  const kb = path.join(root, 'kb.sqlite');
+  const { METALLMIX_KB: _named, ...inherited } = process.env;
+  const env = { ...inherited, METALLMIX_DATA: path.join(root, 'data') };
+  const first = await runCliWith(
+    { env },
+    'profile',
+    dataset,
+    '--name',
+    'skin-lab',
+    '--save',
+    '--kb',
+    kb,
+    '--json',
+  );
+  assert.equal(first.code, 0, first.err);
+  const printed = JSON.parse(first.out);
+  assert.equal(printed.saved.profile, 'added');
+  assert.equal(printed.saved.knowledgeBase, kb);
+  const again = await runCliWith(
+    { env },
+    'profile',
+    dataset,
+    '--name',
+    'skin-lab',
+    '--save',
+    '--kb',
+    kb,
+  );
+  assert.equal(again.code, 0, again.err);
+  assert.match(again.out, /profile skin-lab unchanged in /);
+  const stored = await openKnowledgeBase(kb, { mode: 'read' });
+  try {
+    const { profiles } = await stored.snapshot();
+    assert.deepEqual(
+      profiles.map((p) => p.name),
+      ['skin-lab'],
+    );
+    assert.deepEqual(profiles[0], { ...printed.profile, name: 'skin-lab' });
+  } finally {
+    await stored.close();
+  }
+  // A run of that dataset recorded later needs no profile of its own.
+  const rec = await runCliWith(
+    { env },
+    'record',
+    '--dataset-name',
+    'skin-lab',
+    '--model',
+    'resnet18',
+    '--metric',
+    'accuracy=0.9',
+    '--kb',
+    kb,
+    '--json',
+  );
+  assert.equal(rec.code, 0, rec.err);
+  assert.deepEqual(JSON.parse(rec.out).datasetsWithoutProfile, []);
+
+  // Without --kb: the user's own knowledge base, and the command says where.
+  const own = await runCliWith({ env }, 'profile', dataset, '--save');
+  assert.equal(own.code, 0, own.err);
+  assert.match(own.err, /no --kb or METALLMIX_KB given; stored the profile in .*kb\.sqlite/);
+  assert.match(own.out, /profile skin added in /);
+  const bad = await runCliWith({ env }, 'profile', dataset, '--kb', kb);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /--kb names where --save stores the profile: add --save/);
 });

@@ -41,6 +41,25 @@ const MAPPING = {
   ],
 };
 
+/**
+ * The learning curves by run: [step, val_acc, val_loss] at each step of the histories. Of two
+ * val_acc values at one step the later one counts; a NaN loss leaves the loss out of its step.
+ */
+const CURVES: Record<string, [number, number, number?][]> = {
+  a1a1a1: [
+    [0, 0.6, 0.9],
+    [1, 0.8, 0.5],
+    [2, 0.75, 0.55],
+  ],
+  a2a2a2: [[0, 0.4, 1.2]],
+  a3a3a3: [
+    [0, 0.5, 0.8],
+    [1, 0.65],
+  ],
+  b1b1b1: [[4, 0.91, 0.3]],
+  b2b2b2: [[0, 0.85, 0.4]],
+};
+
 /** The records the fixture gives through MAPPING, worked out by hand from fixtures/mlflow-fixture.ts. */
 function expected(source: (experiment: string) => string): ExperimentRecord[] {
   const rec = (
@@ -62,6 +81,10 @@ function expected(source: (experiment: string) => string): ExperimentRecord[] {
     seed,
     status,
     provenance: { source: source(dataset), runId, line },
+    curve: CURVES[runId].map(([epoch, accuracy, loss]) => ({
+      epoch,
+      metrics: { accuracy, ...(loss !== undefined ? { loss } : {}), final_accuracy: accuracy },
+    })),
   });
   const cfg = (lr: number, batch_size: number, optimizer: string, pretrained: boolean) => ({
     lr,
@@ -238,7 +261,7 @@ test('an MLflow tracking server over REST: paging, metric histories, bearer toke
   assert.deepEqual(
     [...new Set(histories.map((r) => r.query.metric_key))].sort(),
     ['val_acc', 'val_loss'],
-    'only the metrics whose best or min the mapping reads',
+    'only the metrics the mapping reads (train/loss is not fetched)',
   );
   assert.equal(
     histories.filter((r) => r.query.run_id === 'a1a1a1' && r.query.metric_key === 'val_acc').length,
@@ -275,6 +298,22 @@ test('MLflow REST failures: refused credentials, an unreachable server, no passw
   assert.match(refused.err, /ann:\*\*\*@127\.0\.0\.1/);
   assert.ok(!refused.err.includes('s3cret'));
   assert.match(server.requests[0].authorization ?? '', /^Basic /);
+  // A server that takes the basic credentials: the report shows the URL with the password masked.
+  const open = await startMlflowServer();
+  t.after(() => open.close());
+  const accepted = await runCliWith(
+    { env: { ...process.env, METALLMIX_CACHE: dir } },
+    'import',
+    open.url.replace('://', '://ann:s3cret@'),
+    '--mapping',
+    mapping,
+    '--kb',
+    kb,
+    '--json',
+  );
+  assert.equal(accepted.code, 0, accepted.err);
+  assert.ok(!`${accepted.out}${accepted.err}`.includes('s3cret'), accepted.out);
+  assert.match(JSON.parse(accepted.out).files[0].file, /^http:\/\/ann:\*\*\*@127\.0\.0\.1/);
   const gone = await startMlflowServer();
   await gone.close();
   const unreachable = gone.url;

@@ -1,14 +1,16 @@
 import { Option, type Command } from 'commander';
 import {
   MODALITIES,
+  MetallmixError,
   TASKS,
   profileDataset,
+  saveProfile,
   type Modality,
   type ProfileResult,
   type Task,
 } from '../../index.ts';
 import type { CliIo } from '../io.ts';
-import { emit, jsonOption, table, withExamples } from '../output.ts';
+import { emit, jsonOption, say, table, withExamples } from '../output.ts';
 import { progressFor } from '../progress.ts';
 import { maxOf } from '../../core/arrays.ts';
 
@@ -21,6 +23,8 @@ interface ProfileFlags {
   name?: string;
   task?: Task;
   output?: string;
+  save?: boolean;
+  kb?: string;
   quiet?: boolean;
   json?: boolean;
 }
@@ -47,9 +51,21 @@ export function registerProfile(program: Command, io: CliIo): void {
       ),
     )
     .option('--output <file>', 'also write the DatasetProfile as JSON to this file')
+    .option(
+      '--save',
+      'also store the profile in your knowledge base, so runs of this dataset you import later need no profiles file',
+    )
+    .option(
+      '--kb <path>',
+      'with --save: knowledge base to write (default: $METALLMIX_KB, else your own)',
+    )
     .option('--quiet', 'no progress output')
     .addOption(jsonOption())
     .action(async (dir: string | undefined, flags: ProfileFlags) => {
+      if (flags.kb !== undefined && !flags.save)
+        throw new MetallmixError('--kb names where --save stores the profile: add --save', {
+          location: { field: 'kb' },
+        });
       const result = await profileDataset({
         imageFolder: dir,
         manifest: flags.manifest,
@@ -60,12 +76,22 @@ export function registerProfile(program: Command, io: CliIo): void {
         output: flags.output,
         progress: progressFor(io, !flags.quiet && !flags.json),
       });
-      emit(io, result, flags.json, render);
+      if (!flags.save) return emit(io, result, flags.json, render);
+      const saved = await saveProfile(result.profile, { kb: flags.kb, env: io.env });
+      if (saved.defaultedKnowledgeBase && !flags.json)
+        say(io, `no --kb or METALLMIX_KB given; stored the profile in ${saved.knowledgeBase}`);
+      emit(io, { ...result, saved }, flags.json, (r) =>
+        [
+          render(r),
+          '',
+          `profile ${r.profile.name} ${saved.profile} in ${saved.knowledgeBase}`,
+        ].join('\n'),
+      );
     });
   withExamples(cmd, [
     'metallmix profile data/chest_xray/train',
     'metallmix profile --manifest data/isic/labels.csv --split train --modality dermoscopy --json',
-    'metallmix profile scans/ --name my-ct --output my-ct.profile.json',
+    'metallmix profile scans/ --name my-ct --output my-ct.profile.json --save',
   ]);
 }
 

@@ -185,7 +185,7 @@ export function registerRun(program: Command, io: CliIo): void {
     )
     .option(
       '--kb <path>',
-      READ_KB_HELP.replace('knowledge base file', 'knowledge base to read and write'),
+      READ_KB_HELP.replace('knowledge base:', 'knowledge base to read and write:'),
     )
     .option('--no-builtin', NO_BUILTIN_HELP)
     .option('--metric <name>', 'metric the trials are ranked by (default accuracy)')

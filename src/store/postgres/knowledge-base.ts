@@ -40,6 +40,7 @@ import type {
   StoredRecord,
   UpsertCounts,
 } from '../knowledge-base.ts';
+import { connectPostgres } from './connect.ts';
 import { resolvePostgresLocator, type PostgresSettings } from './locator.ts';
 import {
   LOCK,
@@ -368,34 +369,7 @@ export async function openPostgresKnowledgeBase(
   options: OpenPostgresOptions,
 ): Promise<PostgresKnowledgeBase> {
   const settings = resolvePostgresLocator(locator, options.env);
-  const client = new pg.Client({
-    host: settings.host,
-    port: settings.port,
-    user: settings.user,
-    database: settings.database,
-    password: settings.password,
-    ssl: settings.ssl,
-    connectionTimeoutMillis: settings.connectTimeoutMs,
-    application_name: 'metallmix',
-  });
-  // A server that goes away must fail the current call, not crash the process.
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-  } catch (err) {
-    await client.end().catch(() => undefined);
-    const reason = (err as Error).message || String(err);
-    const hint = /password/i.test(reason)
-      ? settings.passwordFrom
-        ? ` (the password came from ${settings.passwordFrom})`
-        : ' (no password was given: put it in the URL, PGPASSWORD or ~/.pgpass)'
-      : '';
-    throw new MetallmixError(`cannot connect to the knowledge base: ${reason}${hint}`, {
-      location: { file: settings.label },
-      exitCode: ExitCode.unavailable,
-      cause: err,
-    });
-  }
+  const client = await connectPostgres(settings, 'the knowledge base');
   try {
     if (options.readonly) {
       const version = await schemaVersion(client, settings.schema);

@@ -34,7 +34,7 @@ const fail = (label: string, reason: string): never => {
 
 /** The locator as shown to users: the password, if the URL has one, replaced by `***`. */
 export function maskLocator(locator: string): string {
-  return locator.replace(/^(postgres(?:ql)?:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@');
+  return locator.replace(/^(postgres(?:ql)?(?:\+[a-z0-9_]+)?:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@');
 }
 
 /** Resolves a locator with the environment a face passes in (PGUSER, PGPASSWORD, PGPASSFILE, HOME). */
