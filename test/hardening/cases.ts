@@ -22,7 +22,11 @@ import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { Env } from '../../src/core/index.ts';
 import { runCliWith, type CliResult } from '../support/cli.ts';
-import { completion, startFakeOpenAIServer } from '../llm/fake-openai-server.ts';
+import {
+  completion,
+  startFakeOpenAIServer,
+  type FakeOpenAIServerOptions,
+} from '../llm/fake-openai-server.ts';
 import * as img from '../profile/images.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,6 +88,16 @@ const MAPPING = {
   models: 'models.json',
 };
 
+/** Every profile's images: 28 x 28, as MedMNIST's. */
+const SMALL_IMAGES = {
+  medianWidth: 28,
+  medianHeight: 28,
+  minWidth: 28,
+  minHeight: 28,
+  maxWidth: 28,
+  maxHeight: 28,
+};
+
 const PROFILES = [
   {
     name: 'derma',
@@ -92,14 +106,7 @@ const PROFILES = [
     numInstances: 300,
     numClasses: 3,
     classCounts: { a: 100, b: 120, c: 80 },
-    resolution: {
-      medianWidth: 28,
-      medianHeight: 28,
-      minWidth: 28,
-      minHeight: 28,
-      maxWidth: 28,
-      maxHeight: 28,
-    },
+    resolution: SMALL_IMAGES,
     channels: 3,
   },
   {
@@ -109,14 +116,7 @@ const PROFILES = [
     numInstances: 800,
     numClasses: 4,
     classCounts: { a: 200, b: 200, c: 250, d: 150 },
-    resolution: {
-      medianWidth: 28,
-      medianHeight: 28,
-      minWidth: 28,
-      minHeight: 28,
-      maxWidth: 28,
-      maxHeight: 28,
-    },
+    resolution: SMALL_IMAGES,
     channels: 3,
   },
 ];
@@ -149,14 +149,7 @@ export const PROFILE = {
   numInstances: 500,
   numClasses: 3,
   classCounts: { a: 200, b: 200, c: 100 },
-  resolution: {
-    medianWidth: 28,
-    medianHeight: 28,
-    minWidth: 28,
-    minHeight: 28,
-    maxWidth: 28,
-    maxHeight: 28,
-  },
+  resolution: SMALL_IMAGES,
   channels: 3,
 };
 
@@ -231,6 +224,43 @@ const importArgs = (ctx: CaseContext, file: string, mapping = ctx.mapping) => [
   ctx.kb,
   '--quiet',
 ];
+
+/** recommend for the base profile (written to p.json) on the case's knowledge base. */
+const recommendArgs = (ctx: CaseContext, ...more: string[]) => [
+  'recommend',
+  '--profile',
+  ctx.write('p.json', PROFILE),
+  '--kb',
+  ctx.kb,
+  ...more,
+];
+
+/**
+ * recommend through a fake LLM endpoint that answers every request with `fallback`; one attempt
+ * and no LLM judge, so the case sees what metallmix makes of that one reply.
+ */
+async function recommendWithFakeLlm(
+  ctx: CaseContext,
+  fallback: FakeOpenAIServerOptions['fallback'],
+  ...more: string[]
+): Promise<Invocation> {
+  const server = await startFakeOpenAIServer({ fallback });
+  ctx.after(() => server.close());
+  return {
+    args: recommendArgs(
+      ctx,
+      '--llm-base-url',
+      server.baseUrl,
+      '--llm-model',
+      'm',
+      '--no-llm-judge',
+      '--max-attempts',
+      '1',
+      ...more,
+    ),
+    mayWrite: /\.vectors$|-wal$|-shm$/,
+  };
+}
 
 /** A mapping next to the base one: the base mapping with `change` applied. */
 function mappingWith(
@@ -613,17 +643,7 @@ export const CASES: BadInputCase[] = [
     setup: (ctx) => {
       mkdirSync(path.join(ctx.dir, 'exports'));
       return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--export',
-          'json',
-          '--out',
-          `${path.join(ctx.dir, 'exports')}/`,
-        ],
+        args: recommendArgs(ctx, '--export', 'json', '--out', `${path.join(ctx.dir, 'exports')}/`),
         mayWrite: /^exports\/metallmix-configs\.json$|\.vectors$/,
       };
     },
@@ -641,17 +661,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: '--out cfg.yaml for a YAML export: writes cfg.yaml, not cfg.yaml.yaml',
     setup: (ctx) => ({
-      args: [
-        'recommend',
-        '--profile',
-        ctx.write('p.json', PROFILE),
-        '--kb',
-        ctx.kb,
-        '--export',
-        'yaml',
-        '--out',
-        path.join(ctx.dir, 'cfg.yaml'),
-      ],
+      args: recommendArgs(ctx, '--export', 'yaml', '--out', path.join(ctx.dir, 'cfg.yaml')),
       mayWrite: /^cfg\.yaml$|\.vectors$/,
     }),
     exit: 0,
@@ -874,17 +884,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: '--out /proc/nope/x',
     setup: (ctx) => ({
-      args: [
-        'recommend',
-        '--profile',
-        ctx.write('p.json', PROFILE),
-        '--kb',
-        ctx.kb,
-        '--export',
-        'json',
-        '--out',
-        '/proc/nope/x',
-      ],
+      args: recommendArgs(ctx, '--export', 'json', '--out', '/proc/nope/x'),
       mayWrite: /\.vectors$/,
     }),
     exit: 2,
@@ -1094,17 +1094,7 @@ export const CASES: BadInputCase[] = [
       const disk = smallDisk(ctx, 'disk', 4);
       writeFileSync(path.join(disk, 'filler'), Buffer.alloc(4096 - 1));
       return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--export',
-          'json',
-          '--out',
-          path.join(disk, 'trials'),
-        ],
+        args: recommendArgs(ctx, '--export', 'json', '--out', path.join(disk, 'trials')),
         mayWrite: /\.vectors$|-wal$|-shm$|^disk\/trials$/,
       };
     },
@@ -1157,27 +1147,7 @@ export const CASES: BadInputCase[] = [
     id: 'llm-text-plain',
     fromIssue: true,
     title: 'an LLM endpoint that answers text/plain',
-    setup: async (ctx) => {
-      const server = await startFakeOpenAIServer({ fallback: { text: 'hello, I am a web page' } });
-      ctx.after(() => server.close());
-      return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--llm-base-url',
-          server.baseUrl,
-          '--llm-model',
-          'm',
-          '--no-llm-judge',
-          '--max-attempts',
-          '1',
-        ],
-        mayWrite: /\.vectors$|-wal$|-shm$/,
-      };
-    },
+    setup: (ctx) => recommendWithFakeLlm(ctx, { text: 'hello, I am a web page' }),
     exit: 0,
     message: /did not answer with a chat completion \(plain text\)/,
     check: (r) =>
@@ -1188,15 +1158,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'a missing --llm-gguf file',
     setup: (ctx) => ({
-      args: [
-        'recommend',
-        '--profile',
-        ctx.write('p.json', PROFILE),
-        '--kb',
-        ctx.kb,
-        '--llm-gguf',
-        path.join(ctx.dir, 'nope.gguf'),
-      ],
+      args: recommendArgs(ctx, '--llm-gguf', path.join(ctx.dir, 'nope.gguf')),
       mayWrite: /\.vectors$/,
     }),
     exit: 2,
@@ -1236,31 +1198,14 @@ export const CASES: BadInputCase[] = [
     id: 'authorization-echo',
     fromIssue: true,
     title: 'an LLM server that echoes the Authorization header into its reply',
-    setup: async (ctx) => {
-      const server = await startFakeOpenAIServer({
-        fallback: (req) => completion(`echo: ${String(req.headers.authorization)}`),
-      });
-      ctx.after(() => server.close());
-      return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--llm-base-url',
-          server.baseUrl,
-          '--llm-model',
-          'm',
-          '--no-llm-judge',
-          '--max-attempts',
-          '1',
-          '--json',
-        ],
-        env: { METALLMIX_LLM_API_KEY: 'sk-hardening-secret-0123456789' },
-        mayWrite: /\.vectors$|-wal$|-shm$/,
-      };
-    },
+    setup: async (ctx) => ({
+      ...(await recommendWithFakeLlm(
+        ctx,
+        (req) => completion(`echo: ${String(req.headers.authorization)}`),
+        '--json',
+      )),
+      env: { METALLMIX_LLM_API_KEY: 'sk-hardening-secret-0123456789' },
+    }),
     exit: 0,
     message: /"raw": "echo: Bearer \[redacted\]"/,
     check: (r) =>
@@ -1272,29 +1217,7 @@ export const CASES: BadInputCase[] = [
     id: 'huge-completion',
     fromIssue: true,
     title: 'a 16 MB completion (the cap is 8 MB)',
-    setup: async (ctx) => {
-      const server = await startFakeOpenAIServer({
-        fallback: completion('x'.repeat(16 * 1024 * 1024)),
-      });
-      ctx.after(() => server.close());
-      return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--llm-base-url',
-          server.baseUrl,
-          '--llm-model',
-          'm',
-          '--no-llm-judge',
-          '--max-attempts',
-          '1',
-        ],
-        mayWrite: /\.vectors$|-wal$|-shm$/,
-      };
-    },
+    setup: (ctx) => recommendWithFakeLlm(ctx, completion('x'.repeat(16 * 1024 * 1024))),
     exit: 0,
     message: /the LLM endpoint sent more than 8 MB/,
   },
