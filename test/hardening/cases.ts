@@ -22,11 +22,8 @@ import { gzipSync } from 'node:zlib';
 import Database from 'better-sqlite3';
 import type { Env } from '../../src/core/index.ts';
 import { runCliWith, type CliResult } from '../support/cli.ts';
-import {
-  completion,
-  startFakeOpenAIServer,
-  type FakeOpenAIServerOptions,
-} from '../llm/fake-openai-server.ts';
+import { completion, startFakeOpenAIServer } from '../llm/fake-openai-server.ts';
+import type { FakeOpenAIServerOptions } from '../llm/fake-openai-server.ts';
 import * as img from '../profile/images.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -215,13 +212,13 @@ export function digest(dir: string, ignore?: RegExp): string {
 
 // ---- helpers for cases ---------------------------------------------------------------------
 
-const importArgs = (ctx: CaseContext, file: string, mapping = ctx.mapping) => [
+const importArgs = (ctx: CaseContext, file: string, mapping = ctx.mapping, kb = ctx.kb) => [
   'import',
   file,
   '--mapping',
   mapping,
   '--kb',
-  ctx.kb,
+  kb,
   '--quiet',
 ];
 
@@ -271,6 +268,18 @@ function mappingWith(
   return ctx.write(name, change(structuredClone(MAPPING)));
 }
 
+/** The base mapping with momentum declared again, on the condition that opt is one of `values`. */
+function momentumWhen(ctx: CaseContext, name: string, values: string[]): string {
+  return mappingWith(ctx, name, (m) => {
+    m.hyperparameters[2] = {
+      name: 'momentum',
+      type: 'float',
+      condition: { parent: 'opt', values },
+    };
+    return m;
+  });
+}
+
 function csvWith(ctx: CaseContext, name: string, rows: string[]): string {
   return ctx.write(name, `run,ds,model,lr,opt,momentum,acc,minutes,seed\n${rows.join('\n')}\n`);
 }
@@ -290,6 +299,29 @@ function optunaStorage(file: string): string {
   `);
   db.close();
   return file;
+}
+
+/**
+ * The Optuna storage, once the knowledge base holds batch_size as an int (imported from a CSV):
+ * the storage's categorical batch_size then clashes with the stored type.
+ */
+async function optunaOverIntBatchSize(ctx: CaseContext): Promise<string> {
+  const first = await runCliWith(
+    { env: isolatedEnv(ctx.dir) },
+    ...importArgs(
+      ctx,
+      ctx.write('bs.csv', 'run,ds,model,bs,acc\nb1,derma,vit,32,71\n'),
+      ctx.write('bs.json', {
+        dataset: 'ds',
+        model: 'model',
+        metrics: { accuracy: { column: 'acc', unit: 'percent' } },
+        runId: 'run',
+        hyperparameters: [{ name: 'batch_size', column: 'bs', type: 'int' }],
+      }),
+    ),
+  );
+  if (first.code !== 0) throw new Error(first.err);
+  return optunaStorage(path.join(ctx.dir, 'study.db'));
 }
 
 const OPTUNA_MAPPING = {
@@ -378,18 +410,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'a mapping that re-declares the condition of momentum',
     setup: (ctx) => ({
-      args: importArgs(
-        ctx,
-        ctx.csv,
-        mappingWith(ctx, 'cond.json', (m) => {
-          m.hyperparameters[2] = {
-            name: 'momentum',
-            type: 'float',
-            condition: { parent: 'opt', values: ['adam'] },
-          };
-          return m;
-        }),
-      ),
+      args: importArgs(ctx, ctx.csv, momentumWhen(ctx, 'cond.json', ['adam'])),
     }),
     exit: 2,
     message:
@@ -706,14 +727,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: false,
     title: 'import --kb study.db into an Optuna storage',
     setup: (ctx) => ({
-      args: [
-        'import',
-        ctx.csv,
-        '--mapping',
-        ctx.mapping,
-        '--kb',
-        optunaStorage(path.join(ctx.dir, 'study.db')),
-      ],
+      args: importArgs(ctx, ctx.csv, ctx.mapping, optunaStorage(path.join(ctx.dir, 'study.db'))),
     }),
     exit: 2,
     message: /study\.db: not a metallmix knowledge base: .*an Optuna storage/,
@@ -895,15 +909,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'import --kb /proc/nope/kb.sqlite',
     setup: (ctx) => ({
-      args: [
-        'import',
-        ctx.csv,
-        '--mapping',
-        ctx.mapping,
-        '--kb',
-        '/proc/nope/kb.sqlite',
-        '--quiet',
-      ],
+      args: importArgs(ctx, ctx.csv, ctx.mapping, '/proc/nope/kb.sqlite'),
     }),
     exit: 2,
     message: /\/proc\/nope: cannot create the knowledge base folder: no such file or folder/,
@@ -997,22 +1003,7 @@ export const CASES: BadInputCase[] = [
     title:
       'an Optuna categorical batch_size where the knowledge base stores int, reconciled by the mapping',
     setup: async (ctx) => {
-      const file = optunaStorage(path.join(ctx.dir, 'study.db'));
-      const first = await runCliWith(
-        { env: isolatedEnv(ctx.dir) },
-        ...importArgs(
-          ctx,
-          ctx.write('bs.csv', 'run,ds,model,bs,acc\nb1,derma,vit,32,71\n'),
-          ctx.write('bs.json', {
-            dataset: 'ds',
-            model: 'model',
-            metrics: { accuracy: { column: 'acc', unit: 'percent' } },
-            runId: 'run',
-            hyperparameters: [{ name: 'batch_size', column: 'bs', type: 'int' }],
-          }),
-        ),
-      );
-      if (first.code !== 0) throw new Error(first.err);
+      const file = await optunaOverIntBatchSize(ctx);
       // Without a rule the import says which to add; with it, 32 is stored as the int 32.
       return { args: importArgs(ctx, file, ctx.write('optuna.json', OPTUNA_MAPPING)) };
     },
@@ -1025,22 +1016,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: false,
     title: 'the same Optuna storage with "reconcile": { "batch_size": "int" } in the mapping',
     setup: async (ctx) => {
-      const file = optunaStorage(path.join(ctx.dir, 'study.db'));
-      const first = await runCliWith(
-        { env: isolatedEnv(ctx.dir) },
-        ...importArgs(
-          ctx,
-          ctx.write('bs.csv', 'run,ds,model,bs,acc\nb1,derma,vit,32,71\n'),
-          ctx.write('bs.json', {
-            dataset: 'ds',
-            model: 'model',
-            metrics: { accuracy: { column: 'acc', unit: 'percent' } },
-            runId: 'run',
-            hyperparameters: [{ name: 'batch_size', column: 'bs', type: 'int' }],
-          }),
-        ),
-      );
-      if (first.code !== 0) throw new Error(first.err);
+      const file = await optunaOverIntBatchSize(ctx);
       return {
         args: [
           ...importArgs(
@@ -1066,17 +1042,7 @@ export const CASES: BadInputCase[] = [
       const rows: string[] = [];
       for (let i = 0; i < 20_000; i++) rows.push(`big${i},derma,vit,0.001,adam,0,70,2,${i}`);
       const csv = csvWith(ctx, 'big.csv', rows);
-      return {
-        args: [
-          'import',
-          csv,
-          '--mapping',
-          ctx.mapping,
-          '--kb',
-          path.join(disk, 'kb.sqlite'),
-          '--quiet',
-        ],
-      };
+      return { args: importArgs(ctx, csv, ctx.mapping, path.join(disk, 'kb.sqlite')) };
     },
     exit: 4,
     message: /disk\/kb\.sqlite: could not write to the knowledge base: the disk is full/,
@@ -1180,15 +1146,12 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'a failed import into a new path leaves no file behind',
     setup: (ctx) => ({
-      args: [
-        'import',
+      args: importArgs(
+        ctx,
         csvWith(ctx, 'bad.csv', ['b1,derma,vit,abc,adam,0,70,2,1']),
-        '--mapping',
         ctx.mapping,
-        '--kb',
         path.join(ctx.dir, 'new.sqlite'),
-        '--quiet',
-      ],
+      ),
     }),
     exit: 2,
     message: /bad\.csv:2 column "lr": expected a number, got "abc"; nothing was imported/,
@@ -1263,18 +1226,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: false,
     title: 'a condition on a choice its parent does not have',
     setup: (ctx) => ({
-      args: importArgs(
-        ctx,
-        ctx.csv,
-        mappingWith(ctx, 'never.json', (m) => {
-          m.hyperparameters[2] = {
-            name: 'momentum',
-            type: 'float',
-            condition: { parent: 'opt', values: ['rmsprop'] },
-          };
-          return m;
-        }),
-      ),
+      args: importArgs(ctx, ctx.csv, momentumWhen(ctx, 'never.json', ['rmsprop'])),
     }),
     exit: 2,
     message:
