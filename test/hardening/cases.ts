@@ -280,6 +280,12 @@ function momentumWhen(ctx: CaseContext, name: string, values: string[]): string 
   });
 }
 
+/** A check on the names in `dir`: what is there, when they fail `ok`. */
+function filesIn(dir: string, ok: (names: string[]) => boolean): string | undefined {
+  const names = readdirSync(dir);
+  return ok(names) ? undefined : `files: ${names.join(', ')}`;
+}
+
 function csvWith(ctx: CaseContext, name: string, rows: string[]): string {
   return ctx.write(name, `run,ds,model,lr,opt,momentum,acc,minutes,seed\n${rows.join('\n')}\n`);
 }
@@ -330,6 +336,18 @@ const OPTUNA_MAPPING = {
   model: { value: 'resnet18' },
   metrics: { accuracy: 'value' },
 };
+
+/** import of an Optuna storage file with the mapping above. */
+const importOptuna = (ctx: CaseContext, file: string, mapping: object = OPTUNA_MAPPING) =>
+  importArgs(ctx, file, ctx.write('optuna.json', mapping));
+
+/** The bytes of a valid Optuna storage, to damage before the case writes them. */
+function optunaBytes(ctx: CaseContext): Buffer {
+  const tmp = optunaStorage(path.join(ctx.dir, 'full.tmp'));
+  const bytes = readFileSync(tmp);
+  rmSync(tmp);
+  return bytes;
+}
 
 /** A process that holds an exclusive lock on a SQLite file until the case ends. */
 async function holdLock(ctx: CaseContext, file: string): Promise<void> {
@@ -670,12 +688,11 @@ export const CASES: BadInputCase[] = [
     },
     exit: 0,
     message: /wrote .*exports\/metallmix-configs\.json /,
-    check: (_r, ctx) => {
-      const names = readdirSync(path.join(ctx.dir, 'exports'));
-      return names.join(',') === 'metallmix-configs.json'
-        ? undefined
-        : `files: ${names.join(', ')}`;
-    },
+    check: (_r, ctx) =>
+      filesIn(
+        path.join(ctx.dir, 'exports'),
+        (names) => names.join(',') === 'metallmix-configs.json',
+      ),
   },
   {
     id: 'out-with-extension',
@@ -687,12 +704,8 @@ export const CASES: BadInputCase[] = [
     }),
     exit: 0,
     message: /wrote .*\/cfg\.yaml /,
-    check: (_r, ctx) => {
-      const names = readdirSync(ctx.dir);
-      return names.includes('cfg.yaml') && !names.includes('cfg.yaml.yaml')
-        ? undefined
-        : `files: ${names.join(', ')}`;
-    },
+    check: (_r, ctx) =>
+      filesIn(ctx.dir, (names) => names.includes('cfg.yaml') && !names.includes('cfg.yaml.yaml')),
   },
   // Damage to files that are not ours
   {
@@ -928,11 +941,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'an Optuna storage that is text',
     setup: (ctx) => ({
-      args: importArgs(
-        ctx,
-        ctx.write('text.db', 'this is not a database\n'),
-        ctx.write('optuna.json', OPTUNA_MAPPING),
-      ),
+      args: importOptuna(ctx, ctx.write('text.db', 'this is not a database\n')),
     }),
     exit: 2,
     message: /text\.db: not an Optuna storage \(an SQLite file\): it is a text file/,
@@ -941,17 +950,9 @@ export const CASES: BadInputCase[] = [
     id: 'optuna-truncated',
     fromIssue: true,
     title: 'a truncated Optuna storage',
-    setup: (ctx) => {
-      const full = readFileSync(optunaStorage(path.join(ctx.dir, 'full.tmp')));
-      rmSync(path.join(ctx.dir, 'full.tmp'));
-      return {
-        args: importArgs(
-          ctx,
-          ctx.write('cut.db', full.subarray(0, 5000)),
-          ctx.write('optuna.json', OPTUNA_MAPPING),
-        ),
-      };
-    },
+    setup: (ctx) => ({
+      args: importOptuna(ctx, ctx.write('cut.db', optunaBytes(ctx).subarray(0, 5000))),
+    }),
     exit: 2,
     message: /cut\.db: not an Optuna storage \(an SQLite file\): it is a truncated SQLite database/,
   },
@@ -959,17 +960,9 @@ export const CASES: BadInputCase[] = [
     id: 'optuna-gzip',
     fromIssue: true,
     title: 'a gzip-compressed Optuna storage',
-    setup: (ctx) => {
-      const full = readFileSync(optunaStorage(path.join(ctx.dir, 'full.tmp')));
-      rmSync(path.join(ctx.dir, 'full.tmp'));
-      return {
-        args: importArgs(
-          ctx,
-          ctx.write('study.db', gzipSync(full)),
-          ctx.write('optuna.json', OPTUNA_MAPPING),
-        ),
-      };
-    },
+    setup: (ctx) => ({
+      args: importOptuna(ctx, ctx.write('study.db', gzipSync(optunaBytes(ctx)))),
+    }),
     exit: 2,
     message: /study\.db: not an Optuna storage \(an SQLite file\): it is a gzip-compressed file/,
   },
@@ -981,7 +974,7 @@ export const CASES: BadInputCase[] = [
       const file = optunaStorage(path.join(ctx.dir, 'busy.db'));
       await holdLock(ctx, file);
       return {
-        args: importArgs(ctx, file, ctx.write('optuna.json', OPTUNA_MAPPING)),
+        args: importOptuna(ctx, file),
         mayWrite: /^busy\.db-journal$/,
       };
     },
@@ -1005,7 +998,7 @@ export const CASES: BadInputCase[] = [
     setup: async (ctx) => {
       const file = await optunaOverIntBatchSize(ctx);
       // Without a rule the import says which to add; with it, 32 is stored as the int 32.
-      return { args: importArgs(ctx, file, ctx.write('optuna.json', OPTUNA_MAPPING)) };
+      return { args: importOptuna(ctx, file) };
     },
     exit: 2,
     message:
@@ -1019,11 +1012,7 @@ export const CASES: BadInputCase[] = [
       const file = await optunaOverIntBatchSize(ctx);
       return {
         args: [
-          ...importArgs(
-            ctx,
-            file,
-            ctx.write('optuna.json', { ...OPTUNA_MAPPING, reconcile: { batch_size: 'int' } }),
-          ),
+          ...importOptuna(ctx, file, { ...OPTUNA_MAPPING, reconcile: { batch_size: 'int' } }),
           '--json',
         ],
         mayWrite: /^kb\.sqlite/,
