@@ -21,6 +21,7 @@ import {
   type DatasetProfile,
   type ExperimentRecord,
   type ModelCard,
+  type Resolution,
 } from '../src/core/index.ts';
 import { openSqliteKnowledgeBase } from '../src/store/sqlite/knowledge-base.ts';
 import type { DeclaredHyperparameter } from '../src/store/index.ts';
@@ -55,6 +56,18 @@ export function generatedPath(o: GenerateOptions): string {
   );
 }
 
+/** Every image of a generated dataset is `side` x `side`. */
+export function squareResolution(side: number): Resolution {
+  return {
+    medianWidth: side,
+    medianHeight: side,
+    minWidth: side,
+    minHeight: side,
+    maxWidth: side,
+    maxHeight: side,
+  };
+}
+
 function profiles(n: number, rng: Rng): DatasetProfile[] {
   return Array.from({ length: n }, (_, d) => {
     const side = Math.round(2 ** rng.uniform(5, 10));
@@ -66,14 +79,7 @@ function profiles(n: number, rng: Rng): DatasetProfile[] {
       numClasses: 2 + rng.int(40),
       imbalanceRatio: 1 + 30 * rng.next() ** 2,
       normalizedEntropy: 0.5 + 0.5 * rng.next(),
-      resolution: {
-        medianWidth: side,
-        medianHeight: side,
-        minWidth: side,
-        minHeight: side,
-        maxWidth: side,
-        maxHeight: side,
-      },
+      resolution: squareResolution(side),
       channels: rng.next() < 0.5 ? 1 : 3,
     };
   });

@@ -18,6 +18,7 @@ import {
   FlatIndex,
   type StoredRecord,
 } from '../src/retrieve/index.ts';
+import { squareResolution } from './kb-generate.ts';
 
 function syntheticKnowledgeBase(datasets: number, runsPerDataset: number, rng: Rng) {
   const profiles: DatasetProfile[] = [];
@@ -33,14 +34,7 @@ function syntheticKnowledgeBase(datasets: number, runsPerDataset: number, rng: R
       numClasses: 2 + rng.int(50),
       imbalanceRatio: 1 + 20 * rng.next(),
       normalizedEntropy: rng.next(),
-      resolution: {
-        medianWidth: side,
-        medianHeight: side,
-        minWidth: side,
-        minHeight: side,
-        maxWidth: side,
-        maxHeight: side,
-      },
+      resolution: squareResolution(side),
       channels: rng.choice([1, 3]),
     });
     for (let i = 0; i < runsPerDataset; i++) {

@@ -23,6 +23,7 @@ import Database from 'better-sqlite3';
 import type { Env } from '../../src/core/index.ts';
 import { runCliWith, type CliResult } from '../support/cli.ts';
 import { completion, startFakeOpenAIServer } from '../llm/fake-openai-server.ts';
+import type { FakeOpenAIServerOptions } from '../llm/fake-openai-server.ts';
 import * as img from '../profile/images.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -84,6 +85,16 @@ const MAPPING = {
   models: 'models.json',
 };
 
+/** Every profile's images: 28 x 28, as MedMNIST's. */
+const SMALL_IMAGES = {
+  medianWidth: 28,
+  medianHeight: 28,
+  minWidth: 28,
+  minHeight: 28,
+  maxWidth: 28,
+  maxHeight: 28,
+};
+
 const PROFILES = [
   {
     name: 'derma',
@@ -92,14 +103,7 @@ const PROFILES = [
     numInstances: 300,
     numClasses: 3,
     classCounts: { a: 100, b: 120, c: 80 },
-    resolution: {
-      medianWidth: 28,
-      medianHeight: 28,
-      minWidth: 28,
-      minHeight: 28,
-      maxWidth: 28,
-      maxHeight: 28,
-    },
+    resolution: SMALL_IMAGES,
     channels: 3,
   },
   {
@@ -109,14 +113,7 @@ const PROFILES = [
     numInstances: 800,
     numClasses: 4,
     classCounts: { a: 200, b: 200, c: 250, d: 150 },
-    resolution: {
-      medianWidth: 28,
-      medianHeight: 28,
-      minWidth: 28,
-      minHeight: 28,
-      maxWidth: 28,
-      maxHeight: 28,
-    },
+    resolution: SMALL_IMAGES,
     channels: 3,
   },
 ];
@@ -149,14 +146,7 @@ export const PROFILE = {
   numInstances: 500,
   numClasses: 3,
   classCounts: { a: 200, b: 200, c: 100 },
-  resolution: {
-    medianWidth: 28,
-    medianHeight: 28,
-    minWidth: 28,
-    minHeight: 28,
-    maxWidth: 28,
-    maxHeight: 28,
-  },
+  resolution: SMALL_IMAGES,
   channels: 3,
 };
 
@@ -222,15 +212,52 @@ export function digest(dir: string, ignore?: RegExp): string {
 
 // ---- helpers for cases ---------------------------------------------------------------------
 
-const importArgs = (ctx: CaseContext, file: string, mapping = ctx.mapping) => [
+const importArgs = (ctx: CaseContext, file: string, mapping = ctx.mapping, kb = ctx.kb) => [
   'import',
   file,
   '--mapping',
   mapping,
   '--kb',
-  ctx.kb,
+  kb,
   '--quiet',
 ];
+
+/** recommend for the base profile (written to p.json) on the case's knowledge base. */
+const recommendArgs = (ctx: CaseContext, ...more: string[]) => [
+  'recommend',
+  '--profile',
+  ctx.write('p.json', PROFILE),
+  '--kb',
+  ctx.kb,
+  ...more,
+];
+
+/**
+ * recommend through a fake LLM endpoint that answers every request with `fallback`; one attempt
+ * and no LLM judge, so the case sees what metallmix makes of that one reply.
+ */
+async function recommendWithFakeLlm(
+  ctx: CaseContext,
+  fallback: FakeOpenAIServerOptions['fallback'],
+  ...more: string[]
+): Promise<Invocation> {
+  const server = await startFakeOpenAIServer({ fallback });
+  ctx.after(() => server.close());
+  return {
+    args: recommendArgs(
+      ctx,
+      '--llm-base-url',
+      server.baseUrl,
+      '--llm-model',
+      'm',
+      '--no-llm-judge',
+      '--max-attempts',
+      '1',
+      ...more,
+    ),
+    mayWrite: /\.vectors$|-wal$|-shm$/,
+  };
+}
 
 /** A mapping next to the base one: the base mapping with `change` applied. */
 function mappingWith(
@@ -239,6 +266,24 @@ function mappingWith(
   change: (m: typeof MAPPING) => object,
 ): string {
   return ctx.write(name, change(structuredClone(MAPPING)));
+}
+
+/** The base mapping with momentum declared again, on the condition that opt is one of `values`. */
+function momentumWhen(ctx: CaseContext, name: string, values: string[]): string {
+  return mappingWith(ctx, name, (m) => {
+    m.hyperparameters[2] = {
+      name: 'momentum',
+      type: 'float',
+      condition: { parent: 'opt', values },
+    };
+    return m;
+  });
+}
+
+/** A check on the names in `dir`: what is there, when they fail `ok`. */
+function filesIn(dir: string, ok: (names: string[]) => boolean): string | undefined {
+  const names = readdirSync(dir);
+  return ok(names) ? undefined : `files: ${names.join(', ')}`;
 }
 
 function csvWith(ctx: CaseContext, name: string, rows: string[]): string {
@@ -262,12 +307,47 @@ function optunaStorage(file: string): string {
   return file;
 }
 
+/**
+ * The Optuna storage, once the knowledge base holds batch_size as an int (imported from a CSV):
+ * the storage's categorical batch_size then clashes with the stored type.
+ */
+async function optunaOverIntBatchSize(ctx: CaseContext): Promise<string> {
+  const first = await runCliWith(
+    { env: isolatedEnv(ctx.dir) },
+    ...importArgs(
+      ctx,
+      ctx.write('bs.csv', 'run,ds,model,bs,acc\nb1,derma,vit,32,71\n'),
+      ctx.write('bs.json', {
+        dataset: 'ds',
+        model: 'model',
+        metrics: { accuracy: { column: 'acc', unit: 'percent' } },
+        runId: 'run',
+        hyperparameters: [{ name: 'batch_size', column: 'bs', type: 'int' }],
+      }),
+    ),
+  );
+  if (first.code !== 0) throw new Error(first.err);
+  return optunaStorage(path.join(ctx.dir, 'study.db'));
+}
+
 const OPTUNA_MAPPING = {
   format: 'optuna',
   dataset: { value: 'derma' },
   model: { value: 'resnet18' },
   metrics: { accuracy: 'value' },
 };
+
+/** import of an Optuna storage file with the mapping above. */
+const importOptuna = (ctx: CaseContext, file: string, mapping: object = OPTUNA_MAPPING) =>
+  importArgs(ctx, file, ctx.write('optuna.json', mapping));
+
+/** The bytes of a valid Optuna storage, to damage before the case writes them. */
+function optunaBytes(ctx: CaseContext): Buffer {
+  const tmp = optunaStorage(path.join(ctx.dir, 'full.tmp'));
+  const bytes = readFileSync(tmp);
+  rmSync(tmp);
+  return bytes;
+}
 
 /** A process that holds an exclusive lock on a SQLite file until the case ends. */
 async function holdLock(ctx: CaseContext, file: string): Promise<void> {
@@ -348,18 +428,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'a mapping that re-declares the condition of momentum',
     setup: (ctx) => ({
-      args: importArgs(
-        ctx,
-        ctx.csv,
-        mappingWith(ctx, 'cond.json', (m) => {
-          m.hyperparameters[2] = {
-            name: 'momentum',
-            type: 'float',
-            condition: { parent: 'opt', values: ['adam'] },
-          };
-          return m;
-        }),
-      ),
+      args: importArgs(ctx, ctx.csv, momentumWhen(ctx, 'cond.json', ['adam'])),
     }),
     exit: 2,
     message:
@@ -613,55 +682,30 @@ export const CASES: BadInputCase[] = [
     setup: (ctx) => {
       mkdirSync(path.join(ctx.dir, 'exports'));
       return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--export',
-          'json',
-          '--out',
-          `${path.join(ctx.dir, 'exports')}/`,
-        ],
+        args: recommendArgs(ctx, '--export', 'json', '--out', `${path.join(ctx.dir, 'exports')}/`),
         mayWrite: /^exports\/metallmix-configs\.json$|\.vectors$/,
       };
     },
     exit: 0,
     message: /wrote .*exports\/metallmix-configs\.json /,
-    check: (_r, ctx) => {
-      const names = readdirSync(path.join(ctx.dir, 'exports'));
-      return names.join(',') === 'metallmix-configs.json'
-        ? undefined
-        : `files: ${names.join(', ')}`;
-    },
+    check: (_r, ctx) =>
+      filesIn(
+        path.join(ctx.dir, 'exports'),
+        (names) => names.join(',') === 'metallmix-configs.json',
+      ),
   },
   {
     id: 'out-with-extension',
     fromIssue: true,
     title: '--out cfg.yaml for a YAML export: writes cfg.yaml, not cfg.yaml.yaml',
     setup: (ctx) => ({
-      args: [
-        'recommend',
-        '--profile',
-        ctx.write('p.json', PROFILE),
-        '--kb',
-        ctx.kb,
-        '--export',
-        'yaml',
-        '--out',
-        path.join(ctx.dir, 'cfg.yaml'),
-      ],
+      args: recommendArgs(ctx, '--export', 'yaml', '--out', path.join(ctx.dir, 'cfg.yaml')),
       mayWrite: /^cfg\.yaml$|\.vectors$/,
     }),
     exit: 0,
     message: /wrote .*\/cfg\.yaml /,
-    check: (_r, ctx) => {
-      const names = readdirSync(ctx.dir);
-      return names.includes('cfg.yaml') && !names.includes('cfg.yaml.yaml')
-        ? undefined
-        : `files: ${names.join(', ')}`;
-    },
+    check: (_r, ctx) =>
+      filesIn(ctx.dir, (names) => names.includes('cfg.yaml') && !names.includes('cfg.yaml.yaml')),
   },
   // Damage to files that are not ours
   {
@@ -696,14 +740,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: false,
     title: 'import --kb study.db into an Optuna storage',
     setup: (ctx) => ({
-      args: [
-        'import',
-        ctx.csv,
-        '--mapping',
-        ctx.mapping,
-        '--kb',
-        optunaStorage(path.join(ctx.dir, 'study.db')),
-      ],
+      args: importArgs(ctx, ctx.csv, ctx.mapping, optunaStorage(path.join(ctx.dir, 'study.db'))),
     }),
     exit: 2,
     message: /study\.db: not a metallmix knowledge base: .*an Optuna storage/,
@@ -874,17 +911,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: '--out /proc/nope/x',
     setup: (ctx) => ({
-      args: [
-        'recommend',
-        '--profile',
-        ctx.write('p.json', PROFILE),
-        '--kb',
-        ctx.kb,
-        '--export',
-        'json',
-        '--out',
-        '/proc/nope/x',
-      ],
+      args: recommendArgs(ctx, '--export', 'json', '--out', '/proc/nope/x'),
       mayWrite: /\.vectors$/,
     }),
     exit: 2,
@@ -895,15 +922,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'import --kb /proc/nope/kb.sqlite',
     setup: (ctx) => ({
-      args: [
-        'import',
-        ctx.csv,
-        '--mapping',
-        ctx.mapping,
-        '--kb',
-        '/proc/nope/kb.sqlite',
-        '--quiet',
-      ],
+      args: importArgs(ctx, ctx.csv, ctx.mapping, '/proc/nope/kb.sqlite'),
     }),
     exit: 2,
     message: /\/proc\/nope: cannot create the knowledge base folder: no such file or folder/,
@@ -922,11 +941,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'an Optuna storage that is text',
     setup: (ctx) => ({
-      args: importArgs(
-        ctx,
-        ctx.write('text.db', 'this is not a database\n'),
-        ctx.write('optuna.json', OPTUNA_MAPPING),
-      ),
+      args: importOptuna(ctx, ctx.write('text.db', 'this is not a database\n')),
     }),
     exit: 2,
     message: /text\.db: not an Optuna storage \(an SQLite file\): it is a text file/,
@@ -935,17 +950,9 @@ export const CASES: BadInputCase[] = [
     id: 'optuna-truncated',
     fromIssue: true,
     title: 'a truncated Optuna storage',
-    setup: (ctx) => {
-      const full = readFileSync(optunaStorage(path.join(ctx.dir, 'full.tmp')));
-      rmSync(path.join(ctx.dir, 'full.tmp'));
-      return {
-        args: importArgs(
-          ctx,
-          ctx.write('cut.db', full.subarray(0, 5000)),
-          ctx.write('optuna.json', OPTUNA_MAPPING),
-        ),
-      };
-    },
+    setup: (ctx) => ({
+      args: importOptuna(ctx, ctx.write('cut.db', optunaBytes(ctx).subarray(0, 5000))),
+    }),
     exit: 2,
     message: /cut\.db: not an Optuna storage \(an SQLite file\): it is a truncated SQLite database/,
   },
@@ -953,17 +960,9 @@ export const CASES: BadInputCase[] = [
     id: 'optuna-gzip',
     fromIssue: true,
     title: 'a gzip-compressed Optuna storage',
-    setup: (ctx) => {
-      const full = readFileSync(optunaStorage(path.join(ctx.dir, 'full.tmp')));
-      rmSync(path.join(ctx.dir, 'full.tmp'));
-      return {
-        args: importArgs(
-          ctx,
-          ctx.write('study.db', gzipSync(full)),
-          ctx.write('optuna.json', OPTUNA_MAPPING),
-        ),
-      };
-    },
+    setup: (ctx) => ({
+      args: importOptuna(ctx, ctx.write('study.db', gzipSync(optunaBytes(ctx)))),
+    }),
     exit: 2,
     message: /study\.db: not an Optuna storage \(an SQLite file\): it is a gzip-compressed file/,
   },
@@ -975,7 +974,7 @@ export const CASES: BadInputCase[] = [
       const file = optunaStorage(path.join(ctx.dir, 'busy.db'));
       await holdLock(ctx, file);
       return {
-        args: importArgs(ctx, file, ctx.write('optuna.json', OPTUNA_MAPPING)),
+        args: importOptuna(ctx, file),
         mayWrite: /^busy\.db-journal$/,
       };
     },
@@ -997,24 +996,9 @@ export const CASES: BadInputCase[] = [
     title:
       'an Optuna categorical batch_size where the knowledge base stores int, reconciled by the mapping',
     setup: async (ctx) => {
-      const file = optunaStorage(path.join(ctx.dir, 'study.db'));
-      const first = await runCliWith(
-        { env: isolatedEnv(ctx.dir) },
-        ...importArgs(
-          ctx,
-          ctx.write('bs.csv', 'run,ds,model,bs,acc\nb1,derma,vit,32,71\n'),
-          ctx.write('bs.json', {
-            dataset: 'ds',
-            model: 'model',
-            metrics: { accuracy: { column: 'acc', unit: 'percent' } },
-            runId: 'run',
-            hyperparameters: [{ name: 'batch_size', column: 'bs', type: 'int' }],
-          }),
-        ),
-      );
-      if (first.code !== 0) throw new Error(first.err);
+      const file = await optunaOverIntBatchSize(ctx);
       // Without a rule the import says which to add; with it, 32 is stored as the int 32.
-      return { args: importArgs(ctx, file, ctx.write('optuna.json', OPTUNA_MAPPING)) };
+      return { args: importOptuna(ctx, file) };
     },
     exit: 2,
     message:
@@ -1025,29 +1009,10 @@ export const CASES: BadInputCase[] = [
     fromIssue: false,
     title: 'the same Optuna storage with "reconcile": { "batch_size": "int" } in the mapping',
     setup: async (ctx) => {
-      const file = optunaStorage(path.join(ctx.dir, 'study.db'));
-      const first = await runCliWith(
-        { env: isolatedEnv(ctx.dir) },
-        ...importArgs(
-          ctx,
-          ctx.write('bs.csv', 'run,ds,model,bs,acc\nb1,derma,vit,32,71\n'),
-          ctx.write('bs.json', {
-            dataset: 'ds',
-            model: 'model',
-            metrics: { accuracy: { column: 'acc', unit: 'percent' } },
-            runId: 'run',
-            hyperparameters: [{ name: 'batch_size', column: 'bs', type: 'int' }],
-          }),
-        ),
-      );
-      if (first.code !== 0) throw new Error(first.err);
+      const file = await optunaOverIntBatchSize(ctx);
       return {
         args: [
-          ...importArgs(
-            ctx,
-            file,
-            ctx.write('optuna.json', { ...OPTUNA_MAPPING, reconcile: { batch_size: 'int' } }),
-          ),
+          ...importOptuna(ctx, file, { ...OPTUNA_MAPPING, reconcile: { batch_size: 'int' } }),
           '--json',
         ],
         mayWrite: /^kb\.sqlite/,
@@ -1066,17 +1031,7 @@ export const CASES: BadInputCase[] = [
       const rows: string[] = [];
       for (let i = 0; i < 20_000; i++) rows.push(`big${i},derma,vit,0.001,adam,0,70,2,${i}`);
       const csv = csvWith(ctx, 'big.csv', rows);
-      return {
-        args: [
-          'import',
-          csv,
-          '--mapping',
-          ctx.mapping,
-          '--kb',
-          path.join(disk, 'kb.sqlite'),
-          '--quiet',
-        ],
-      };
+      return { args: importArgs(ctx, csv, ctx.mapping, path.join(disk, 'kb.sqlite')) };
     },
     exit: 4,
     message: /disk\/kb\.sqlite: could not write to the knowledge base: the disk is full/,
@@ -1094,17 +1049,7 @@ export const CASES: BadInputCase[] = [
       const disk = smallDisk(ctx, 'disk', 4);
       writeFileSync(path.join(disk, 'filler'), Buffer.alloc(4096 - 1));
       return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--export',
-          'json',
-          '--out',
-          path.join(disk, 'trials'),
-        ],
+        args: recommendArgs(ctx, '--export', 'json', '--out', path.join(disk, 'trials')),
         mayWrite: /\.vectors$|-wal$|-shm$|^disk\/trials$/,
       };
     },
@@ -1157,27 +1102,7 @@ export const CASES: BadInputCase[] = [
     id: 'llm-text-plain',
     fromIssue: true,
     title: 'an LLM endpoint that answers text/plain',
-    setup: async (ctx) => {
-      const server = await startFakeOpenAIServer({ fallback: { text: 'hello, I am a web page' } });
-      ctx.after(() => server.close());
-      return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--llm-base-url',
-          server.baseUrl,
-          '--llm-model',
-          'm',
-          '--no-llm-judge',
-          '--max-attempts',
-          '1',
-        ],
-        mayWrite: /\.vectors$|-wal$|-shm$/,
-      };
-    },
+    setup: (ctx) => recommendWithFakeLlm(ctx, { text: 'hello, I am a web page' }),
     exit: 0,
     message: /did not answer with a chat completion \(plain text\)/,
     check: (r) =>
@@ -1188,15 +1113,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'a missing --llm-gguf file',
     setup: (ctx) => ({
-      args: [
-        'recommend',
-        '--profile',
-        ctx.write('p.json', PROFILE),
-        '--kb',
-        ctx.kb,
-        '--llm-gguf',
-        path.join(ctx.dir, 'nope.gguf'),
-      ],
+      args: recommendArgs(ctx, '--llm-gguf', path.join(ctx.dir, 'nope.gguf')),
       mayWrite: /\.vectors$/,
     }),
     exit: 2,
@@ -1218,15 +1135,12 @@ export const CASES: BadInputCase[] = [
     fromIssue: true,
     title: 'a failed import into a new path leaves no file behind',
     setup: (ctx) => ({
-      args: [
-        'import',
+      args: importArgs(
+        ctx,
         csvWith(ctx, 'bad.csv', ['b1,derma,vit,abc,adam,0,70,2,1']),
-        '--mapping',
         ctx.mapping,
-        '--kb',
         path.join(ctx.dir, 'new.sqlite'),
-        '--quiet',
-      ],
+      ),
     }),
     exit: 2,
     message: /bad\.csv:2 column "lr": expected a number, got "abc"; nothing was imported/,
@@ -1236,31 +1150,14 @@ export const CASES: BadInputCase[] = [
     id: 'authorization-echo',
     fromIssue: true,
     title: 'an LLM server that echoes the Authorization header into its reply',
-    setup: async (ctx) => {
-      const server = await startFakeOpenAIServer({
-        fallback: (req) => completion(`echo: ${String(req.headers.authorization)}`),
-      });
-      ctx.after(() => server.close());
-      return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--llm-base-url',
-          server.baseUrl,
-          '--llm-model',
-          'm',
-          '--no-llm-judge',
-          '--max-attempts',
-          '1',
-          '--json',
-        ],
-        env: { METALLMIX_LLM_API_KEY: 'sk-hardening-secret-0123456789' },
-        mayWrite: /\.vectors$|-wal$|-shm$/,
-      };
-    },
+    setup: async (ctx) => ({
+      ...(await recommendWithFakeLlm(
+        ctx,
+        (req) => completion(`echo: ${String(req.headers.authorization)}`),
+        '--json',
+      )),
+      env: { METALLMIX_LLM_API_KEY: 'sk-hardening-secret-0123456789' },
+    }),
     exit: 0,
     message: /"raw": "echo: Bearer \[redacted\]"/,
     check: (r) =>
@@ -1272,29 +1169,7 @@ export const CASES: BadInputCase[] = [
     id: 'huge-completion',
     fromIssue: true,
     title: 'a 16 MB completion (the cap is 8 MB)',
-    setup: async (ctx) => {
-      const server = await startFakeOpenAIServer({
-        fallback: completion('x'.repeat(16 * 1024 * 1024)),
-      });
-      ctx.after(() => server.close());
-      return {
-        args: [
-          'recommend',
-          '--profile',
-          ctx.write('p.json', PROFILE),
-          '--kb',
-          ctx.kb,
-          '--llm-base-url',
-          server.baseUrl,
-          '--llm-model',
-          'm',
-          '--no-llm-judge',
-          '--max-attempts',
-          '1',
-        ],
-        mayWrite: /\.vectors$|-wal$|-shm$/,
-      };
-    },
+    setup: (ctx) => recommendWithFakeLlm(ctx, completion('x'.repeat(16 * 1024 * 1024))),
     exit: 0,
     message: /the LLM endpoint sent more than 8 MB/,
   },
@@ -1340,18 +1215,7 @@ export const CASES: BadInputCase[] = [
     fromIssue: false,
     title: 'a condition on a choice its parent does not have',
     setup: (ctx) => ({
-      args: importArgs(
-        ctx,
-        ctx.csv,
-        mappingWith(ctx, 'never.json', (m) => {
-          m.hyperparameters[2] = {
-            name: 'momentum',
-            type: 'float',
-            condition: { parent: 'opt', values: ['rmsprop'] },
-          };
-          return m;
-        }),
-      ),
+      args: importArgs(ctx, ctx.csv, momentumWhen(ctx, 'never.json', ['rmsprop'])),
     }),
     exit: 2,
     message:

@@ -7,16 +7,8 @@ import type { ExperimentRecord } from '../../src/core/index.ts';
 import { contentVersion, openKnowledgeBase, recordId } from '../../src/store/index.ts';
 import { MIGRATIONS, quoteIdent } from '../../src/store/postgres/migrations.ts';
 import { startPostgres } from '../support/postgres-server.ts';
+import { run } from './records.ts';
 
-const run = (i: number): ExperimentRecord => ({
-  dataset: `d${i % 3}`,
-  model: 'resnet18',
-  config: { lr: i / 1000 },
-  metrics: { accuracy: i / 100 },
-  cost: {},
-  status: 'finished',
-  provenance: { source: 'x.csv', runId: String(i) },
-});
 const versionOf = (records: ExperimentRecord[]) =>
   contentVersion({
     recordIds: records.map(recordId),

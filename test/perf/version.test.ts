@@ -7,26 +7,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
 import Database from 'better-sqlite3';
-import type { ExperimentRecord } from '../../src/core/index.ts';
 import { contentVersion, recordId } from '../../src/store/index.ts';
 import { openSqliteKnowledgeBase } from '../../src/store/sqlite/knowledge-base.ts';
 import { migrate, schemaVersion } from '../../src/store/sqlite/migrations.ts';
+import { run } from './records.ts';
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'metallmix-perf-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
-
-const run = (i: number): ExperimentRecord => ({
-  dataset: `d${i % 3}`,
-  model: 'resnet18',
-  config: { lr: i / 1000 },
-  metrics: { accuracy: i / 100 },
-  cost: {},
-  status: 'finished',
-  provenance: { source: 'x.csv', runId: String(i) },
-});
 
 test('version() reads the kept state, not the records', async (t) => {
   const file = path.join(tempDir(t), 'kb.sqlite');
