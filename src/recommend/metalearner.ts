@@ -289,13 +289,19 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
   };
 }
 
-/** Predictions for every candidate on the dataset described by `profile`. */
-export function predictCandidates(
+/** Every ensemble member's raw margins: effect and log10 time per candidate, and the level. */
+export interface MemberMargins {
+  effects: number[][];
+  levels: number[];
+  times: number[][];
+}
+
+export function memberMargins(
   learner: MetaLearner,
   profile: DatasetProfile,
   candidates: readonly Candidate[],
   cards: KbView['cards'],
-): Prediction[] {
+): MemberMargins {
   const rows: EncodedRow[] = candidates.map((c) => ({
     profile,
     card: cards.get(c.model),
@@ -307,13 +313,25 @@ export function predictCandidates(
     numRows: rows.length,
     numFeatures: learner.encoder.features.length,
   };
-  const scale = metricScale(learner.settings.metric);
   const margins = predictMargins([...learner.effect, ...learner.time], X);
-  const effects = margins.slice(0, learner.effect.length);
-  const times = margins.slice(learner.effect.length);
   // The level models see only dataset meta-features, equal in every row: one row is enough.
   const first = { ...X, data: X.data.subarray(0, X.numFeatures), numRows: 1 };
-  const levels = predictMargins(learner.level, first).map((m) => m[0]);
+  return {
+    effects: margins.slice(0, learner.effect.length).map((m) => Array.from(m)),
+    levels: predictMargins(learner.level, first).map((m) => m[0]),
+    times: margins.slice(learner.effect.length).map((m) => Array.from(m)),
+  };
+}
+
+/** Predictions for every candidate on the dataset described by `profile`. */
+export function predictCandidates(
+  learner: MetaLearner,
+  profile: DatasetProfile,
+  candidates: readonly Candidate[],
+  cards: KbView['cards'],
+): Prediction[] {
+  const scale = metricScale(learner.settings.metric);
+  const { effects, levels, times } = memberMargins(learner, profile, candidates, cards);
   return candidates.map((_, i) => {
     const eff = effects.map((e) => e[i]);
     const metric = interval(

@@ -7,8 +7,11 @@ import { decodeValue, encodeRows } from '../../learn/encode.ts';
 import { assembleRecommendation, type Explained } from '../assemble.ts';
 import { candidatesForRequest } from '../candidates.ts';
 import { evidenceForCandidate } from '../evidence.ts';
-import { metricSign, metricScale, type KbView } from '../kb-view.ts';
+import { metricScale, type KbView } from '../kb-view.ts';
 import { outsideKnowledge, predictCandidates, type MetaLearner } from '../metalearner.ts';
+import { answer } from '../quality/model.ts';
+import type { Weights } from '../quality/scorers.ts';
+import { fromPoints } from '../quality/table.ts';
 import { NO_LLM_NOTICE, writeJustification } from '../reasoning/llm-free-justification.ts';
 import { reasoningContext } from '../reasoning/reasoning-context.ts';
 import type { Scored } from '../select.ts';
@@ -70,15 +73,28 @@ export function explainCandidates(
   });
 }
 
+const SCORER_WORDS: Record<keyof Weights, string> = {
+  metalearner: 'meta-learner',
+  portfolio: 'best-on-average',
+  neighbors: 'nearest datasets',
+};
+function blendWords(w: Weights): string {
+  return (Object.keys(w) as (keyof Weights)[])
+    .filter((k) => w[k] > 0)
+    .map((k) => `${SCORER_WORDS[k]} ${w[k].toFixed(2)}`)
+    .join(', ');
+}
+
 /** The metalearner strategy: the floor every LLM answer must beat, and the fallback. */
 export function metalearnerRecommender(view: KbView, deps: StrategyDeps): Recommender {
   return {
     name: 'metalearner',
     async prepare(metric) {
-      deps.metaLearners.learnerFor(metric);
+      deps.metaLearners.validationFor(metric);
     },
     async recommend(profile, options: RecommendOptions) {
       const { learner, cached, ms } = deps.metaLearners.learnerFor(options.metric);
+      const validation = deps.metaLearners.validationFor(options.metric);
       const evidence = deps.evidence
         ? await deps.evidence.retrieve(profile, options.metric)
         : undefined;
@@ -86,14 +102,30 @@ export function metalearnerRecommender(view: KbView, deps: StrategyDeps): Recomm
       const candidates = candidatesForRequest(view, options.candidates, new Rng(options.seed));
       const t2 = performance.now();
       const predictions = predictCandidates(learner, profile, candidates, view.cards);
-      const sign = metricSign(options.metric);
+      // Scores and intervals from the self-validated blend (oriented points); training times
+      // from the meta-learner's time model.
+      const a = answer(validation.model, validation.scorers, profile, candidates, {
+        objective: 'best',
+      });
+      const position = new Map(a.order.map((i, r) => [i, r]));
       const scored: Scored[] = predictions.map((p, index) => ({
         index,
-        score:
-          sign > 0 ? p.effect : { mean: -p.effect.mean, low: -p.effect.high, high: -p.effect.low },
+        score: a.intervals[index],
+        tiebreak: -position.get(index)!,
         ...(p.trainingTimeSec ? { timeSec: p.trainingTimeSec } : {}),
       }));
+      const metricOf = (i: number) => {
+        const iv = a.intervals[i];
+        const [x, y] = [fromPoints(options.metric, iv.low), fromPoints(options.metric, iv.high)];
+        return {
+          mean: fromPoints(options.metric, iv.mean),
+          low: Math.min(x, y),
+          high: Math.max(x, y),
+        };
+      };
       const t3 = performance.now();
+      const model = validation.model;
+      const w = model.blend.weights;
       const notices: string[] = [...(evidence?.notices ?? [])];
       const outside = outsideKnowledge(learner, profile);
       if (outside.length)
@@ -104,6 +136,7 @@ export function metalearnerRecommender(view: KbView, deps: StrategyDeps): Recomm
         notices.push(
           'The knowledge base records no training times: no time predictions, Pareto front or budget pick.',
         );
+      notices.push(model.evidence.charAt(0).toUpperCase() + model.evidence.slice(1) + '.');
       if (evidence) notices.push(NO_LLM_NOTICE);
       const rec = assembleRecommendation({
         strategy: 'metalearner',
@@ -111,21 +144,31 @@ export function metalearnerRecommender(view: KbView, deps: StrategyDeps): Recomm
         options,
         candidates,
         scored,
-        metricOf: (i) => predictions[i].metric,
+        metricOf,
+        tieMargin: model.calibration.tie,
+        validation: {
+          evidence: model.evidence,
+          weights: { ...w },
+          tieMargin: model.calibration.tie,
+          coverage: model.calibration.coverage,
+        },
         space: view.space,
         kb: view,
         justification: (pick) =>
-          `The meta-learner (gradient-boosted trees over ${learner.trainingRows} past configurations) predicts ${pick.model} with this configuration to do best${options.objective === 'best' ? '' : ` under the "${options.objective}" objective`}; the deciding contributions: ${pick.explanationText}.`,
+          `${w.metalearner === 1 ? `The meta-learner (gradient-boosted trees over ${learner.trainingRows} past configurations)` : `The self-validated blend (${blendWords(w)})`} predicts ${pick.model} with this configuration to do best${options.objective === 'best' ? '' : ` under the "${options.objective}" objective`}${pick.tied ? ', tied with the top score' : ''}; the meta-learner's deciding contributions: ${pick.explanationText}.`,
         notices,
         timingsMs: {
           // Fitting or loading the meta-learner, whenever it happened for these dependencies.
           metalearner: ms,
+          // Running (or loading) the self-validation and setting up its scorers.
+          validation: validation.ms,
           ...(evidence ? { retrieval: evidence.ms } : {}),
           candidates: t2 - t1,
           predict: t3 - t2,
         },
         counters: {
           metalearnerCache: cached ? 'hit' : deps.metaLearners.caching ? 'miss' : 'off',
+          validationCache: validation.cached ? 'hit' : deps.metaLearners.caching ? 'miss' : 'off',
           ...(evidence ? { retrievalIndex: evidence.indexRebuilt ? 'rebuilt' : 'loaded' } : {}),
         },
         explain: (indices) =>

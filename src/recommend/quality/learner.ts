@@ -3,15 +3,15 @@
 // derived feature columns appended to the encoder's (FeatureSet), and no SHAP insights, which
 // inner validation folds never read and which cost most of a fit. With no derived features the
 // predictions equal fitMetaLearner's for the same settings.
-import { Rng, type Candidate, type DatasetProfile, type ModelCard } from '../core/index.ts';
-import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../learn/encode.ts';
-import { trainGBDT } from '../learn/gbdt.ts';
-import { selectRows } from '../learn/matrix.ts';
-import type { GBDTParamsInput } from '../learn/params.ts';
-import { predictMargin } from '../learn/predict.ts';
-import type { TreeEnsemble } from '../learn/tree-model.ts';
-import type { KbView } from '../recommend/kb-view.ts';
-import { DEFAULT_SETTINGS } from '../recommend/metalearner.ts';
+import { Rng, type Candidate, type DatasetProfile, type ModelCard } from '../../core/index.ts';
+import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../../learn/encode.ts';
+import { trainGBDT } from '../../learn/gbdt.ts';
+import { selectRows } from '../../learn/matrix.ts';
+import type { GBDTParamsInput } from '../../learn/params.ts';
+import { predictMargin } from '../../learn/predict.ts';
+import type { TreeEnsemble } from '../../learn/tree-model.ts';
+import type { KbView } from '../kb-view.ts';
+import { DEFAULT_SETTINGS } from '../metalearner.ts';
 import { mean, quantile, runTable, type PointRun } from './table.ts';
 
 /** Extra columns computed from a row (dataset profile, model card, configuration). */

@@ -10,8 +10,8 @@ import {
   metricSign,
   type AggregatedRun,
   type KbView,
-} from '../recommend/kb-view.ts';
-import type { Candidate } from '../core/index.ts';
+} from '../kb-view.ts';
+import type { Candidate } from '../../core/index.ts';
 
 export interface PointRun {
   dataset: string;

@@ -9,8 +9,8 @@
 //                 SIMILAR_K nearest runs, always from datasets other than the row's own, as it will
 //                 be for a new dataset. Trees find single-parameter ranges easily; "close to what
 //                 worked elsewhere, across all parameters at once" they cannot build from splits.
-import type { EncodedRow } from '../learn/encode.ts';
-import { encodeForDistance, numericMask, snapDistance } from '../hpo/lookup.ts';
+import type { EncodedRow } from '../../learn/encode.ts';
+import { encodeForDistance, numericMask, snapDistance } from '../../hpo/lookup.ts';
 import type { FeatureSet, FeatureSetFactory, TrainingRows } from './learner.ts';
 
 export const SIMILAR_K = 10;
