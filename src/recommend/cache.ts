@@ -34,8 +34,8 @@ import { CATALOG_PATH } from '../store/model-catalog.ts';
 import { lazyView, viewOf, type KbView } from './kb-view.ts';
 import type { MetaLearner, MetaLearnerSettings } from './metalearner.ts';
 
-const FORMAT = 'metallmix-metalearner/4';
-const MAGIC = Buffer.from('MLMXML04');
+const FORMAT = 'metallmix-metalearner/5';
+const MAGIC = Buffer.from('MLMXML05');
 
 function cachePath(dir: string, kbVersion: string, settings: MetaLearnerSettings): string {
   const key = createHash('sha256')

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Candidate } from '../../src/core/index.ts';
-import { balancedOrder, calibrate, intervals } from '../../src/quality/calibrate.ts';
-import { chooseBlend } from '../../src/quality/blend.ts';
-import type { InnerCase } from '../../src/quality/inner.ts';
-import type { Prediction, Weights } from '../../src/quality/scorers.ts';
-import { conformalQuantile } from '../../src/quality/table.ts';
+import { balancedOrder, calibrate, intervals } from '../../src/recommend/quality/calibrate.ts';
+import { chooseBlend } from '../../src/recommend/quality/blend.ts';
+import type { InnerCase } from '../../src/recommend/quality/inner.ts';
+import type { Prediction, Weights } from '../../src/recommend/quality/scorers.ts';
+import { conformalQuantile } from '../../src/recommend/quality/table.ts';
 
 const PORTFOLIO: Weights = { metalearner: 0, portfolio: 1, neighbors: 0 };
 

@@ -8,7 +8,12 @@ import { assembleRecommendation, type Explained } from '../assemble.ts';
 import { candidatesForRequest } from '../candidates.ts';
 import { evidenceForCandidate } from '../evidence.ts';
 import { metricScale, type KbView } from '../kb-view.ts';
-import { outsideKnowledge, predictCandidates, type MetaLearner } from '../metalearner.ts';
+import {
+  outsideKnowledge,
+  outsideRanges,
+  predictCandidates,
+  type MetaLearner,
+} from '../metalearner.ts';
 import { answer } from '../quality/model.ts';
 import type { Weights } from '../quality/scorers.ts';
 import { fromPoints } from '../quality/table.ts';
@@ -73,6 +78,9 @@ export function explainCandidates(
   });
 }
 
+/** The meta-features training time grows with. */
+const TIME_DRIVERS = ['n_instances', 'image_side'];
+
 const SCORER_WORDS: Record<keyof Weights, string> = {
   metalearner: 'meta-learner',
   portfolio: 'best-on-average',
@@ -131,6 +139,16 @@ export function metalearnerRecommender(view: KbView, deps: StrategyDeps): Recomm
       if (outside.length)
         notices.push(
           `The dataset lies outside what the knowledge base covers: ${outside.join('; ')}. Predictions there are extrapolations.`,
+        );
+      // Training times scale with the number of images and their side: predicted from datasets
+      // of other sizes, they are extrapolations even where the metric is not.
+      const timeOutside = outsideRanges(
+        (learner.timedRanges ?? []).filter((r) => TIME_DRIVERS.includes(r.feature)),
+        profile,
+      );
+      if (learner.time.length && timeOutside.length)
+        notices.push(
+          `Training-time predictions are extrapolations: the times were measured on other dataset sizes (${timeOutside.join('; ')}).`,
         );
       if (learner.time.length === 0)
         notices.push(
