@@ -1,7 +1,7 @@
 // The MetaLLMiX core without an LLM: rank candidates by the meta-learner's predictions, choose
 // under the objective (best / balanced / fastest) and budget, explain each pick with TreeSHAP,
 // and (when retrieval is available) back it with the nearest past datasets and runs.
-import { Rng, type Candidate, type DatasetProfile } from '../../core/index.ts';
+import { isLowerBetter, Rng, type Candidate, type DatasetProfile } from '../../core/index.ts';
 import { treeShap } from '../../explain/index.ts';
 import { decodeValue, encodeRows } from '../../learn/encode.ts';
 import { assembleRecommendation, type Explained } from '../assemble.ts';
@@ -122,14 +122,15 @@ export function metalearnerRecommender(view: KbView, deps: StrategyDeps): Recomm
         tiebreak: -position.get(index)!,
         ...(p.trainingTimeSec ? { timeSec: p.trainingTimeSec } : {}),
       }));
+      // On the stored scale, inside what the metric can reach (a score in [0, 1], a loss >= 0):
+      // a conformal half-width is the same for every candidate and can pass the bound.
+      const [floor, ceiling] = [0, isLowerBetter(options.metric) ? Infinity : 1];
+      const stored = (points: number) =>
+        Math.min(ceiling, Math.max(floor, fromPoints(options.metric, points)));
       const metricOf = (i: number) => {
         const iv = a.intervals[i];
-        const [x, y] = [fromPoints(options.metric, iv.low), fromPoints(options.metric, iv.high)];
-        return {
-          mean: fromPoints(options.metric, iv.mean),
-          low: Math.min(x, y),
-          high: Math.max(x, y),
-        };
+        const [x, y] = [stored(iv.low), stored(iv.high)];
+        return { mean: stored(iv.mean), low: Math.min(x, y), high: Math.max(x, y) };
       };
       const t3 = performance.now();
       const model = validation.model;
