@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { openKnowledgeBase } from '../../src/store/index.ts';
 import { viewOf, withoutDataset } from '../../src/recommend/kb-view.ts';
 import { metaLearnerSource } from '../../src/recommend/metalearner-source.ts';
+import { recommendOnView } from '../../src/recommend/pipeline.ts';
 import { answer, validateKnowledgeBase } from '../../src/recommend/quality/model.ts';
 import { trainScorers } from '../../src/recommend/quality/scorers.ts';
 import { runTable } from '../../src/recommend/quality/table.ts';
@@ -59,4 +60,40 @@ test('the self-validation is cached per knowledge-base version, like the meta-le
   assert.deepEqual(again.model, first.model);
   // Another version (the full view) is validated again.
   assert.equal(metaLearnerSource(full, { cacheDir: dir }).validationFor('accuracy').cached, false);
+});
+
+test('the metalearner strategy answers from the validation: evidence line, ties, balanced in the tie', async () => {
+  const deps = { metaLearners: metaLearnerSource(train) };
+  const ask = (objective: 'best' | 'balanced') =>
+    recommendOnView(
+      train,
+      full.profiles.get(HELD)!,
+      {
+        strategy: 'metalearner',
+        metric: 'accuracy',
+        objective,
+        seed: 0,
+        topK: candidates.length,
+        candidates,
+      },
+      deps,
+    );
+  const best = await ask('best');
+  const model = deps.metaLearners.validationFor('accuracy').model;
+  assert.equal(best.validation?.evidence, model.evidence);
+  assert.ok(
+    best.notices.some((n) => n.startsWith('On this knowledge base, leave-one-dataset-out')),
+  );
+  assert.equal(best.topK[0].tied, true);
+  const tied = best.topK.filter((c) => c.tied);
+  const top = best.topK[0].predictedMetric.mean;
+  for (const c of tied)
+    assert.ok(top - c.predictedMetric.mean <= model.calibration.tie / 100 + 1e-9);
+  for (const c of best.topK) assert.ok(c.predictedMetric.low <= c.predictedMetric.high);
+  // balanced takes the fastest candidate of exactly that tie.
+  const balanced = await ask('balanced');
+  const key = (c: { model: string; config: object }) => `${c.model} ${JSON.stringify(c.config)}`;
+  assert.ok(tied.map(key).includes(key(balanced.pick)));
+  const fastest = Math.min(...tied.map((c) => c.predictedTrainingTimeSec!.mean));
+  assert.equal(balanced.pick.predictedTrainingTimeSec!.mean, fastest);
 });
