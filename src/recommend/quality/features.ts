@@ -26,20 +26,6 @@ export const resolutionFeature: FeatureSetFactory = () => ({
   },
 });
 
-export const pretrainingFeature: FeatureSetFactory = (t) => {
-  const vocab = [
-    ...new Set(t.rows.map((r) => r.card?.pretrainingData).filter((v): v is string => !!v)),
-  ].sort();
-  return {
-    names: ['model_pretraining'],
-    types: ['c'],
-    compute(row) {
-      const i = row.card?.pretrainingData ? vocab.indexOf(row.card.pretrainingData) : -1;
-      return [i >= 0 ? i : Number.NaN];
-    },
-  };
-};
-
 export const similarRunsFeature: FeatureSetFactory = (t: TrainingRows) => {
   const mask = numericMask(t.space);
   const enc = t.rows.map((r) => encodeForDistance(t.space, r.config));

@@ -71,21 +71,3 @@ export function quantile(xs: readonly number[], q: number): number {
   const hi = Math.min(s.length - 1, lo + 1);
   return s[lo] + (h - lo) * (s[hi] - s[lo]);
 }
-
-/**
- * The finite-sample split-conformal quantile: the ceil((n + 1) q)-th smallest score, so that a
- * new exchangeable score falls at or below it with probability at least q.
- */
-export function conformalQuantile(scores: readonly number[], q: number): number {
-  if (scores.length === 0) return Infinity;
-  const s = scores.slice().sort((a, b) => a - b);
-  const k = Math.ceil((s.length + 1) * q);
-  return k > s.length ? Infinity : s[k - 1];
-}
-
-/** Index of the largest value, the first on ties. */
-export function argmax(xs: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
-  return best;
-}
