@@ -61,13 +61,3 @@ export function keyOf(c: Candidate): string {
 export function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : Number.NaN;
 }
-
-/** Empirical quantile with linear interpolation (type 7, as numpy's default). */
-export function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = xs.slice().sort((a, b) => a - b);
-  const h = (s.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(h);
-  const hi = Math.min(s.length - 1, lo + 1);
-  return s[lo] + (h - lo) * (s[hi] - s[lo]);
-}
