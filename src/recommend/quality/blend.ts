@@ -1,9 +1,9 @@
 // Choosing how much to trust each scorer from inner-validation evidence. Every weight vector of
 // a small simplex grid is scored by the regret its pick would have had on each inner case. The
-// prior is the pure scorer with the lowest inner regret, the fair portfolio (best-on-average) on a
-// tie: it is what a user would do without us and has no parameters to overfit. The choice moves
-// from the prior to the vector with the lowest mean regret only when that vector's paired
-// advantage over the prior exceeds SWITCH_Z standard errors over the cases (one-sided, about 98%). With ten datasets per-dataset
+// prior is the fair portfolio (best-on-average): it is what a user would do without us, it has no
+// parameters to overfit, and it cannot be worse than itself. The choice moves to the vector with
+// the lowest mean regret only when that vector's paired advantage over the portfolio exceeds
+// SWITCH_Z standard errors over the cases (one-sided, about 98%). With ten datasets per-dataset
 // regrets are so noisy that a looser margin (1 or 0.5 SE, tried) chases noise and loses more than
 // it wins; thirty datasets where the meta-learner is far better clear it easily.
 import { blendOrder, SCORERS, weightGrid, type ScorerName, type Weights } from './scorers.ts';
@@ -59,15 +59,7 @@ export function chooseBlend(cases: readonly InnerCase[], step = DEFAULT_STEP): B
   const regrets = grid.map((w) => cases.map((c) => caseRegret(c, w)));
   const means = regrets.map(mean);
   const pureIndex = (s: ScorerName) => grid.findIndex((w) => w[s] === 1);
-  // The prior is the pure scorer with the lowest inner regret (the portfolio on a tie): picking
-  // one of three costs little of the evidence, and keeping the portfolio when the meta-learner is
-  // ahead but short of the margin threw away most of its lead on Quick-Tune micro (outer
-  // leave-one-dataset-out, bench/quality-experiments.ts: 22.48 points of regret against 14.23 for
-  // the meta-learner alone).
-  const prior = SCORERS.map(pureIndex).reduce(
-    (a, i) => (means[i] < means[a] - 1e-12 ? i : a),
-    pureIndex('portfolio'),
-  );
+  const prior = pureIndex('portfolio');
   const lowest = means.reduce((a, m, i) => (m < means[a] - 1e-12 ? i : a), prior);
   const gain = paired(regrets[lowest], regrets[prior]);
   const best = -gain.mean > SWITCH_Z * gain.se ? lowest : prior;
