@@ -21,14 +21,36 @@ import { parseArgs } from 'node:util';
 import { benchMethod } from '../src/bench/methods.ts';
 import { runLodo, type BenchMethod, type Fold, type MethodRun } from '../src/bench/lodo.ts';
 import { median } from '../src/bench/metrics.ts';
-import { viewOfKnowledgeBase, type KbView } from '../src/recommend/kb-view.ts';
-import { resolveKnowledgeBase } from '../src/store/index.ts';
-import { combineFeatures, resolutionFeature, similarRunsFeature } from '../src/quality/features.ts';
-import { LEARNER_DEFAULTS, type LearnerSettings } from '../src/quality/learner.ts';
-import { answer, validateKnowledgeBase, type QualityModel } from '../src/quality/model.ts';
-import { greedyPortfolio } from '../src/quality/portfolio.ts';
-import { predict, trainScorers, type TrainedScorers } from '../src/quality/scorers.ts';
-import type { Observation } from '../src/quality/fewshot.ts';
+import { viewOf, type KbView } from '../src/recommend/kb-view.ts';
+import { openKnowledgeBase, readLocator } from '../src/store/index.ts';
+import {
+  combineFeatures,
+  resolutionFeature,
+  similarRunsFeature,
+} from '../src/recommend/quality/features.ts';
+import { innerCases } from '../src/recommend/quality/inner.ts';
+import { LEARNER_DEFAULTS, type LearnerSettings } from '../src/recommend/quality/learner.ts';
+import {
+  answer,
+  modelFromCases,
+  validateKnowledgeBase,
+  type QualityModel,
+} from '../src/recommend/quality/model.ts';
+import { absolute } from '../src/recommend/quality/calibrate.ts';
+import { greedyPortfolio } from '../src/recommend/quality/portfolio.ts';
+import {
+  blendOrder,
+  predict,
+  trainScorers,
+  type TrainedScorers,
+} from '../src/recommend/quality/scorers.ts';
+import {
+  chooseFewShot,
+  nextTrial,
+  pastResults,
+  type FewShotChoice,
+  type Observation,
+} from '../src/quality/fewshot.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -63,6 +85,7 @@ const groups = args.groups ? Number(args.groups) : undefined;
 interface FoldState {
   scorers: TrainedScorers;
   model: QualityModel;
+  fewshot: FewShotChoice;
   fitMs: number;
   validateMs: number;
 }
@@ -73,8 +96,11 @@ function state(fold: Fold): FoldState {
     const t0 = performance.now();
     const scorers = trainScorers(fold.train, METRIC, settings);
     const t1 = performance.now();
-    const model = validateKnowledgeBase(fold.train, METRIC, { groups, settings });
-    s = { scorers, model, fitMs: t1 - t0, validateMs: performance.now() - t1 };
+    const cases = innerCases(fold.train, METRIC, { groups, settings });
+    const model = modelFromCases(fold.train, METRIC, cases);
+    const w = model.blend.weights;
+    const fewshot = chooseFewShot(fold.train, METRIC, cases, w, model.calibration.level);
+    s = { scorers, model, fewshot, fitMs: t1 - t0, validateMs: performance.now() - t1 };
     states.set(fold.dataset, s);
   }
   return s;
@@ -103,7 +129,7 @@ function qualityMethod(objective: 'best' | 'balanced'): BenchMethod {
           width80: a.intervals[0].high - a.intervals[0].low,
           tie: s.model.calibration.tie,
           weights: s.model.blend.weights,
-          fewshot: s.model.fewshot.method,
+          fewshot: s.fewshot.method,
           evidence: s.model.evidence,
           validateMs: s.validateMs,
           fitMs: s.fitMs,
@@ -121,16 +147,23 @@ function fewShotMethod(k: number): BenchMethod {
     async run(fold) {
       const s = state(fold);
       const observed: Observation[] = [];
-      let next: number | undefined = answer(s.model, s.scorers, fold.profile, fold.candidates, {
-        objective: 'best',
-      }).order[0];
+      const p = predict(s.scorers, fold.profile, fold.candidates);
+      const w = s.model.blend.weights;
+      const ctx = {
+        prior: absolute(p, w, s.model.calibration.level),
+        first: blendOrder(p, w)[0],
+        candidates: fold.candidates,
+        past:
+          s.fewshot.method === 'mixture'
+            ? pastResults(s.scorers.view, s.scorers.metric, fold.candidates)
+            : [],
+        kernel: s.fewshot.kernel,
+        space: s.scorers.view.space,
+        cards: s.scorers.view.cards,
+      };
       for (let t = 0; t < Math.min(k, fold.candidates.length); t++) {
-        observed.push({ index: next!, value: fold.values[next!] });
-        if (t + 1 < Math.min(k, fold.candidates.length))
-          next = answer(s.model, s.scorers, fold.profile, fold.candidates, {
-            objective: 'best',
-            observed,
-          }).next;
+        const next = nextTrial(s.fewshot.method, ctx, observed);
+        observed.push({ index: next, value: fold.values[next] });
       }
       const order = observed.map((o) => o.index).sort((a, b) => fold.values[b] - fold.values[a]);
       const times = observed.map((o) => fold.timesSec[o.index]);
@@ -170,9 +203,9 @@ function method(name: string): BenchMethod {
   return benchMethod(name);
 }
 
-const kb = resolveKnowledgeBase(args.kb);
-const view: KbView = viewOfKnowledgeBase(kb);
-kb.close();
+const kb = await openKnowledgeBase(readLocator(args.kb), { mode: 'read' });
+const view: KbView = viewOf(await kb.snapshot(), kb.label);
+await kb.close();
 const ks = args.k!.split(',').map(Number);
 const names = args.methods!.split(',');
 const methods = [

@@ -7,6 +7,7 @@ import {
   MetallmixError,
   type Candidate,
   type DatasetProfile,
+  type Interval,
   type Objective,
   type Progress,
   type SearchSpace,
@@ -64,6 +65,8 @@ export interface MethodRun {
   /** Training seconds the method spends before it can answer (HPO: the trials it ran). */
   spentSec?: number;
   fullRanking: boolean;
+  /** 80% intervals per fold candidate (oriented points), for methods that give them. */
+  intervals?: (Interval | undefined)[];
   extra?: Record<string, unknown>;
 }
 
@@ -91,6 +94,10 @@ export interface DatasetResult {
   costRatio: number | null;
   pickTimeSec: number | null;
   responseMs: number;
+  /** Fraction of the dataset's configurations inside their 80% interval (null: no intervals). */
+  coverage80: number | null;
+  /** Mean width (points) of those intervals. */
+  width80: number | null;
   pick: { model: string; config: Candidate['config']; value: number; timeSec: number | null };
   extra?: Record<string, unknown>;
 }
@@ -105,6 +112,10 @@ export interface MethodSummary {
   meanCostRatio: number | null;
   meanPickTimeSec: number | null;
   responseMsMedian: number;
+  /** Mean over datasets of coverage80 (null for methods without intervals). */
+  coverage80: number | null;
+  /** Mean over datasets of the 80% intervals' mean width, in points. */
+  meanWidth80: number | null;
   perDataset: DatasetResult[];
 }
 
@@ -247,6 +258,9 @@ function scoreRun(fold: Fold, run: MethodRun): DatasetResult {
   const pickTime = fold.timesSec[run.pick];
   const cost = run.spentSec ?? pickTime;
   const predictedScore = new Array<number>(v.length).fill(0);
+  const ivs = run.intervals
+    ?.map((iv, i) => (iv ? { iv, v: v[i] } : undefined))
+    .filter((x) => x !== undefined);
   run.order.forEach((idx, r) => (predictedScore[idx] = v.length - r));
   return {
     dataset: fold.dataset,
@@ -259,6 +273,10 @@ function scoreRun(fold: Fold, run: MethodRun): DatasetResult {
     costRatio: cost !== undefined && bestTime ? cost / bestTime : null,
     pickTimeSec: pickTime ?? null,
     responseMs: run.responseMs,
+    coverage80: ivs?.length
+      ? ivs.filter((x) => x.v >= x.iv.low && x.v <= x.iv.high).length / ivs.length
+      : null,
+    width80: ivs?.length ? mean(ivs.map((x) => x.iv.high - x.iv.low)) : null,
     pick: { ...fold.candidates[run.pick], value: v[run.pick], timeSec: pickTime ?? null },
     ...(run.extra ? { extra: run.extra } : {}),
   };
@@ -281,6 +299,8 @@ function averageSeeds(results: DatasetResult[]): DatasetResult {
     costRatio: avg((r) => r.costRatio),
     pickTimeSec: avg((r) => r.pickTimeSec),
     responseMs: avg((r) => r.responseMs)!,
+    coverage80: avg((r) => r.coverage80),
+    width80: avg((r) => r.width80),
   };
 }
 
@@ -297,6 +317,8 @@ function summarize(name: string, perDataset: DatasetResult[]): MethodSummary {
     meanCostRatio: avgOrNull(perDataset.map((r) => r.costRatio)),
     meanPickTimeSec: avgOrNull(perDataset.map((r) => r.pickTimeSec)),
     responseMsMedian: median(perDataset.map((r) => r.responseMs)),
+    coverage80: avgOrNull(perDataset.map((r) => r.coverage80)),
+    meanWidth80: avgOrNull(perDataset.map((r) => r.width80)),
     perDataset,
   };
 }

@@ -1,11 +1,12 @@
 // Benchmark methods by name: every strategy of the registry (fitted per fold, through the same
 // pipeline as `recommend`) and HPO baselines `NAME@TRIALS` on the held-out lookup table.
-import { MetallmixError } from '../core/index.ts';
+import { MetallmixError, type Interval, type RecommendedConfig } from '../core/index.ts';
+import { candidateKey, metricScale, metricSign } from '../recommend/kb-view.ts';
 import { LOOKUP_METHODS, type LookupMethod } from '../hpo/lookup.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
 import { STRATEGIES, STRATEGY_NAMES } from '../recommend/registry.ts';
 import type { StrategyDeps, StrategyEntry } from '../recommend/types.ts';
-import { hpoMethod, rankingOnFold, type BenchMethod } from './lodo.ts';
+import { hpoMethod, rankingOnFold, type BenchMethod, type Fold } from './lodo.ts';
 
 export const DEFAULT_METHODS = [
   ...STRATEGIES.filter((s) => !s.needsLlm).map((s) => s.name),
@@ -23,6 +24,28 @@ export const HPO_NAMES: Readonly<Record<string, LookupMethod>> = {
 
 /** The language models and their settings, for the strategies that need them. */
 export type LlmDeps = Pick<StrategyDeps, 'llm' | 'judge' | 'reasoning'>;
+
+/**
+ * The 80% intervals of a recommendation's ranked configurations on the fold's candidates, in the
+ * fold's oriented points; undefined when the strategy gives points only (the baselines).
+ */
+function intervalsOnFold(
+  fold: Fold,
+  ranked: readonly RecommendedConfig[],
+  metric: string,
+): (Interval | undefined)[] | undefined {
+  if (!ranked.some((c) => c.predictedMetric.high > c.predictedMetric.low)) return undefined;
+  const k = metricSign(metric) * metricScale(metric);
+  const indexOf = new Map(fold.candidates.map((c, i) => [candidateKey(c.model, c.config), i]));
+  const out: (Interval | undefined)[] = fold.candidates.map(() => undefined);
+  for (const c of ranked) {
+    const i = indexOf.get(candidateKey(c.model, c.config));
+    if (i === undefined) continue;
+    const [a, b] = [k * c.predictedMetric.low, k * c.predictedMetric.high];
+    out[i] = { mean: k * c.predictedMetric.mean, low: Math.min(a, b), high: Math.max(a, b) };
+  }
+  return out;
+}
 
 /** A registry strategy as a benchmark method: the pipeline per fold, with judge figures per dataset. */
 function strategyMethod(entry: StrategyEntry, llm: LlmDeps): BenchMethod {
@@ -53,12 +76,14 @@ function strategyMethod(entry: StrategyEntry, llm: LlmDeps): BenchMethod {
       );
       const responseMs = performance.now() - t0;
       const order = rankingOnFold(fold, answer.topK);
+      const intervals = intervalsOnFold(fold, answer.topK, metric);
       const judged = answer.attempts.filter((a) => a.judge);
       return {
         order,
         pick: order[0],
         responseMs,
         fullRanking: order.length === fold.candidates.length,
+        ...(intervals ? { intervals } : {}),
         extra: entry.needsLlm
           ? {
               answeredBy: answer.answeredBy,

@@ -34,10 +34,10 @@ function summaryTable(report: BenchReport): string {
   const rows = report.methods
     .map(
       (m) =>
-        `<tr><th scope="row">${esc(m.name)}</th><td>${num(m.meanRegret)}</td><td>${num(m.hitAt1)}</td><td>${num(m.hitAt3)}</td><td>${num(m.ndcgAt5)}</td><td>${num(m.spearman)}</td><td>${num(m.meanCostRatio)}</td><td>${num(m.meanPickTimeSec, 0)}</td><td>${num(m.responseMsMedian, 1)}</td></tr>`,
+        `<tr><th scope="row">${esc(m.name)}</th><td>${num(m.meanRegret)}</td><td>${num(m.hitAt1)}</td><td>${num(m.hitAt3)}</td><td>${num(m.ndcgAt5)}</td><td>${num(m.spearman)}</td><td>${num(m.meanCostRatio)}</td><td>${num(m.meanPickTimeSec, 0)}</td><td>${num(m.responseMsMedian, 1)}</td><td>${num(m.coverage80)}</td><td>${num(m.meanWidth80, 1)}</td></tr>`,
     )
     .join('\n');
-  return `<div class="scroll"><table><caption>Summary over ${report.datasets} held-out datasets</caption><thead><tr><th scope="col">method</th><th scope="col">mean regret</th><th scope="col">hit@1</th><th scope="col">hit@3</th><th scope="col">NDCG@5</th><th scope="col">Spearman</th><th scope="col">cost ratio</th><th scope="col">pick time (s)</th><th scope="col">response ms (median)</th></tr></thead>
+  return `<div class="scroll"><table><caption>Summary over ${report.datasets} held-out datasets</caption><thead><tr><th scope="col">method</th><th scope="col">mean regret</th><th scope="col">hit@1</th><th scope="col">hit@3</th><th scope="col">NDCG@5</th><th scope="col">Spearman</th><th scope="col">cost ratio</th><th scope="col">pick time (s)</th><th scope="col">response ms (median)</th><th scope="col">coverage80</th><th scope="col">80% width (points)</th></tr></thead>
 <tbody>
 ${rows}
 </tbody></table></div>`;

@@ -67,10 +67,12 @@ export function differingKeys(configs: readonly Config[]): { differ: string[]; s
 }
 
 /**
- * The runners-up not told apart from the pick: those whose interval holds the pick's mean.
- * Derived from the intervals because the Recommendation has no statistical-tie field yet.
+ * The runners-up not told apart from the pick: those the recommendation marks statistically tied
+ * (the metalearner strategy's validated tie margin), else those whose interval holds the pick's
+ * mean.
  */
 function tiedRunnersUp(rec: Recommendation): RecommendedConfig[] {
+  if (rec.topK.some((c) => c.tied !== undefined)) return rec.topK.slice(1).filter((c) => c.tied);
   const m = rec.pick.predictedMetric.mean;
   return rec.topK.slice(1).filter((c) => c.predictedMetric.low <= m && m <= c.predictedMetric.high);
 }
@@ -86,9 +88,15 @@ function tiedText(rec: Recommendation): string {
   if (others === 0) return 'no runner-up listed (--top-k)';
   const tied = tiedRunnersUp(rec);
   const mean = formatMetricValue(rec.metric, rec.pick.predictedMetric.mean);
+  const ahead = rec.topK.slice(1).filter((c) => !tied.includes(c));
+  if (rec.validation) {
+    const margin = `${rec.validation.tieMargin.toFixed(2)}${isPoints(rec.metric) ? ' points' : ''}`;
+    if (tied.length === 0)
+      return `no: every runner-up is predicted more than ${margin} behind (the tie margin measured on this knowledge base)`;
+    return `${tied.length === others ? 'yes' : 'partly'}: ${ranks(tied)} ${tied.length === 1 ? 'is' : 'are'} predicted within ${margin} of the top score, the tie margin measured on this knowledge base${ahead.length ? `; ahead of ${ranks(ahead)}` : ''}`;
+  }
   if (tied.length === 0)
     return `no: the pick's ${mean} lies outside the 80% interval of every runner-up`;
-  const ahead = rec.topK.slice(1).filter((c) => !tied.includes(c));
   return `${tied.length === others ? 'yes' : 'partly'}: ${ranks(tied)} ${tied.length === 1 ? 'is' : 'are'} not told apart from it (the pick's ${mean} lies inside ${tied.length === 1 ? 'its' : 'their'} 80% interval${tied.length === 1 ? '' : 's'})${ahead.length ? `; ahead of ${ranks(ahead)}` : ''}`;
 }
 

@@ -75,7 +75,7 @@ export type EvidenceRef = z.infer<typeof EvidenceRef>;
 export const RecommendedConfig = Candidate.extend({
   rank: z.number().int().positive().describe('1 = the pick under the objective'),
   predictedMetric: Interval.describe(
-    "predicted metric as a FRACTION on the knowledge base's stored 0-1 scale for scores (0.913 = 91.3 points, as the terminal report shows it), as stored for losses; low-high is the 80% interval (10th-90th percentile of the bootstrap ensemble)",
+    "predicted metric as a FRACTION on the knowledge base's stored 0-1 scale for scores (0.913 = 91.3 points, as the terminal report shows it), as stored for losses; low-high is the 80% interval (metalearner strategy: split-conformal from its leave-one-dataset-out validation, wider outside the knowledge base; otherwise the ensemble's spread)",
   ),
   predictedTrainingTimeSec: Interval.optional().describe(
     'predicted training time in SECONDS, with its 80% interval',
@@ -99,6 +99,12 @@ export const RecommendedConfig = Candidate.extend({
     .array(EvidenceRef)
     .default([])
     .describe('the nearest past datasets and runs that back this candidate'),
+  tied: z
+    .boolean()
+    .optional()
+    .describe(
+      "statistically tied with the best-scoring candidate: its predicted gap is under the validation's tie margin (absent: no tie rule was measured)",
+    ),
 });
 export type RecommendedConfig = z.infer<typeof RecommendedConfig>;
 
@@ -149,6 +155,8 @@ export const Counters = z.object({
   llmTokens: z.number().int().nonnegative(),
   /** The meta-learner was loaded from the cache (hit), fitted and stored (miss), or fitted without caching (off). */
   metalearnerCache: z.enum(['hit', 'miss', 'off']).optional(),
+  /** The metalearner strategy's self-validation was loaded from the cache, run and stored, or run without caching. */
+  validationCache: z.enum(['hit', 'miss', 'off']).optional(),
   /** The retrieval index was loaded as persisted, or (re)built. */
   retrievalIndex: z.enum(['loaded', 'rebuilt']).optional(),
   /** The knowledge base's compact view was read from the cache (hit), read and stored (miss), or read without caching (off). */
@@ -210,6 +218,25 @@ export const Recommendation = z.object({
       'why the pick, citing evidence and insight ids in [brackets]; figures in points for scores',
     ),
   notices: z.array(z.string()),
+  validation: z
+    .object({
+      evidence: z
+        .string()
+        .describe(
+          'one line: what the leave-one-dataset-out validation on this knowledge base measured and what is used',
+        ),
+      weights: z
+        .record(z.string(), z.number())
+        .describe('blend weights of the scorers (metalearner, portfolio, neighbors), summing to 1'),
+      tieMargin: z
+        .number()
+        .describe(
+          "predicted gap (POINTS for scores, the metric's unit for losses) under which candidates are tied",
+        ),
+      coverage: z.number().describe('nominal coverage of the intervals (0.8)'),
+    })
+    .optional()
+    .describe('the self-validation behind the metalearner strategy (absent for other strategies)'),
   knowledgeBase: z.object({
     label: z.string(),
     version: z

@@ -65,6 +65,21 @@ const DATASET_FEATURES: [name: string, kind: 'numeric' | 'categorical', isLog: b
     ['modality', 'categorical', false, (r) => r.profile.modality],
   ];
 
+/**
+ * Every dataset meta-feature of a profile by its encoder name, raw (not log-scaled), whether or
+ * not an encoder keeps it: a feature constant over a knowledge base is dropped from the encoder
+ * but a new dataset can still lie outside its single value.
+ */
+export function datasetFeatureValues(profile: DatasetProfile): Map<string, number | string> {
+  const row: EncodedRow = { profile, model: '', config: {} };
+  const out = new Map<string, number | string>();
+  for (const [name, , , get] of DATASET_FEATURES) {
+    const v = get(row);
+    if (typeof v === 'number' || typeof v === 'string') out.set(name, v);
+  }
+  return out;
+}
+
 const MODEL_FEATURES: [name: string, kind: 'numeric' | 'categorical', isLog: boolean, Extract][] = [
   ['model', 'categorical', false, (r) => r.model],
   ['model_family', 'categorical', false, (r) => r.card?.family],

@@ -13,10 +13,10 @@
 // improvement over the best observed.
 import type { Candidate, ModelCard, SearchSpace } from '../core/index.ts';
 import { encodeForDistance, numericMask, snapDistance } from '../hpo/lookup.ts';
-import type { InnerCase } from './inner.ts';
-import { absolute } from './calibrate.ts';
-import type { LevelSource, Weights } from './scorers.ts';
-import { mean } from './table.ts';
+import type { InnerCase } from '../recommend/quality/inner.ts';
+import { absolute } from '../recommend/quality/calibrate.ts';
+import type { LevelSource, Weights } from '../recommend/quality/scorers.ts';
+import { mean } from '../recommend/quality/table.ts';
 
 export interface ResidualKernel {
   offset: number;

@@ -15,13 +15,13 @@
 // of a point and did worse than either method on its own.)
 import type { Candidate, ModelCard, SearchSpace } from '../core/index.ts';
 import type { KbView } from '../recommend/kb-view.ts';
-import { absolute } from './calibrate.ts';
+import { absolute } from '../recommend/quality/calibrate.ts';
 import { fitResidualKernel, nextCandidate, type ResidualKernel } from './continuation.ts';
-import type { InnerCase } from './inner.ts';
-import { additiveEffect, fitAdditive } from './portfolio.ts';
-import { blendOrder, type LevelSource, type Weights } from './scorers.ts';
-import { keyOf, mean, runTable } from './table.ts';
-import { SWITCH_Z } from './blend.ts';
+import type { InnerCase } from '../recommend/quality/inner.ts';
+import { additiveEffect, fitAdditive } from '../recommend/quality/portfolio.ts';
+import { blendOrder, type LevelSource, type Weights } from '../recommend/quality/scorers.ts';
+import { keyOf, mean, runTable } from '../recommend/quality/table.ts';
+import { SWITCH_Z } from '../recommend/quality/blend.ts';
 
 export type FewShotMethod = 'gp' | 'mixture';
 

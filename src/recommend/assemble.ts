@@ -43,6 +43,13 @@ export interface AssembleInput {
   counters?: Partial<Counters>;
   explain?: (indices: number[]) => Explained[];
   evidenceFor?: (candidate: Candidate) => EvidenceRef[];
+  /**
+   * Score gap under which candidates are statistically tied with the best-scoring one (same
+   * units as the scores): `balanced` chooses among exactly those, and they are marked `tied`.
+   */
+  tieMargin?: number;
+  /** The self-validation behind the scores, when there is one. */
+  validation?: Recommendation['validation'];
 }
 
 export function assembleRecommendation(input: AssembleInput): Recommendation {
@@ -51,7 +58,10 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
     throw new MetallmixError('no candidates to recommend from', {
       exitCode: ExitCode.unsatisfiable,
     });
-  const ordered = orderByObjective(input.scored, options.objective);
+  const ordered = orderByObjective(input.scored, options.objective, input.tieMargin);
+  const bestMean = Math.max(...input.scored.map((s) => s.score.mean));
+  const tiedWithBest = (s: Scored) =>
+    input.tieMargin === undefined ? undefined : s.score.mean >= bestMean - input.tieMargin;
   const frontList = paretoFront(input.scored);
   const front = new Set(frontList.map((s) => s.index));
   const explainTop = Math.min(options.explainTop ?? 5, options.topK);
@@ -74,6 +84,7 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
       explanation: explained?.explanation ?? [],
       explanationText: explained?.text ?? '',
       evidence: rank <= explainTop && input.evidenceFor ? input.evidenceFor(c) : [],
+      ...(input.tieMargin === undefined ? {} : { tied: tiedWithBest(s) }),
     };
   };
   const topK = ordered.slice(0, options.topK).map((s, i) => toConfig(s, i + 1, explanations[i]));
@@ -124,6 +135,7 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
     unmet,
     justification: input.justification(pick),
     notices,
+    ...(input.validation ? { validation: input.validation } : {}),
     knowledgeBase: {
       label: input.kb.label,
       version: input.kb.version,

@@ -34,8 +34,8 @@ import { CATALOG_PATH } from '../store/model-catalog.ts';
 import { lazyView, viewOf, type KbView } from './kb-view.ts';
 import type { MetaLearner, MetaLearnerSettings } from './metalearner.ts';
 
-const FORMAT = 'metallmix-metalearner/4';
-const MAGIC = Buffer.from('MLMXML04');
+const FORMAT = 'metallmix-metalearner/5';
+const MAGIC = Buffer.from('MLMXML05');
 
 function cachePath(dir: string, kbVersion: string, settings: MetaLearnerSettings): string {
   const key = createHash('sha256')
@@ -238,6 +238,44 @@ export function loadOrFit(
     // A read-only or full cache directory only costs a retrain next time.
   }
   return { learner, cached: false };
+}
+
+/**
+ * Small plain-data results derived from a knowledge-base version (the self-validation of
+ * quality/model.ts), cached as JSON beside the meta-learners under the same kind of key: the
+ * version and what the result was computed with. Like a meta-learner, a corrupt or unreadable
+ * file is recomputed, and an unwritable directory only costs the recomputation next time.
+ */
+export function loadOrComputeJson<T>(
+  kind: string,
+  kbVersion: string,
+  key: unknown,
+  compute: () => T,
+  dir: string | undefined,
+): { value: T; cached: boolean } {
+  if (!dir) return { value: compute(), cached: false };
+  const hash = createHash('sha256')
+    .update(`${kind}\n${kbVersion}\n${JSON.stringify(key)}`)
+    .digest('hex')
+    .slice(0, 24);
+  const path = join(dir, kind, `${hash}.json`);
+  try {
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { kbVersion?: string; value?: T };
+    if (file.kbVersion === kbVersion && file.value !== undefined)
+      return { value: file.value, cached: true };
+  } catch {
+    // Missing or corrupt: computed again below.
+  }
+  const value = compute();
+  try {
+    mkdirSync(join(path, '..'), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ kbVersion, value }));
+    renameSync(tmp, path);
+  } catch {
+    // A read-only or full cache directory only costs a recomputation next time.
+  }
+  return { value, cached: false };
 }
 
 const VIEW_FORMAT = 'metallmix-view/1';

@@ -18,7 +18,13 @@ import {
   type DatasetProfile,
   type Interval,
 } from '../core/index.ts';
-import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../learn/encode.ts';
+import {
+  datasetFeatureValues,
+  encodeRows,
+  fitEncoder,
+  type EncodedRow,
+  type EncoderSpec,
+} from '../learn/encode.ts';
 import { trainGBDT } from '../learn/gbdt.ts';
 import { selectRows } from '../learn/matrix.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
@@ -73,6 +79,54 @@ export interface MetaLearner {
    * Absent in learners cached before it existed; they clamp to the metric's own range.
    */
   metricRange?: { low: number; high: number };
+  /**
+   * Every dataset meta-feature over the training datasets, also those constant there (which the
+   * encoder drops); absent in learners cached before it existed (they check encoded ones only).
+   */
+  profileRanges?: ProfileRange[];
+  /** The same over the datasets with recorded training times: what the time model was measured on. */
+  timedRanges?: ProfileRange[];
+}
+
+/** A meta-feature's raw range (numeric) or values seen (categorical) over some datasets. */
+export interface ProfileRange {
+  feature: string;
+  low?: number;
+  high?: number;
+  values?: string[];
+}
+
+function profileRanges(profiles: readonly DatasetProfile[]): ProfileRange[] {
+  const seen = new Map<string, (number | string)[]>();
+  for (const p of profiles)
+    for (const [k, v] of datasetFeatureValues(p)) seen.get(k)?.push(v) ?? seen.set(k, [v]);
+  return [...seen].map(([feature, vs]) =>
+    typeof vs[0] === 'number'
+      ? { feature, low: minOf(vs as number[]), high: maxOf(vs as number[]) }
+      : { feature, values: [...new Set(vs as string[])].sort() },
+  );
+}
+
+/** Where `profile` lies outside `ranges`, in words (a feature missing from the profile is not). */
+export function outsideRanges(ranges: readonly ProfileRange[], profile: DatasetProfile): string[] {
+  const values = datasetFeatureValues(profile);
+  const out: string[] = [];
+  for (const r of ranges) {
+    const x = values.get(r.feature);
+    if (x === undefined) continue;
+    if (r.values && !r.values.includes(String(x)))
+      out.push(`${r.feature} "${x}" is not among the knowledge base's (${r.values.join(', ')})`);
+    else if (typeof x === 'number' && r.low !== undefined && r.high !== undefined) {
+      const tol = 1e-9 * Math.max(1, Math.abs(r.low), Math.abs(r.high));
+      if (x < r.low - tol || x > r.high + tol)
+        out.push(
+          r.low === r.high
+            ? `${r.feature} ${formatValue(x)} differs from the knowledge base's only value (${formatValue(r.low)})`
+            : `${r.feature} ${formatValue(x)} is outside the knowledge base's range (${formatValue(r.low)} to ${formatValue(r.high)})`,
+        );
+    }
+  }
+  return out;
 }
 
 /**
@@ -81,6 +135,7 @@ export interface MetaLearner {
  * there are extrapolations, and the user should be told.
  */
 export function outsideKnowledge(learner: MetaLearner, profile: DatasetProfile): string[] {
+  if (learner.profileRanges) return outsideRanges(learner.profileRanges, profile);
   const row = encodeRows(learner.encoder, [{ profile, model: '', config: {}, card: undefined }]);
   const out: string[] = [];
   learner.encoder.features.forEach((spec, j) => {
@@ -286,16 +341,28 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     },
     datasetRanges,
     metricRange: { low: metricLow, high: metricHigh },
+    profileRanges: profileRanges(datasets.map((d) => view.profiles.get(d)!)),
+    timedRanges: profileRanges(
+      [...new Set(runs.filter((_, i) => isTimed(i)).map((r) => r.dataset))]
+        .sort()
+        .map((d) => view.profiles.get(d)!),
+    ),
   };
 }
 
-/** Predictions for every candidate on the dataset described by `profile`. */
-export function predictCandidates(
+/** Every ensemble member's raw margins: effect and log10 time per candidate, and the level. */
+export interface MemberMargins {
+  effects: number[][];
+  levels: number[];
+  times: number[][];
+}
+
+export function memberMargins(
   learner: MetaLearner,
   profile: DatasetProfile,
   candidates: readonly Candidate[],
   cards: KbView['cards'],
-): Prediction[] {
+): MemberMargins {
   const rows: EncodedRow[] = candidates.map((c) => ({
     profile,
     card: cards.get(c.model),
@@ -307,13 +374,25 @@ export function predictCandidates(
     numRows: rows.length,
     numFeatures: learner.encoder.features.length,
   };
-  const scale = metricScale(learner.settings.metric);
   const margins = predictMargins([...learner.effect, ...learner.time], X);
-  const effects = margins.slice(0, learner.effect.length);
-  const times = margins.slice(learner.effect.length);
   // The level models see only dataset meta-features, equal in every row: one row is enough.
   const first = { ...X, data: X.data.subarray(0, X.numFeatures), numRows: 1 };
-  const levels = predictMargins(learner.level, first).map((m) => m[0]);
+  return {
+    effects: margins.slice(0, learner.effect.length).map((m) => Array.from(m)),
+    levels: predictMargins(learner.level, first).map((m) => m[0]),
+    times: margins.slice(learner.effect.length).map((m) => Array.from(m)),
+  };
+}
+
+/** Predictions for every candidate on the dataset described by `profile`. */
+export function predictCandidates(
+  learner: MetaLearner,
+  profile: DatasetProfile,
+  candidates: readonly Candidate[],
+  cards: KbView['cards'],
+): Prediction[] {
+  const scale = metricScale(learner.settings.metric);
+  const { effects, levels, times } = memberMargins(learner, profile, candidates, cards);
   return candidates.map((_, i) => {
     const eff = effects.map((e) => e[i]);
     const metric = interval(

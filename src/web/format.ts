@@ -29,11 +29,13 @@ export const number = (x: number | null | undefined, digits = 2) =>
   x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(digits);
 
 /**
- * Candidates not credibly worse than the pick: their 80% interval reaches the pick's predicted
- * mean (the rule the balanced objective uses), so the meta-learner cannot tell them apart.
+ * Candidates not told apart from the pick: those the recommendation marks `tied` (the
+ * metalearner strategy's validated tie margin, the rule its balanced objective uses), else those
+ * whose 80% interval reaches the pick's predicted mean.
  */
 export function tiedWithPick(metric: string, pick: RecommendedConfig, c: RecommendedConfig) {
   if (c.rank === pick.rank) return false;
+  if (c.tied !== undefined) return c.tied;
   return lowerIsBetter(metric)
     ? c.predictedMetric.low <= pick.predictedMetric.mean
     : c.predictedMetric.high >= pick.predictedMetric.mean;

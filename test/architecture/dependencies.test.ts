@@ -22,6 +22,8 @@ const RANK: Record<string, number> = {
   judge: 7,
   hpo: 8,
   recommend: 9,
+  // Few-shot continuation prototypes (issue 9, item 5), built on recommend/quality.
+  quality: 9.5,
   bench: 10,
   run: 11,
   api: 12,

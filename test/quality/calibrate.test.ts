@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Candidate } from '../../src/core/index.ts';
-import { balancedOrder, calibrate, intervals } from '../../src/quality/calibrate.ts';
-import { chooseBlend } from '../../src/quality/blend.ts';
-import type { InnerCase } from '../../src/quality/inner.ts';
-import type { Prediction, Weights } from '../../src/quality/scorers.ts';
-import { conformalQuantile } from '../../src/quality/table.ts';
+import { balancedOrder, calibrate, intervals } from '../../src/recommend/quality/calibrate.ts';
+import { chooseBlend } from '../../src/recommend/quality/blend.ts';
+import type { InnerCase } from '../../src/recommend/quality/inner.ts';
+import type { Prediction, Weights } from '../../src/recommend/quality/scorers.ts';
 
 const PORTFOLIO: Weights = { metalearner: 0, portfolio: 1, neighbors: 0 };
 
@@ -32,13 +31,6 @@ function innerCase(dataset: string, truth: number[], p: Prediction): InnerCase {
   const candidates: Candidate[] = truth.map((_, i) => ({ model: `m${i}`, config: {} }));
   return { dataset, heldOut: [dataset], candidates, truth, prediction: p };
 }
-
-test('conformal quantile: the ceil((n + 1) q)-th smallest score', () => {
-  // n = 9, q = 0.8: ceil(10 * 0.8) = 8th smallest.
-  assert.equal(conformalQuantile([9, 1, 8, 2, 7, 3, 6, 4, 5], 0.8), 8);
-  // n = 3, q = 0.8: ceil(3.2) = 4 > n, no finite quantile.
-  assert.equal(conformalQuantile([1, 2, 3], 0.8), Infinity);
-});
 
 // Ten inner datasets, two configurations each. Predicted effects 1 (top) and 0; the top one errs
 // by i points on dataset i, the other by 0. Every error weighs 1/2 of its dataset's 1/10.

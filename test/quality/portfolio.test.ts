@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Candidate, DatasetProfile, ExperimentRecord } from '../../src/core/index.ts';
-import type { KbView } from '../../src/recommend/kb-view.ts';
-import { singleBestRecommender } from '../../src/recommend/baselines.ts';
-import { additiveEffect, fitAdditive, greedyPortfolio } from '../../src/quality/portfolio.ts';
-import { runTable } from '../../src/quality/table.ts';
+import { summarize, type KbView } from '../../src/recommend/kb-view.ts';
+import { singleBestRecommender } from '../../src/recommend/strategies/baselines.ts';
+import {
+  additiveEffect,
+  fitAdditive,
+  greedyPortfolio,
+} from '../../src/recommend/quality/portfolio.ts';
+import { mean, runTable } from '../../src/recommend/quality/table.ts';
 
 function profile(name: string): DatasetProfile {
   return { name, task: 'multiclass', modality: 'xray', numInstances: 1000, numClasses: 4 };
@@ -22,12 +26,16 @@ function view(rows: [string, string, number][]): KbView {
     status: 'finished',
     provenance: { source: 'hand-made grid' },
   }));
+  const profiles = new Map([...new Set(rows.map((r) => r[0]))].map((d) => [d, profile(d)]));
   return {
+    label: 'hand-made grid',
     version: 'test',
     records,
-    profiles: new Map([...new Set(rows.map((r) => r[0]))].map((d) => [d, profile(d)])),
+    profiles,
     cards: new Map(),
+    catalogCards: [],
     space: { parameters: [] },
+    summary: summarize(records, profiles),
   };
 }
 
@@ -48,7 +56,27 @@ const grid = view([
   ['D2', 'B', 72],
 ]);
 
-test("today's single best is fooled by the incomplete grid: it picks X", async () => {
+test("the old definition (relative to each dataset's average run) is fooled: it picks X", () => {
+  // The single best as it was defined before issue 9: a configuration's mean over the datasets
+  // it ran on of its result minus that dataset's average run.
+  const table = runTable(grid, 'accuracy');
+  const rel = candidates.map((c) =>
+    mean(
+      table.datasets.flatMap((d) => {
+        const runs = table.byDataset.get(d)!;
+        const own = runs.find((r) => r.model === c.model);
+        return own ? [own.y - mean(runs.map((r) => r.y))] : [];
+      }),
+    ),
+  );
+  assert.deepEqual(
+    rel.map((x) => Math.round(x * 10) / 10),
+    [7.5, 9.5, 14],
+  );
+  assert.equal(candidates[rel.indexOf(Math.max(...rel))].model, 'X');
+});
+
+test('the single-best baseline is the fair one: it picks B, then A, then X', async () => {
   const answer = await singleBestRecommender(grid).recommend(profile('new'), {
     metric: 'accuracy',
     objective: 'best',
@@ -56,7 +84,10 @@ test("today's single best is fooled by the incomplete grid: it picks X", async (
     seed: 0,
     candidates,
   });
-  assert.equal(answer.topK[0].model, 'X');
+  assert.deepEqual(
+    answer.topK.map((c) => c.model),
+    ['B', 'A', 'X'],
+  );
 });
 
 test('the fair single best compares against the same dataset effects: B, then A, then X', () => {

@@ -50,6 +50,8 @@ export function renderBench(r: BenchReport): string {
       'cost ratio',
       'pick time s',
       'response ms',
+      'coverage80',
+      'width80',
     ],
     r.methods.map((m) => [
       m.name,
@@ -61,6 +63,8 @@ export function renderBench(r: BenchReport): string {
       n(m.meanCostRatio),
       n(m.meanPickTimeSec, 0),
       n(m.responseMsMedian, 1),
+      n(m.coverage80),
+      n(m.meanWidth80, 1),
     ]),
   )}`;
 }

@@ -18,6 +18,8 @@ import {
   runsOf,
   type KbView,
 } from '../kb-view.ts';
+import { additiveEffect, fitAdditive, greedyPortfolio } from '../quality/portfolio.ts';
+import { fromPoints, runTable } from '../quality/table.ts';
 import type { Scored } from '../select.ts';
 import type { RecommendOptions, Recommender } from '../types.ts';
 
@@ -156,63 +158,24 @@ export function randomRecommender(view: KbView): Recommender {
 }
 
 /**
- * Single best: the candidate with the best average relative performance over all past datasets;
- * the following ranks form a greedy portfolio (each next candidate is the one that most improves
- * the per-dataset best of the picks so far).
+ * Single best: the candidate with the best expected effect under an additive model of every past
+ * run (dataset + model + configuration effects, fitted jointly, quality/portfolio.ts), so that an
+ * incomplete grid cannot make a configuration look good by where it was (not) run; the following
+ * ranks form a greedy portfolio (each next candidate is the one that most improves the
+ * per-dataset best of the picks so far, a cell never run imputed from the model).
  */
 export function singleBestRecommender(view: KbView): Recommender {
   return baseline('single-best', view, (_p, cands, opts) => {
-    const h = history(view, opts.metric);
-    const all = new Map(h.datasets.map((d) => [d, 1]));
-    const rel = cands.map((c) => pastScore(h, c, all));
-    const keyed = cands.map((c) => candidateKey(c.model, c.config));
-    // Greedy portfolio over candidates that were run on past datasets.
-    const order: number[] = [];
-    // Scores are relative to each dataset's mean run, so an uncovered dataset counts as its mean (0).
-    const bestSoFar = new Map(h.datasets.map((d) => [d, 0]));
-    const remaining = new Set(
-      cands.map((_, i) => i).filter((i) => h.datasets.some((d) => h.byKey.get(d)!.has(keyed[i]))),
-    );
-    while (remaining.size) {
-      let best = -1;
-      let bestGain = -Infinity;
-      for (const i of remaining) {
-        let gain = 0;
-        for (const d of h.datasets) {
-          const v = h.byKey.get(d)!.get(keyed[i]);
-          gain += v === undefined ? bestSoFar.get(d)! : Math.max(bestSoFar.get(d)!, v);
-        }
-        if (
-          gain > bestGain ||
-          (gain === bestGain && (rel[i] ?? -Infinity) > (rel[best] ?? -Infinity))
-        ) {
-          bestGain = gain;
-          best = i;
-        }
-      }
-      if (order.length === 0) {
-        // The first pick is the best on average, not the greedy gain against nothing.
-        best = [...remaining].reduce((a, b) =>
-          (rel[b] ?? -Infinity) > (rel[a] ?? -Infinity) ? b : a,
-        );
-      }
-      order.push(best);
-      remaining.delete(best);
-      for (const d of h.datasets) {
-        const v = h.byKey.get(d)!.get(keyed[best]);
-        if (v !== undefined) bestSoFar.set(d, Math.max(bestSoFar.get(d)!, v));
-      }
-    }
-    const scores = cands.map(() => -Infinity);
+    const table = runTable(view, opts.metric);
+    const fit = fitAdditive(table);
+    const order = greedyPortfolio(table, fit, cands);
+    const scores = cands.map(() => 0);
     order.forEach((i, r) => (scores[i] = cands.length - r));
-    // Candidates never run in the past follow, by their model's average.
-    cands.forEach((_, i) => {
-      if (scores[i] === -Infinity) scores[i] = -1e6 + (rel[i] ?? -1e3);
-    });
+    const level = [...fit.dataset.values()].reduce((s, x) => s + x, 0) / (fit.dataset.size || 1);
     return {
       scores,
-      expected: expectedFrom(h, opts.metric, all, rel),
-      justification: `The configuration with the best average result over ${h.datasets.length} past datasets (greedy portfolio order after it).`,
+      expected: (i) => point(fromPoints(opts.metric, level + additiveEffect(fit, cands[i]))),
+      justification: `The configuration with the best expected result over ${table.datasets.length} past datasets, every run compared with the same dataset effects (greedy portfolio order after it).`,
     };
   });
 }

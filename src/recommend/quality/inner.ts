@@ -5,8 +5,8 @@
 // (calibrate.ts), and how observations on a new dataset should move the prediction
 // (continuation.ts). With as many groups as datasets it is a leave-one-dataset-out; fewer groups
 // trade fidelity for fitting cost on large knowledge bases.
-import { Rng, type Candidate } from '../core/index.ts';
-import type { KbView } from '../recommend/kb-view.ts';
+import { Rng, type Candidate } from '../../core/index.ts';
+import type { KbView } from '../kb-view.ts';
 import type { LearnerSettings } from './learner.ts';
 import { predict, trainScorers, type Prediction } from './scorers.ts';
 import { runTable } from './table.ts';
@@ -53,7 +53,9 @@ export function innerCases(view: KbView, metric: string, options: InnerOptions =
     if (held.length === 0) continue;
     const keep = new Set(group);
     const profiles = new Map([...view.profiles].filter(([d]) => !keep.has(d)));
+    // The summary stays the whole view's: no scorer reads it.
     const train: KbView = {
+      ...view,
       version: `${view.version}:inner:${group.join(',')}`,
       records: view.records.filter((r) => !keep.has(r.dataset)),
       profiles,

@@ -9,8 +9,8 @@
 //                 SIMILAR_K nearest runs, always from datasets other than the row's own, as it will
 //                 be for a new dataset. Trees find single-parameter ranges easily; "close to what
 //                 worked elsewhere, across all parameters at once" they cannot build from splits.
-import type { EncodedRow } from '../learn/encode.ts';
-import { encodeForDistance, numericMask, snapDistance } from '../hpo/lookup.ts';
+import type { EncodedRow } from '../../learn/encode.ts';
+import { encodeForDistance, numericMask, snapDistance } from '../../hpo/lookup.ts';
 import type { FeatureSet, FeatureSetFactory, TrainingRows } from './learner.ts';
 
 export const SIMILAR_K = 10;
@@ -25,20 +25,6 @@ export const resolutionFeature: FeatureSetFactory = () => ({
     return [Math.log2(input / Math.sqrt(res.medianWidth * res.medianHeight))];
   },
 });
-
-export const pretrainingFeature: FeatureSetFactory = (t) => {
-  const vocab = [
-    ...new Set(t.rows.map((r) => r.card?.pretrainingData).filter((v): v is string => !!v)),
-  ].sort();
-  return {
-    names: ['model_pretraining'],
-    types: ['c'],
-    compute(row) {
-      const i = row.card?.pretrainingData ? vocab.indexOf(row.card.pretrainingData) : -1;
-      return [i >= 0 ? i : Number.NaN];
-    },
-  };
-};
 
 export const similarRunsFeature: FeatureSetFactory = (t: TrainingRows) => {
   const mask = numericMask(t.space);

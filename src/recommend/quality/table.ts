@@ -10,8 +10,8 @@ import {
   metricSign,
   type AggregatedRun,
   type KbView,
-} from '../recommend/kb-view.ts';
-import type { Candidate } from '../core/index.ts';
+} from '../kb-view.ts';
+import type { Candidate } from '../../core/index.ts';
 
 export interface PointRun {
   dataset: string;
@@ -60,32 +60,4 @@ export function keyOf(c: Candidate): string {
 
 export function mean(xs: readonly number[]): number {
   return xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : Number.NaN;
-}
-
-/** Empirical quantile with linear interpolation (type 7, as numpy's default). */
-export function quantile(xs: readonly number[], q: number): number {
-  if (xs.length === 0) return Number.NaN;
-  const s = xs.slice().sort((a, b) => a - b);
-  const h = (s.length - 1) * Math.min(1, Math.max(0, q));
-  const lo = Math.floor(h);
-  const hi = Math.min(s.length - 1, lo + 1);
-  return s[lo] + (h - lo) * (s[hi] - s[lo]);
-}
-
-/**
- * The finite-sample split-conformal quantile: the ceil((n + 1) q)-th smallest score, so that a
- * new exchangeable score falls at or below it with probability at least q.
- */
-export function conformalQuantile(scores: readonly number[], q: number): number {
-  if (scores.length === 0) return Infinity;
-  const s = scores.slice().sort((a, b) => a - b);
-  const k = Math.ceil((s.length + 1) * q);
-  return k > s.length ? Infinity : s[k - 1];
-}
-
-/** Index of the largest value, the first on ties. */
-export function argmax(xs: readonly number[]): number {
-  let best = 0;
-  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
-  return best;
 }

@@ -3,9 +3,9 @@
 // encoded dataset meta-features (log scales as the meta-learner encodes them), a categorical
 // mismatch (modality, task) counting as one standard deviation; features missing on either side
 // are skipped.
-import type { Candidate, DatasetProfile } from '../core/index.ts';
-import { encodeRows, fitEncoder, type EncoderSpec } from '../learn/encode.ts';
-import type { KbView } from '../recommend/kb-view.ts';
+import type { Candidate, DatasetProfile } from '../../core/index.ts';
+import { encodeRows, fitEncoder, type EncoderSpec } from '../../learn/encode.ts';
+import type { KbView } from '../kb-view.ts';
 import { keyOf, mean, type RunTable } from './table.ts';
 import type { AdditiveFit } from './portfolio.ts';
 

@@ -3,16 +3,16 @@
 // derived feature columns appended to the encoder's (FeatureSet), and no SHAP insights, which
 // inner validation folds never read and which cost most of a fit. With no derived features the
 // predictions equal fitMetaLearner's for the same settings.
-import { Rng, type Candidate, type DatasetProfile, type ModelCard } from '../core/index.ts';
-import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../learn/encode.ts';
-import { trainGBDT } from '../learn/gbdt.ts';
-import { selectRows } from '../learn/matrix.ts';
-import type { GBDTParamsInput } from '../learn/params.ts';
-import { predictMargin } from '../learn/predict.ts';
-import type { TreeEnsemble } from '../learn/tree-model.ts';
-import type { KbView } from '../recommend/kb-view.ts';
-import { DEFAULT_SETTINGS } from '../recommend/metalearner.ts';
-import { mean, quantile, runTable, type PointRun } from './table.ts';
+import { Rng, type Candidate, type DatasetProfile, type ModelCard } from '../../core/index.ts';
+import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../../learn/encode.ts';
+import { trainGBDT } from '../../learn/gbdt.ts';
+import { selectRows } from '../../learn/matrix.ts';
+import type { GBDTParamsInput } from '../../learn/params.ts';
+import { predictMargin } from '../../learn/predict.ts';
+import type { TreeEnsemble } from '../../learn/tree-model.ts';
+import type { KbView } from '../kb-view.ts';
+import { DEFAULT_SETTINGS } from '../metalearner.ts';
+import { mean, runTable, type PointRun } from './table.ts';
 
 /** Extra columns computed from a row (dataset profile, model card, configuration). */
 export interface FeatureSet {
@@ -42,11 +42,6 @@ export interface LearnerSettings {
   seed: number;
   params: GBDTParamsInput;
   features?: FeatureSetFactory;
-  /**
-   * Experimental: fit the effect ensemble as a classifier of "in the top (1 - q) of its dataset"
-   * (logistic loss) instead of a regression on points; its margin is then a log-odds, not points.
-   */
-  topQuantile?: number;
 }
 
 export const LEARNER_DEFAULTS: LearnerSettings = {
@@ -114,7 +109,6 @@ function fitOne(
   target: (row: number) => number,
   params: GBDTParamsInput,
   seed: number,
-  logistic = false,
 ): TreeEnsemble {
   const y = Float64Array.from(idx, target);
   const p = mean(Array.from(y));
@@ -125,14 +119,7 @@ function fitOne(
       featureNames: names,
       featureTypes: types,
     },
-    logistic
-      ? {
-          ...params,
-          seed,
-          objective: 'binary:logistic',
-          base_score: Math.min(0.99, Math.max(0.01, p)),
-        }
-      : { ...params, seed, objective: 'reg:squarederror', base_score: p },
+    { ...params, seed, objective: 'reg:squarederror', base_score: p },
   );
 }
 
@@ -150,16 +137,6 @@ export function fitLearner(
   const means = new Map(datasets.map((d) => [d, mean(table.byDataset.get(d)!.map((r) => r.y))]));
   const effectY = runs.map((r) => r.y - means.get(r.dataset)!);
   const rowDatasets = runs.map((r) => r.dataset);
-  const cut = new Map(
-    datasets.map((d) => [
-      d,
-      quantile(
-        table.byDataset.get(d)!.map((r) => r.y),
-        settings.topQuantile ?? 0.5,
-      ),
-    ]),
-  );
-  const topLabel = runs.map((r) => (r.y >= cut.get(r.dataset)! ? 1 : 0));
   const extra = settings.features?.({
     rows,
     datasets: rowDatasets,
@@ -208,18 +185,7 @@ export function fitLearner(
         idx.push(...rowsOf.get(memberRng.choice(datasets))!);
     }
     effect.push(
-      settings.topQuantile === undefined
-        ? fitOne(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m)
-        : fitOne(
-            names,
-            types,
-            X,
-            idx,
-            (i) => topLabel[i],
-            settings.params,
-            settings.seed + m,
-            true,
-          ),
+      fitOne(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m),
     );
     const lidx =
       settings.members === 1

@@ -10,7 +10,7 @@
 // one (a paired comparison, in effect), and shrunk towards its model's effect, and the model's
 // towards 0, by one pseudo-observation each: a configuration seen once cannot outrank one seen on
 // every dataset by luck alone. Missing cells are imputed from the model for the portfolio.
-import type { Candidate } from '../core/index.ts';
+import type { Candidate } from '../../core/index.ts';
 import { keyOf, mean, type RunTable } from './table.ts';
 
 export interface AdditiveFit {

@@ -6,13 +6,13 @@
 //                the portfolio's effect where the neighbours never ran its model.
 // Every score is "oriented points above the dataset's average run", so blends are plain convex
 // combinations, with no rescaling that would depend on the candidate set.
-import type { Candidate, DatasetProfile } from '../core/index.ts';
-import type { KbView } from '../recommend/kb-view.ts';
+import type { Candidate, DatasetProfile } from '../../core/index.ts';
+import type { KbView } from '../kb-view.ts';
 import {
   fitLearner,
   outsideCount,
   predictLearner,
-  type Learner,
+  type LearnerPrediction,
   type LearnerSettings,
 } from './learner.ts';
 import {
@@ -39,11 +39,26 @@ export type LevelSource = (typeof LEVEL_SOURCES)[number];
 /** How many nearest past datasets the neighbour scores average (the knn baseline's k). */
 export const NEIGHBORS_K = 3;
 
+/**
+ * The meta-learner as the scorers ask it: per-member predictions and how far a profile lies
+ * outside its training datasets. Inner folds fit learner.ts's light one; a request asks the
+ * product's cached meta-learner (metalearner.ts), which is the same model fitted on the whole
+ * knowledge base, so what the validation measured is what answers.
+ */
+export interface MemberPredictor {
+  predict(
+    profile: DatasetProfile,
+    candidates: readonly Candidate[],
+    cards: KbView['cards'],
+  ): LearnerPrediction;
+  outside(profile: DatasetProfile): number;
+}
+
 export interface TrainedScorers {
   view: KbView;
   metric: string;
   table: RunTable;
-  learner: Learner;
+  learner: MemberPredictor;
   additive: AdditiveFit;
   space: DatasetSpace;
 }
@@ -66,13 +81,18 @@ export function trainScorers(
   view: KbView,
   metric: string,
   settings?: LearnerSettings,
+  learner?: MemberPredictor,
 ): TrainedScorers {
   const table = runTable(view, metric);
+  const fitted = learner ? undefined : fitLearner(view, metric, settings);
   return {
     view,
     metric,
     table,
-    learner: fitLearner(view, metric, settings),
+    learner: learner ?? {
+      predict: (profile, candidates, cards) => predictLearner(fitted!, profile, candidates, cards),
+      outside: (profile) => outsideCount(fitted!, profile),
+    },
     additive: fitAdditive(table),
     space: datasetSpace(view, table.datasets),
   };
@@ -89,7 +109,7 @@ export function predict(
   profile: DatasetProfile,
   candidates: readonly Candidate[],
 ): Prediction {
-  const p = predictLearner(t.learner, profile, candidates, t.view.cards);
+  const p = t.learner.predict(profile, candidates, t.view.cards);
   const ml = candidates.map((_, i) => mean(p.effect.map((e) => e[i])));
   const effectSd = candidates.map((_, i) => sd(p.effect.map((e) => e[i])));
   const portfolio = candidates.map((c) => additiveEffect(t.additive, c));
@@ -110,7 +130,7 @@ export function predict(
     logTime: p.logTime.length
       ? candidates.map((_, i) => mean(p.logTime.map((t) => t[i])))
       : undefined,
-    outside: outsideCount(t.learner, profile),
+    outside: t.learner.outside(profile),
     neighbors,
   };
 }
