@@ -21,8 +21,8 @@ import { parseArgs } from 'node:util';
 import { benchMethod } from '../src/bench/methods.ts';
 import { runLodo, type BenchMethod, type Fold, type MethodRun } from '../src/bench/lodo.ts';
 import { median } from '../src/bench/metrics.ts';
-import { viewOfKnowledgeBase, type KbView } from '../src/recommend/kb-view.ts';
-import { resolveKnowledgeBase } from '../src/store/index.ts';
+import { viewOf, type KbView } from '../src/recommend/kb-view.ts';
+import { openKnowledgeBase, readLocator } from '../src/store/index.ts';
 import { combineFeatures, resolutionFeature, similarRunsFeature } from '../src/quality/features.ts';
 import { LEARNER_DEFAULTS, type LearnerSettings } from '../src/quality/learner.ts';
 import { answer, validateKnowledgeBase, type QualityModel } from '../src/quality/model.ts';
@@ -170,9 +170,9 @@ function method(name: string): BenchMethod {
   return benchMethod(name);
 }
 
-const kb = resolveKnowledgeBase(args.kb);
-const view: KbView = viewOfKnowledgeBase(kb);
-kb.close();
+const kb = await openKnowledgeBase(readLocator(args.kb), { mode: 'read' });
+const view: KbView = viewOf(await kb.snapshot(), kb.label);
+await kb.close();
 const ks = args.k!.split(',').map(Number);
 const names = args.methods!.split(',');
 const methods = [

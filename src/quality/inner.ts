@@ -6,7 +6,7 @@
 // (continuation.ts). With as many groups as datasets it is a leave-one-dataset-out; fewer groups
 // trade fidelity for fitting cost on large knowledge bases.
 import { Rng, type Candidate } from '../core/index.ts';
-import type { KbView } from '../recommend/kb-view.ts';
+import { summarize, type KbView } from '../recommend/kb-view.ts';
 import type { LearnerSettings } from './learner.ts';
 import { predict, trainScorers, type Prediction } from './scorers.ts';
 import { runTable } from './table.ts';
@@ -53,12 +53,16 @@ export function innerCases(view: KbView, metric: string, options: InnerOptions =
     if (held.length === 0) continue;
     const keep = new Set(group);
     const profiles = new Map([...view.profiles].filter(([d]) => !keep.has(d)));
+    const records = view.records.filter((r) => !keep.has(r.dataset));
     const train: KbView = {
+      label: `${view.label} without ${group.join(', ')}`,
       version: `${view.version}:inner:${group.join(',')}`,
-      records: view.records.filter((r) => !keep.has(r.dataset)),
+      records,
       profiles,
       cards: view.cards,
+      catalogCards: view.catalogCards,
       space: view.space,
+      summary: summarize(records, profiles),
     };
     const scorers = trainScorers(train, metric, options.settings);
     for (const d of held) {

@@ -1,22 +1,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { openBuiltinKnowledgeBase } from '../../src/store/index.ts';
-import { viewOfKnowledgeBase, type KbView } from '../../src/recommend/kb-view.ts';
+import { openKnowledgeBase } from '../../src/store/index.ts';
+import { viewOf, withoutDataset } from '../../src/recommend/kb-view.ts';
 import { answer, validateKnowledgeBase } from '../../src/quality/model.ts';
 import { trainScorers } from '../../src/quality/scorers.ts';
 import { runTable } from '../../src/quality/table.ts';
 
 // The built-in MedMNIST aggregate knowledge base, one dataset held out as the "new" one.
-const kb = openBuiltinKnowledgeBase();
-const full = viewOfKnowledgeBase(kb);
-kb.close();
+const kb = await openKnowledgeBase('builtin', { mode: 'read' });
+const full = viewOf(await kb.snapshot(), kb.label);
+await kb.close();
 const HELD = 'dermamnist';
-const train: KbView = {
-  ...full,
-  version: `${full.version}:without:${HELD}`,
-  records: full.records.filter((r) => r.dataset !== HELD),
-  profiles: new Map([...full.profiles].filter(([d]) => d !== HELD)),
-};
+const train = withoutDataset(full, HELD);
 const held = runTable(full, 'accuracy').byDataset.get(HELD)!;
 const candidates = held.map((r) => ({ model: r.model, config: r.run.config }));
 const values = held.map((r) => r.y);

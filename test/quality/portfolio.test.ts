@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Candidate, DatasetProfile, ExperimentRecord } from '../../src/core/index.ts';
-import type { KbView } from '../../src/recommend/kb-view.ts';
-import { singleBestRecommender } from '../../src/recommend/baselines.ts';
+import { summarize, type KbView } from '../../src/recommend/kb-view.ts';
+import { singleBestRecommender } from '../../src/recommend/strategies/baselines.ts';
 import { additiveEffect, fitAdditive, greedyPortfolio } from '../../src/quality/portfolio.ts';
 import { runTable } from '../../src/quality/table.ts';
 
@@ -22,12 +22,16 @@ function view(rows: [string, string, number][]): KbView {
     status: 'finished',
     provenance: { source: 'hand-made grid' },
   }));
+  const profiles = new Map([...new Set(rows.map((r) => r[0]))].map((d) => [d, profile(d)]));
   return {
+    label: 'hand-made grid',
     version: 'test',
     records,
-    profiles: new Map([...new Set(rows.map((r) => r[0]))].map((d) => [d, profile(d)])),
+    profiles,
     cards: new Map(),
+    catalogCards: [],
     space: { parameters: [] },
+    summary: summarize(records, profiles),
   };
 }
 
