@@ -76,9 +76,15 @@ export interface Continuation {
 /** z of the two-sided 80% normal interval (the coverage every interval here has). */
 const Z80 = 1.2816;
 
+/** A prediction in the stored scale; scores (fractions) are kept inside [0, 1]. */
 function stored(metric: string, mean: number, a: number, b: number): Interval {
   const [x, y] = [fromPoints(metric, a), fromPoints(metric, b)];
-  return { mean: fromPoints(metric, mean), low: Math.min(x, y), high: Math.max(x, y) };
+  const clip = (v: number) => (metricScale(metric) === 100 ? Math.min(1, Math.max(0, v)) : v);
+  return {
+    mean: clip(fromPoints(metric, mean)),
+    low: clip(Math.min(x, y)),
+    high: clip(Math.max(x, y)),
+  };
 }
 
 /**
