@@ -134,11 +134,59 @@ export async function continueOnView(
       predictedMetric: next.predicted[i],
     };
   });
+  // The zero-shot front and budget pick, among the configurations not yet run.
+  const open = new Set(
+    next.order.map((i) => candidateKey(next.candidates[i].model, next.candidates[i].config)),
+  );
+  const isOpen = (e: RecommendedConfig) => open.has(candidateKey(e.model, e.config));
+  const budgetSec = request.budgetMinutes !== undefined ? request.budgetMinutes * 60 : undefined;
+  const budgetIndex =
+    budgetSec === undefined
+      ? undefined
+      : next.order.find((i) => {
+          const e = byKey.get(candidateKey(next.candidates[i].model, next.candidates[i].config));
+          return (
+            e?.predictedTrainingTimeSec !== undefined &&
+            e.predictedTrainingTimeSec.mean <= budgetSec
+          );
+        });
   const b = next.best;
   return {
     ...zero,
     pick: topK[0],
     topK,
+    paretoFront: zero.paretoFront.filter(isOpen),
+    unmet:
+      budgetSec === undefined
+        ? zero.unmet
+        : [
+            ...zero.unmet.filter((u) => u.constraint !== 'budget'),
+            ...(budgetIndex === undefined
+              ? [
+                  {
+                    constraint: 'budget' as const,
+                    message: `no configuration not yet run on "${profile.name}" is predicted to train within ${request.budgetMinutes} min`,
+                  },
+                ]
+              : []),
+          ],
+    ...(budgetSec === undefined
+      ? {}
+      : {
+          budgetPick:
+            budgetIndex === undefined
+              ? null
+              : {
+                  ...byKey.get(
+                    candidateKey(
+                      next.candidates[budgetIndex].model,
+                      next.candidates[budgetIndex].config,
+                    ),
+                  )!,
+                  rank: next.order.indexOf(budgetIndex) + 1,
+                  predictedMetric: next.predicted[budgetIndex],
+                },
+        }),
     justification: next.reason,
     continuation: {
       observedTrials: next.observed,

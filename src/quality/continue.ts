@@ -147,10 +147,15 @@ export function continueFrom(
       stored(metric, mu, mu - Z80 * post.sd[i], mu + Z80 * post.sd[i]),
     );
     const top = order[0];
+    const iv = top === undefined ? undefined : predicted[top];
+    const inPoints = (x: Interval) => {
+      const [l, h] = [toPoints(metric, x.low), toPoints(metric, x.high)];
+      return `${points(toPoints(metric, x.mean))} [${points(Math.min(l, h))}, ${points(Math.max(l, h))}]`;
+    };
     reason =
       top === undefined
         ? 'every candidate has been run'
-        : `Given the ${n} observed trial${n > 1 ? 's' : ''}, the Gaussian process on the zero-shot prediction's residuals predicts ${points(post.mean[top])} [${points(post.mean[top] - Z80 * post.sd[top])}, ${points(post.mean[top] + Z80 * post.sd[top])}] for it (zero-shot ${points(prior[top])}): the largest expected improvement, ${points(ei[top])}, over the best so far, ${points(bestObs.value)}.`;
+        : `Given the ${n} observed trial${n > 1 ? 's' : ''}, the Gaussian process on the zero-shot prediction's residuals predicts ${inPoints(iv!)} for it (zero-shot ${points(prior[top])}): the largest expected improvement, ${points(ei[top])}, over the best so far, ${points(bestObs.value)}.`;
   } else {
     const past = pastResults(scorers.view, metric, all);
     const s = mixtureScores(prior, past, obs);

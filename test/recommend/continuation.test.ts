@@ -81,6 +81,17 @@ test('a dataset whose runs are in the knowledge base gets the next trial, not on
     const m = e.predictedMetric;
     assert.ok(m.low <= m.mean && m.mean <= m.high && m.low >= 0 && m.high <= 1, JSON.stringify(m));
   }
+  // Under a budget, the budget pick and the Pareto front are among the trials not yet run.
+  const budgeted = await recommend({
+    dataset: { profile: profileOf('digits-noisy') },
+    kb,
+    budgetMinutes: 60,
+    env,
+  });
+  assert.ok(budgeted.budgetPick, 'a budget pick');
+  assert.deepEqual(budgeted.unmet, []);
+  for (const e of [budgeted.budgetPick, ...budgeted.paretoFront])
+    assert.ok(!observed.has(candidateKey(e.model, e.config)), e.model);
   // Asked zero-shot, the same request is not a continuation.
   const zero = await recommend({
     dataset: { profile: profileOf('digits-noisy') },
