@@ -19,6 +19,7 @@ import { metaLearnerSource } from '../recommend/metalearner-source.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
 import { AUTO, STRATEGY_NAMES } from '../recommend/registry.ts';
 import { readLocator } from '../store/index.ts';
+import { continueOnView, observedRuns } from './continuation.ts';
 import { resolveDataset, type DatasetInput } from './dataset.ts';
 import { layerNotices, withKnowledgeBase } from './knowledge-base.ts';
 import {
@@ -70,6 +71,13 @@ export interface RecommendInput extends RecommendParams {
   embedder?: EmbedderSetup;
   env?: Env;
   progress?: ProgressFactory;
+  /**
+   * A results file (CSV/JSONL in `metallmix record`'s columns) of runs on this dataset, continued
+   * like the knowledge base's own runs of it.
+   */
+  observed?: string;
+  /** false: answer zero-shot even when the dataset already has results. */
+  continuation?: boolean;
 }
 
 /**
@@ -90,7 +98,20 @@ function catalogNotice(models: string[]): string[] {
 }
 
 export async function recommend(input: RecommendInput): Promise<Recommendation> {
-  const { dataset, kb, builtin, cache, llm, promptsDir, embedder, env, progress, ...rest } = input;
+  const {
+    dataset,
+    kb,
+    builtin,
+    cache,
+    llm,
+    promptsDir,
+    embedder,
+    env,
+    progress,
+    observed: observedFile,
+    continuation,
+    ...rest
+  } = input;
   const params = parseWith(RecommendParams, rest, { what: 'recommendation request' });
   const resolved = await resolveDataset(dataset, progress ?? silentProgressFactory);
   // Settings that can fail are read before anything is opened, so nothing is left open.
@@ -116,21 +137,31 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
       const { maxAttempts, llmJudge, ...request } = params;
       // The answer names the knowledge base's own version (exports check it); the meta-learner
       // and the index of a view that left runs out are cached under the view's own version.
-      const rec = await recommendOnView(
-        { ...view, version: loaded.view.version },
-        resolved.profile,
-        request,
-        {
-          metaLearners,
-          evidence: retrievalEvidence(view, metaLearners, {
-            indexLocation: base.indexLocation,
-            embedder: chosenEmbedder,
-          }),
-          llm: models.llm,
-          judge: models.judge,
-          reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
-        },
-      );
+      const deps = {
+        metaLearners,
+        evidence: retrievalEvidence(view, metaLearners, {
+          indexLocation: base.indexLocation,
+          embedder: chosenEmbedder,
+        }),
+        llm: models.llm,
+        judge: models.judge,
+        reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
+      };
+      // Results of this dataset already in hand make the answer a continuation of them.
+      const observed =
+        continuation === false
+          ? undefined
+          : await observedRuns(
+              view,
+              resolved.profile.name,
+              params.metric,
+              observedFile,
+              observedFile === undefined ? [] : (await base.snapshot()).hyperparameters,
+            );
+      const kbView = { ...view, version: loaded.view.version };
+      const rec = observed?.runs.length
+        ? await continueOnView(kbView, resolved.profile, request, deps, observed)
+        : await recommendOnView(kbView, resolved.profile, request, deps);
       return {
         ...rec,
         notices: [

@@ -2,11 +2,11 @@
 // `recommend` (never chosen here), the trials run on this machine or through Slurm (src/run),
 // and every trial is a record as soon as it ends.
 //
-// The seam for the few-shot continuation: `proposerFor` below. Each proposal is a fresh
+// Trials 2..N are few-shot continuations: each proposal (`proposerFor` below) is a fresh
 // `recommend` over the knowledge base the trials are written to, for the dataset's profile under
-// the name its records carry, so the recommendation already receives this dataset's observed
-// runs; the runner only skips configurations it has tried. When recommend conditions on them
-// (the few-shot continuation), the trials follow it with no change here or in src/run.
+// the name its records carry, so the recommendation receives this dataset's recorded trials and
+// continues them (src/api/continuation.ts); the runner only skips configurations it has tried
+// (a failed trial is tried, not observed).
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -117,6 +117,8 @@ export interface TrialSummary {
   reason?: string;
   recommendationId: string;
   rank: number;
+  /** Its recommendation continued this many recorded trials (absent: zero-shot). */
+  continues?: number;
   jobId?: string;
   recordId?: string;
   command: string;
@@ -193,6 +195,7 @@ function proposerFor(
             config: entry.config,
             recommendationId: recommendationId(rec),
             rank: entry.rank,
+            ...(rec.continuation ? { continues: rec.continuation.observedTrials } : {}),
             predictedMetric: entry.predictedMetric,
             ...(entry.predictedTrainingTimeSec
               ? { predictedTrainingTimeSec: entry.predictedTrainingTimeSec }
@@ -413,6 +416,7 @@ function summary(state: StudyState, t: TrialState): TrialSummary {
     ...(t.outcome?.reason ? { reason: t.outcome.reason } : {}),
     recommendationId: t.recommendationId,
     rank: t.rank,
+    ...(t.continues ? { continues: t.continues } : {}),
     ...(t.handle ? { jobId: t.handle.id } : {}),
     ...(t.recordId ? { recordId: t.recordId } : {}),
     command: t.command,

@@ -1,11 +1,13 @@
 // Benchmark methods by name: every strategy of the registry (fitted per fold, through the same
-// pipeline as `recommend`) and HPO baselines `NAME@TRIALS` on the held-out lookup table.
+// pipeline as `recommend`), HPO baselines `NAME@TRIALS` on the held-out lookup table, and
+// `metalearner@TRIALS`, the zero-shot pick followed by few-shot continuations (continued.ts).
 import { MetallmixError, type Interval, type RecommendedConfig } from '../core/index.ts';
 import { candidateKey, metricScale, metricSign } from '../recommend/kb-view.ts';
 import { LOOKUP_METHODS, type LookupMethod } from '../hpo/lookup.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
 import { STRATEGIES, STRATEGY_NAMES } from '../recommend/registry.ts';
 import type { StrategyDeps, StrategyEntry } from '../recommend/types.ts';
+import { continuedMethod } from './continued.ts';
 import { hpoMethod, rankingOnFold, type BenchMethod, type Fold } from './lodo.ts';
 
 export const DEFAULT_METHODS = [
@@ -113,10 +115,11 @@ export function benchMethod(name: string, llm: LlmDeps = {}): BenchMethod {
     return strategyMethod(entry, llm);
   }
   const m = /^([a-z-]+)@(\d+)$/.exec(name);
+  if (m && m[1] === 'metalearner' && Number(m[2]) >= 1) return continuedMethod(Number(m[2]));
   if (m && HPO_NAMES[m[1]] && LOOKUP_METHODS.includes(HPO_NAMES[m[1]]) && Number(m[2]) >= 1)
     return hpoMethod(HPO_NAMES[m[1]], Number(m[2]), m[1]);
   throw new MetallmixError(
-    `unknown method "${name}"; choose from ${STRATEGY_NAMES.join(', ')}, or an HPO baseline with a trial budget: ${Object.keys(
+    `unknown method "${name}"; choose from ${STRATEGY_NAMES.join(', ')}, metalearner@N (the zero-shot pick, then N-1 few-shot continuations), or an HPO baseline with a trial budget: ${Object.keys(
       HPO_NAMES,
     )
       .map((h) => `${h}@N`)

@@ -1,7 +1,8 @@
 // A self-contained HTML page of a benchmark report: what was run (knowledge base, version,
 // command, date), the summary table, regret per held-out dataset as a colour-scaled table that
-// stays readable with any number of datasets, regret against cost, each method's pick per
-// dataset, and the LLM figures when LLM methods ran. No scripts, no external assets; every
+// stays readable with any number of datasets, regret against cost and against the number of
+// trials K of the @K methods, each method's pick per dataset, and the LLM figures when LLM
+// methods ran. No scripts, no external assets; every
 // chart scales to the window (SVG viewBox, width 100%).
 import type { BenchReport, DatasetResult, MethodSummary } from './lodo.ts';
 import { maxOf } from '../core/arrays.ts';
@@ -101,6 +102,59 @@ function regretAgainstCost(report: BenchReport): string {
   return `<svg viewBox="0 0 ${W} ${H}" width="100%" style="max-width:${W}px" role="img" aria-label="mean regret against cost ratio">${axes}${dots}</svg>`;
 }
 
+/** The K of the chart of regret against the number of trials. */
+const MAX_K = 10;
+
+/**
+ * Mean regret (y) against the number of trials K = 1..MAX_K (x): one line per family of @K
+ * methods present (metalearner@K, random-search@K, tpe@K, ...), through the K that were run.
+ */
+function regretAgainstTrials(report: BenchReport): string {
+  const families = new Map<string, { k: number; regret: number }[]>();
+  for (const m of report.methods) {
+    const at = /^(.+)@(\d+)$/.exec(m.name);
+    if (!at || Number(at[2]) > MAX_K) continue;
+    const points = families.get(at[1]) ?? [];
+    points.push({ k: Number(at[2]), regret: m.meanRegret });
+    families.set(at[1], points);
+  }
+  if (families.size === 0)
+    return '<p>No method with a trial budget (NAME@K): no view by trials.</p>';
+  const W = 640;
+  const H = 320;
+  const pad = { l: 56, r: 140, t: 16, b: 40 };
+  const maxY = maxOf([...families.values()].flat().map((p) => p.regret)) * 1.1 || 1;
+  const x = (k: number) => pad.l + ((k - 1) / (MAX_K - 1)) * (W - pad.l - pad.r);
+  const y = (v: number) => H - pad.b - (v / maxY) * (H - pad.t - pad.b);
+  const lines = [...families]
+    .map(([name, points], j) => {
+      const color = COLORS[j % COLORS.length];
+      const sorted = points.sort((a, b) => a.k - b.k);
+      const path = sorted.map((p) => `${x(p.k).toFixed(1)},${y(p.regret).toFixed(1)}`).join(' ');
+      const last = sorted[sorted.length - 1];
+      return `<polyline points="${path}" fill="none" stroke="${color}" stroke-width="2"/>${sorted
+        .map(
+          (p) =>
+            `<circle cx="${x(p.k).toFixed(1)}" cy="${y(p.regret).toFixed(1)}" r="4" fill="${color}"><title>${esc(name)}@${p.k}: regret ${num(p.regret)}</title></circle>`,
+        )
+        .join(
+          '',
+        )}<text x="${(x(last.k) + 8).toFixed(1)}" y="${(y(last.regret) + 4).toFixed(1)}" font-size="12">${esc(name)}@K</text>`;
+    })
+    .join('');
+  const ticks = Array.from({ length: MAX_K }, (_, i) => i + 1)
+    .map(
+      (k) =>
+        `<text x="${x(k).toFixed(1)}" y="${H - pad.b + 16}" font-size="11" text-anchor="middle">${k}</text>`,
+    )
+    .join('');
+  const axes = `<line x1="${pad.l}" y1="${H - pad.b}" x2="${W - pad.r}" y2="${H - pad.b}" stroke="#888"/><line x1="${pad.l}" y1="${pad.t}" x2="${pad.l}" y2="${H - pad.b}" stroke="#888"/>${ticks}
+<text x="${(W - pad.r + pad.l) / 2}" y="${H - 4}" font-size="12" text-anchor="middle">trials K (the best of K looked-up results)</text>
+<text x="14" y="${(H - pad.b + pad.t) / 2}" font-size="12" text-anchor="middle" transform="rotate(-90 14 ${(H - pad.b + pad.t) / 2})">mean regret</text>
+<text x="${pad.l - 6}" y="${y(maxY / 1.1) + 4}" font-size="11" text-anchor="end">${num(maxY / 1.1, 1)}</text><text x="${pad.l - 6}" y="${H - pad.b + 4}" font-size="11" text-anchor="end">0</text>`;
+  return `<svg viewBox="0 0 ${W} ${H}" width="100%" style="max-width:${W}px" role="img" aria-label="mean regret against the number of trials">${axes}${lines}</svg>`;
+}
+
 function shortConfig(d: DatasetResult): string {
   const cfg = Object.entries(d.pick.config)
     .map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? v.toPrecision(3) : v}`)
@@ -169,6 +223,8 @@ ${context.command ? `<dt>command</dt><dd><code>${esc(context.command)}</code></d
 ${summaryTable(report)}
 <h2>Regret against cost</h2>
 ${regretAgainstCost(report)}
+<h2>Regret against the number of trials</h2>
+${regretAgainstTrials(report)}
 <h2>Regret per held-out dataset</h2>
 ${regretTable(report)}
 ${llmTable(report)}

@@ -251,12 +251,21 @@ export function renderRecommendation(rec: Recommendation, options: ReportOptions
   lines.push('');
 
   row(lines, 'Pick', p.model, width);
+  const cont = rec.continuation;
+  if (cont)
+    row(
+      lines,
+      'Continues',
+      `${cont.observedTrials} trial${cont.observedTrials === 1 ? '' : 's'} already run on this dataset (${cont.sources.join('; ')}); best so far ${formatMetricValue(rec.metric, cont.best.value)}, ${cont.best.model} ${pairs(cont.best.config, Object.keys(cont.best.config).sort()).join(' ')}. The pick is the next trial, not yet run.`,
+      width,
+    );
   const time = p.predictedTrainingTimeSec
     ? `; training ${timeText(p.predictedTrainingTimeSec)} min`
     : '';
   row(lines, 'Predicted', `${rec.metric} ${metricText(rec, p.predictedMetric)}${time}`, width);
   row(lines, 'Tied?', tiedText(rec), width);
-  const why = whyText(rec);
+  // A continuation's pick is decided by the observations, not by the prior's SHAP contributions.
+  const why = cont ? cont.reason : whyText(rec);
   if (why) row(lines, 'Why', why, width);
   if (p.extrapolated.length)
     row(lines, 'Caution', `outside the observed ranges: ${p.extrapolated.join(', ')}`, width);

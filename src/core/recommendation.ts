@@ -183,6 +183,28 @@ export const LlmAnswer = z.object({
 });
 export type LlmAnswer = z.infer<typeof LlmAnswer>;
 
+/** A recommendation that continues trials already run on the dataset (few-shot continuation). */
+export const ContinuationInfo = z.object({
+  observedTrials: z
+    .number()
+    .int()
+    .positive()
+    .describe('distinct configurations already run on the dataset that the pick conditions on'),
+  sources: z
+    .array(z.string())
+    .describe("where they came from: the knowledge base's records of the dataset, a results file"),
+  method: z
+    .enum(['gp', 'mixture'])
+    .describe(
+      "gp: Gaussian process on the zero-shot prediction's residuals, next = largest expected improvement; mixture: past datasets weighted by how well they match the observations",
+    ),
+  best: Candidate.extend({
+    value: z.number().describe('the best observed metric (stored scale: fractions for scores)'),
+  }),
+  reason: z.string().describe('why the pick, given the observations'),
+});
+export type ContinuationInfo = z.infer<typeof ContinuationInfo>;
+
 export const Recommendation = z.object({
   schemaVersion: z
     .literal(RECOMMENDATION_SCHEMA_VERSION)
@@ -249,6 +271,9 @@ export const Recommendation = z.object({
   }),
   attempts: z.array(Attempt).default([]),
   llmAnswer: LlmAnswer.optional(),
+  continuation: ContinuationInfo.optional().describe(
+    'present when the pick continues trials already run on the dataset: topK is then the next trials, none of them run yet',
+  ),
   counters: Counters,
   timingsMs: Timings,
 });

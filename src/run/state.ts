@@ -112,6 +112,8 @@ export const TrialState = z.object({
   config: Config,
   recommendationId: z.string(),
   rank: z.number().int().positive(),
+  /** The recommendation continued this many recorded trials (absent: the zero-shot one). */
+  continues: z.number().int().positive().optional(),
   predictedMetric: Interval.optional(),
   predictedTrainingTimeSec: Interval.optional(),
   timeLimitSec: z.number().positive().optional(),

@@ -31,6 +31,8 @@ export interface Proposal {
   rank: number;
   predictedMetric?: Interval;
   predictedTrainingTimeSec?: Interval;
+  /** The recommendation continued this many trials of the dataset (absent: zero-shot). */
+  continues?: number;
 }
 
 /**
@@ -433,6 +435,7 @@ export async function runStudy(state: StudyState, deps: StudyDeps): Promise<Stud
           config: proposal.config,
           recommendationId: proposal.recommendationId,
           rank: proposal.rank,
+          ...(proposal.continues ? { continues: proposal.continues } : {}),
           ...(proposal.predictedMetric ? { predictedMetric: proposal.predictedMetric } : {}),
           ...(proposal.predictedTrainingTimeSec
             ? { predictedTrainingTimeSec: proposal.predictedTrainingTimeSec }

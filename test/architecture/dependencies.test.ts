@@ -22,7 +22,8 @@ const RANK: Record<string, number> = {
   judge: 7,
   hpo: 8,
   recommend: 9,
-  // Few-shot continuation prototypes (issue 9, item 5), built on recommend/quality.
+  // Research and product parts of the recommendation quality work (issue 9): built on the
+  // recommender's view and scorers, used by the benchmark, the run loop and the API.
   quality: 9.5,
   bench: 10,
   run: 11,

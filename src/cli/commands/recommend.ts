@@ -47,13 +47,15 @@ interface RecommendFlags extends EmbedderFlags {
   llmJudge: boolean;
   promptsDir?: string;
   llmConfig?: string;
+  observed?: string;
+  continuation: boolean;
 }
 
 export function registerRecommend(program: Command, io: CliIo): void {
   const cmd = program
     .command('recommend')
     .description(
-      'Recommend a pretrained model and fine-tuning hyperparameters for a dataset, zero-shot (no trial runs)',
+      'Recommend a pretrained model and fine-tuning hyperparameters for a dataset: zero-shot, or the next trial when the dataset already has results',
     )
     .option(
       '--profile <file>',
@@ -121,6 +123,14 @@ export function registerRecommend(program: Command, io: CliIo): void {
     )
     .option('--no-cache', 'retrain the meta-learner instead of using the cached one')
     .option(
+      '--observed <file>',
+      "results already run on this dataset, a CSV/JSONL file in `metallmix record`'s columns (dataset, model, config.NAME, metrics.NAME): the answer continues them, like the knowledge base's own runs of the dataset",
+    )
+    .option(
+      '--no-continuation',
+      "answer zero-shot even when the dataset already has results (the knowledge base's runs under its name, --observed)",
+    )
+    .option(
       '--max-attempts <n>',
       'LLM attempts before falling back to the meta-learner',
       positiveInt,
@@ -163,6 +173,8 @@ export function registerRecommend(program: Command, io: CliIo): void {
       maxAttempts: flags.maxAttempts,
       llmJudge: flags.llmJudge,
       cache: flags.cache,
+      ...(flags.observed ? { observed: flags.observed } : {}),
+      continuation: flags.continuation,
       llm: { flags, configFile: flags.llmConfig },
       promptsDir: flags.promptsDir,
       embedder: embedderSetup(flags),

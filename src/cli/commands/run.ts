@@ -78,7 +78,7 @@ function describeEvent(e: RunEvent, metric: string): string | undefined {
         : '';
       return e.type === 'reattached'
         ? `${of(t, e.counts)} re-attached${job}: ${t.model} ${configText(t.config)}`
-        : `${of(t, e.counts)} started${job}: ${t.model} ${configText(t.config)} — rank ${t.rank} of ${t.recommendationId}${predicted}${limit}`;
+        : `${of(t, e.counts)} started${job}: ${t.model} ${configText(t.config)} — ${t.continues ? `continuing ${t.continues} recorded trial${t.continues === 1 ? '' : 's'}, ` : ''}rank ${t.rank} of ${t.recommendationId}${predicted}${limit}`;
     }
     case 'ended': {
       const t = e.trial;
@@ -123,7 +123,7 @@ function render(r: RunReport): string {
     );
   if (r.next)
     lines.push(
-      `next suggestion (rank ${r.next.rank} of ${r.next.recommendationId}${r.next.predictedMetric ? `, predicted ${r.metric} ${r.next.predictedMetric.mean.toFixed(4)}` : ''}): ${r.next.model} ${configText(r.next.config)}`,
+      `next suggestion (${r.next.continues ? `continuing ${r.next.continues} recorded trial${r.next.continues === 1 ? '' : 's'}, ` : ''}rank ${r.next.rank} of ${r.next.recommendationId}${r.next.predictedMetric ? `, predicted ${r.metric} ${r.next.predictedMetric.mean.toFixed(4)}` : ''}): ${r.next.model} ${configText(r.next.config)}`,
       `  run it with: metallmix run --resume ${r.runDir} --trials ${r.trials.length + 1}`,
     );
   lines.push(`logs: ${r.runDir}/trial-NNN/{stdout,stderr}.log`);

@@ -1,0 +1,209 @@
+// `recommend` on a dataset that already has results: the few-shot continuation
+// (src/quality/continue.ts) around the ordinary zero-shot pipeline. The results are the
+// knowledge base's finished records under the dataset's name and, with --observed FILE, the runs
+// of a results file in `metallmix record`'s format (src/run/logged.ts). The prior is fitted on
+// the knowledge base without the dataset, so the observations are counted once, by the
+// continuation; the zero-shot answer over the same candidates supplies everything the
+// continuation does not change (training times, explanations of the prior, evidence).
+import {
+  MetallmixError,
+  Rng,
+  type Candidate,
+  type DatasetProfile,
+  type Recommendation,
+  type RecommendedConfig,
+} from '../core/index.ts';
+import { candidatesFor } from '../recommend/candidates.ts';
+import { candidateKey, withoutDataset, type KbView } from '../recommend/kb-view.ts';
+import { recommendOnView } from '../recommend/pipeline.ts';
+import type { RecommendRequest } from '../recommend/request.ts';
+import type { StrategyDeps } from '../recommend/types.ts';
+import { continueFrom, fitContinuation, type ObservedRun } from '../quality/continue.ts';
+import { loggedRecords, tableOfFile } from '../run/index.ts';
+import type { DeclaredHyperparameter, StoredRecord } from '../store/index.ts';
+
+export interface ObservedSet {
+  runs: ObservedRun[];
+  /** Where they came from, for the report. */
+  sources: string[];
+}
+
+/** The finished runs of `dataset` with `metric` among `records`. */
+function finishedRuns(
+  records: readonly Pick<StoredRecord, 'dataset' | 'model' | 'config' | 'status' | 'metrics'>[],
+  dataset: string,
+  metric: string,
+): ObservedRun[] {
+  return records
+    .filter(
+      (r) => r.dataset === dataset && r.status === 'finished' && Number.isFinite(r.metrics[metric]),
+    )
+    .map((r) => ({ model: r.model, config: r.config, value: r.metrics[metric]! }));
+}
+
+/** The dataset's results in the knowledge base and (when given) in a results file. */
+export async function observedRuns(
+  view: KbView,
+  dataset: string,
+  metric: string,
+  file: string | undefined,
+  declared: readonly DeclaredHyperparameter[],
+): Promise<ObservedSet> {
+  const out: ObservedSet = { runs: finishedRuns(view.records, dataset, metric), sources: [] };
+  if (out.runs.length)
+    out.sources.push(`${out.runs.length} run(s) named "${dataset}" in ${view.label}`);
+  if (file !== undefined) {
+    const { records } = loggedRecords(await tableOfFile(file), declared);
+    const runs = finishedRuns(records, dataset, metric);
+    if (runs.length === 0) {
+      const named = [...new Set(records.map((r) => r.dataset))];
+      throw new MetallmixError(
+        `no finished run of dataset "${dataset}" with metric ${metric} in the file (it names ${named.join(', ') || 'no dataset'}); the dataset column must carry the dataset's name, or give --dataset-name`,
+        { location: { file, column: 'dataset' } },
+      );
+    }
+    out.runs.push(...runs);
+    out.sources.push(`${runs.length} run(s) from ${file}`);
+  }
+  return out;
+}
+
+function entryFor(c: Candidate): RecommendedConfig {
+  return {
+    model: c.model,
+    config: c.config,
+    rank: 1,
+    predictedMetric: { mean: 0, low: 0, high: 0 },
+    onParetoFront: false,
+    extrapolated: [],
+    explanation: [],
+    explanationText: '',
+    evidence: [],
+  };
+}
+
+/** The continuation's answer: topK are the next trials, none of them run yet. */
+export async function continueOnView(
+  view: KbView,
+  profile: DatasetProfile,
+  request: RecommendRequest,
+  deps: StrategyDeps,
+  observed: ObservedSet,
+): Promise<Recommendation> {
+  const t0 = performance.now();
+  const train =
+    view.records.some((r) => r.dataset === profile.name) || view.profiles.has(profile.name)
+      ? withoutDataset(view, profile.name)
+      : view;
+  const allowed = request.models ? new Set(request.models) : undefined;
+  const pool =
+    request.candidates ??
+    candidatesFor(
+      {
+        space: train.space,
+        records: allowed ? train.records.filter((r) => allowed.has(r.model)) : train.records,
+        profiles: train.profiles,
+      },
+      { metric: request.metric, maxCandidates: request.maxCandidates, rng: new Rng(request.seed) },
+    );
+  const fit = fitContinuation(train, request.metric);
+  const t1 = performance.now();
+  const next = continueFrom(fit, profile, pool, observed.runs);
+  if (next.order.length === 0)
+    throw new MetallmixError(
+      `every candidate configuration has already been run on "${profile.name}"`,
+      { exitCode: 3 },
+    );
+  const t2 = performance.now();
+  const zero = await recommendOnView(
+    train,
+    profile,
+    {
+      ...request,
+      candidates: next.candidates,
+      topK: next.candidates.length,
+    },
+    deps,
+  );
+  const byKey = new Map(zero.topK.map((e) => [candidateKey(e.model, e.config), e]));
+  const topK = next.order.slice(0, request.topK).map((i, r) => {
+    const c = next.candidates[i];
+    return {
+      ...(byKey.get(candidateKey(c.model, c.config)) ?? entryFor(c)),
+      rank: r + 1,
+      predictedMetric: next.predicted[i],
+    };
+  });
+  // The zero-shot front and budget pick, among the configurations not yet run.
+  const open = new Set(
+    next.order.map((i) => candidateKey(next.candidates[i].model, next.candidates[i].config)),
+  );
+  const isOpen = (e: RecommendedConfig) => open.has(candidateKey(e.model, e.config));
+  const budgetSec = request.budgetMinutes !== undefined ? request.budgetMinutes * 60 : undefined;
+  const budgetIndex =
+    budgetSec === undefined
+      ? undefined
+      : next.order.find((i) => {
+          const e = byKey.get(candidateKey(next.candidates[i].model, next.candidates[i].config));
+          return (
+            e?.predictedTrainingTimeSec !== undefined &&
+            e.predictedTrainingTimeSec.mean <= budgetSec
+          );
+        });
+  const b = next.best;
+  return {
+    ...zero,
+    pick: topK[0],
+    topK,
+    paretoFront: zero.paretoFront.filter(isOpen),
+    unmet:
+      budgetSec === undefined
+        ? zero.unmet
+        : [
+            ...zero.unmet.filter((u) => u.constraint !== 'budget'),
+            ...(budgetIndex === undefined
+              ? [
+                  {
+                    constraint: 'budget' as const,
+                    message: `no configuration not yet run on "${profile.name}" is predicted to train within ${request.budgetMinutes} min`,
+                  },
+                ]
+              : []),
+          ],
+    ...(budgetSec === undefined
+      ? {}
+      : {
+          budgetPick:
+            budgetIndex === undefined
+              ? null
+              : {
+                  ...byKey.get(
+                    candidateKey(
+                      next.candidates[budgetIndex].model,
+                      next.candidates[budgetIndex].config,
+                    ),
+                  )!,
+                  rank: next.order.indexOf(budgetIndex) + 1,
+                  predictedMetric: next.predicted[budgetIndex],
+                },
+        }),
+    justification: next.reason,
+    continuation: {
+      observedTrials: next.observed,
+      sources: observed.sources,
+      method: next.method,
+      best: b,
+      reason: next.reason,
+    },
+    notices: [
+      `A continuation of ${next.observed} trial(s) already run on "${profile.name}" (${observed.sources.join('; ')}): the pick is the next trial, not yet run, chosen from the zero-shot prediction (fitted without this dataset) and those results${request.objective === 'best' ? '' : `; the "${request.objective}" objective applies to the zero-shot prediction only, the continuation seeks the best ${request.metric}`}.`,
+      ...zero.notices,
+    ],
+    timingsMs: {
+      ...zero.timingsMs,
+      continuationFit: t1 - t0,
+      continuation: t2 - t1,
+      total: performance.now() - t0,
+    },
+  };
+}
