@@ -21,6 +21,7 @@ import type { StrategyDeps } from '../recommend/types.ts';
 import { continueFrom, fitContinuation, type ObservedRun } from '../quality/continue.ts';
 import { loggedRecords, tableOfFile } from '../run/index.ts';
 import type { DeclaredHyperparameter, StoredRecord } from '../store/index.ts';
+import { pushAll } from '../core/arrays.ts';
 
 export interface ObservedSet {
   runs: ObservedRun[];
@@ -62,7 +63,7 @@ export async function observedRuns(
         { location: { file, column: 'dataset' } },
       );
     }
-    out.runs.push(...runs);
+    pushAll(out.runs, runs);
     out.sources.push(`${runs.length} run(s) from ${file}`);
   }
   return out;

@@ -7,6 +7,7 @@ import { recommendOnView } from '../recommend/pipeline.ts';
 import { continueFrom, fitContinuation, type ObservedRun } from '../quality/continue.ts';
 import { fromPoints } from '../recommend/quality/table.ts';
 import { rankingOnFold, type BenchMethod, type Fold } from './lodo.ts';
+import { maxOf } from '../core/arrays.ts';
 
 /** Trials asked so far per fold and objective: metalearner@3 is the start of metalearner@10. */
 interface Sequence {
@@ -67,7 +68,7 @@ export function continuedMethod(k: number): BenchMethod {
         order,
         pick: order[0],
         // The answer to one request: the slowest step of the K (the zero-shot one or a continuation).
-        responseMs: Math.max(...seq.stepMs.slice(0, budget)),
+        responseMs: maxOf(seq.stepMs.slice(0, budget)),
         fullRanking: false,
         spentSec: times.every((t) => t !== undefined)
           ? times.reduce((x, t) => x + t!, 0)

@@ -17,6 +17,7 @@ import type { InnerCase } from '../recommend/quality/inner.ts';
 import { absolute } from '../recommend/quality/calibrate.ts';
 import type { LevelSource, Weights } from '../recommend/quality/scorers.ts';
 import { mean } from '../recommend/quality/table.ts';
+import { maxOf } from '../core/arrays.ts';
 
 export interface ResidualKernel {
   offset: number;
@@ -267,7 +268,7 @@ export function nextCandidate(
 ): number {
   const post = posterior(prior, candidates, observed, kernel, space, cards);
   const seen = new Set(observed.map((o) => o.index));
-  const incumbent = Math.max(...observed.map((o) => o.value));
+  const incumbent = maxOf(observed.map((o) => o.value));
   let pick = -1;
   let bestEi = -Infinity;
   post.mean.forEach((mu, i) => {

@@ -24,6 +24,7 @@ import { innerCases } from '../recommend/quality/inner.ts';
 import { answer, modelFromCases, type QualityModel } from '../recommend/quality/model.ts';
 import { trainScorers, type TrainedScorers } from '../recommend/quality/scorers.ts';
 import { fromPoints, keyOf, toPoints } from '../recommend/quality/table.ts';
+import { minOf } from '../core/arrays.ts';
 
 /** The scorers and the validated model of a knowledge base (without the dataset continued). */
 export interface ContinuationFit {
@@ -175,7 +176,7 @@ export function continueFrom(
       obs.reduce((acc, o) => acc + (o.value - row[o.index]) ** 2, 0),
     );
     const closest = misfit.length
-      ? scorers.table.datasets[misfit.indexOf(Math.min(...misfit))]
+      ? scorers.table.datasets[misfit.indexOf(minOf(misfit))]
       : undefined;
     const top = order[0];
     reason =

@@ -22,6 +22,7 @@ import { additiveEffect, fitAdditive } from '../recommend/quality/portfolio.ts';
 import { blendOrder, type LevelSource, type Weights } from '../recommend/quality/scorers.ts';
 import { keyOf, mean, runTable } from '../recommend/quality/table.ts';
 import { SWITCH_Z } from '../recommend/quality/blend.ts';
+import { maxOf } from '../core/arrays.ts';
 
 export type FewShotMethod = 'gp' | 'mixture';
 
@@ -108,14 +109,14 @@ export function replay(
   horizon: number,
 ): number[] {
   const observed: Observation[] = [];
-  const best = Math.max(...truth);
+  const best = maxOf(truth);
   const out: number[] = [];
   for (let k = 0; k < horizon; k++) {
     if (observed.length < truth.length) {
       const i = nextTrial(method, ctx, observed);
       observed.push({ index: i, value: truth[i] });
     }
-    out.push(best - Math.max(...observed.map((o) => o.value)));
+    out.push(best - maxOf(observed.map((o) => o.value)));
   }
   return out;
 }

@@ -21,6 +21,7 @@ import { extrapolatedParameters } from './candidates.ts';
 import type { KbView } from './kb-view.ts';
 import { orderByObjective, paretoFront, pickUnderBudget, type Scored } from './select.ts';
 import type { RecommendOptions } from './types.ts';
+import { maxOf } from '../core/arrays.ts';
 
 export interface Explained {
   explanation: Contribution[];
@@ -59,7 +60,7 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
       exitCode: ExitCode.unsatisfiable,
     });
   const ordered = orderByObjective(input.scored, options.objective, input.tieMargin);
-  const bestMean = Math.max(...input.scored.map((s) => s.score.mean));
+  const bestMean = maxOf(input.scored.map((s) => s.score.mean));
   const tiedWithBest = (s: Scored) =>
     input.tieMargin === undefined ? undefined : s.score.mean >= bestMean - input.tieMargin;
   const frontList = paretoFront(input.scored);

@@ -12,6 +12,7 @@
 import { blendOrder, SCORERS, weightGrid, type ScorerName, type Weights } from './scorers.ts';
 import type { InnerCase } from './inner.ts';
 import { mean } from './table.ts';
+import { maxOf } from '../../core/arrays.ts';
 
 export interface BlendChoice {
   weights: Weights;
@@ -32,7 +33,7 @@ const NAMES: Record<ScorerName, string> = {
 };
 
 export function caseRegret(c: InnerCase, w: Weights): number {
-  return Math.max(...c.truth) - c.truth[blendOrder(c.prediction, w)[0]];
+  return maxOf(c.truth) - c.truth[blendOrder(c.prediction, w)[0]];
 }
 
 function describe(w: Weights): string {

@@ -23,6 +23,7 @@ import {
   type Prediction,
   type Weights,
 } from './scorers.ts';
+import { maxOf } from '../../core/arrays.ts';
 
 export interface Calibration {
   coverage: number;
@@ -53,7 +54,7 @@ function datasetWeightedQuantile(groups: readonly number[][], q: number): number
   if (items.length === 0) return Infinity;
   const d = groups.length;
   const level = Math.min(1, (q * (d + 1)) / d);
-  if (level >= 1) return Math.max(...items.map((i) => i.s));
+  if (level >= 1) return maxOf(items.map((i) => i.s));
   items.sort((a, b) => a.s - b.s);
   let acc = 0;
   for (const it of items) {

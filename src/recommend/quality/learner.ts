@@ -13,6 +13,7 @@ import type { TreeEnsemble } from '../../learn/tree-model.ts';
 import type { KbView } from '../kb-view.ts';
 import { DEFAULT_SETTINGS } from '../metalearner.ts';
 import { mean, runTable, type PointRun } from './table.ts';
+import { maxOf, minOf, pushAll } from '../../core/arrays.ts';
 
 /** Extra columns computed from a row (dataset profile, model card, configuration). */
 export interface FeatureSet {
@@ -182,7 +183,7 @@ export function fitLearner(
     else {
       idx = [];
       for (let i = 0; i < datasets.length; i++)
-        idx.push(...rowsOf.get(memberRng.choice(datasets))!);
+        pushAll(idx, rowsOf.get(memberRng.choice(datasets))!);
     }
     effect.push(
       fitOne(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m),
@@ -212,7 +213,7 @@ export function fitLearner(
   const ranges = encoder.features.flatMap((spec, j) => {
     if (spec.source !== 'dataset' || spec.kind !== 'numeric') return [];
     const v = datasets.map((_, i) => levelX[i * f + j]).filter((x) => !Number.isNaN(x));
-    return v.length ? [{ feature: j, low: Math.min(...v), high: Math.max(...v) }] : [];
+    return v.length ? [{ feature: j, low: minOf(v), high: maxOf(v) }] : [];
   });
   return { metric, encoder, extra, effect, level, time, ranges };
 }

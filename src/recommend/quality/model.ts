@@ -14,6 +14,7 @@ import { chooseBlend, type BlendChoice } from './blend.ts';
 import { balancedOrder, calibrate, intervals, type Calibration } from './calibrate.ts';
 import { innerCases, type InnerCase, type InnerOptions } from './inner.ts';
 import { blend, blendOrder, predict, type Prediction, type TrainedScorers } from './scorers.ts';
+import { maxOf } from '../../core/arrays.ts';
 
 export interface QualityModel {
   version: string;
@@ -75,7 +76,7 @@ export function answer(
   const p = predict(scorers, profile, candidates);
   const w = model.blend.weights;
   const scores = blend(p, w);
-  const top = Math.max(...scores);
+  const top = maxOf(scores);
   return {
     order:
       options.objective === 'balanced' ? balancedOrder(p, w, model.calibration) : blendOrder(p, w),

@@ -24,6 +24,7 @@ import {
 } from './neighbors.ts';
 import { additiveEffect, fitAdditive, type AdditiveFit } from './portfolio.ts';
 import { mean, runTable, type RunTable } from './table.ts';
+import { maxOf } from '../../core/arrays.ts';
 
 export const SCORERS = ['metalearner', 'portfolio', 'neighbors'] as const;
 export type ScorerName = (typeof SCORERS)[number];
@@ -152,7 +153,7 @@ export function blend(p: Prediction, w: Weights): number[] {
  */
 export function blendOrder(p: Prediction, w: Weights): number[] {
   const s = blend(p, w);
-  const tie = 1e-9 * (1 + Math.max(...s.map(Math.abs)));
+  const tie = 1e-9 * (1 + maxOf(s.map(Math.abs)));
   const ml = p.scores.metalearner;
   const nb = p.scores.neighbors;
   return s
