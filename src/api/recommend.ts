@@ -158,7 +158,9 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
               observedFile,
               observedFile === undefined ? [] : (await base.snapshot()).hyperparameters,
             );
-      const kbView = { ...view, version: loaded.view.version };
+      // The answer names the knowledge base itself, its label and version (exports check the
+      // version); the notices say which of its runs were left out.
+      const kbView = { ...view, version: loaded.view.version, label: loaded.view.label };
       const rec = observed?.runs.length
         ? await continueOnView(kbView, resolved.profile, request, deps, observed)
         : await recommendOnView(kbView, resolved.profile, request, deps);
