@@ -235,8 +235,45 @@ function fit(
   );
 }
 
+/** Row indices per dataset, in row order. */
+export function rowsByDataset(runs: readonly { dataset: string }[]): Map<string, number[]> {
+  const rowsOf = new Map<string, number[]>();
+  runs.forEach((r, i) => rowsOf.get(r.dataset)?.push(i) ?? rowsOf.set(r.dataset, [i]));
+  return rowsOf;
+}
+
+/**
+ * The level model's rows, one per dataset: its first run's encoding with every column that is
+ * not a dataset meta-feature missing (`f` columns per row of X; extra columns stay missing).
+ */
+export function datasetLevelRows(
+  encoder: EncoderSpec,
+  datasets: readonly string[],
+  rowsOf: ReadonlyMap<string, number[]>,
+  X: Float64Array,
+  f: number,
+): Float64Array {
+  const levelX = new Float64Array(datasets.length * f).fill(Number.NaN);
+  datasets.forEach((d, i) => {
+    const first = rowsOf.get(d)![0];
+    encoder.features.forEach((spec, j) => {
+      if (spec.source === 'dataset') levelX[i * f + j] = X[first * f + j];
+    });
+  });
+  return levelX;
+}
+
+/** The level model's settings: small trees on a few rows (one per dataset), no subsampling. */
+export function levelParamsOf(params: GBDTParamsInput): GBDTParamsInput {
+  return { ...params, max_depth: 2, n_estimators: 50, subsample: 1, colsample_bytree: 1 };
+}
+
 /** Rows (indices) of a bootstrap sample of datasets: whole datasets are drawn, never single rows. */
-function datasetBootstrap(datasets: string[], rowsOf: Map<string, number[]>, rng: Rng): number[] {
+export function datasetBootstrap(
+  datasets: readonly string[],
+  rowsOf: ReadonlyMap<string, number[]>,
+  rng: Rng,
+): number[] {
   const out: number[] = [];
   for (let i = 0; i < datasets.length; i++) pushAll(out, rowsOf.get(rng.choice(datasets))!);
   return out;
@@ -263,17 +300,8 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
   for (const [d, list] of byDataset(runs))
     means.set(d, list.reduce((s, r) => s + r.value, 0) / list.length);
   const effectY = Float64Array.from(runs, (r) => (r.value - means.get(r.dataset)!) * scale);
-  const rowsOf = new Map<string, number[]>();
-  runs.forEach((r, i) => rowsOf.get(r.dataset)?.push(i) ?? rowsOf.set(r.dataset, [i]));
-
-  // Dataset-level rows: the first run's encoding with model and hyperparameter columns missing.
-  const levelX = new Float64Array(datasets.length * f).fill(Number.NaN);
-  datasets.forEach((d, i) => {
-    const first = rowsOf.get(d)![0];
-    encoder.features.forEach((spec, j) => {
-      if (spec.source === 'dataset') levelX[i * f + j] = X[first * f + j];
-    });
-  });
+  const rowsOf = rowsByDataset(runs);
+  const levelX = datasetLevelRows(encoder, datasets, rowsOf, X, f);
   const levelY = Float64Array.from(datasets, (d) => means.get(d)! * scale);
   const isTimed = (i: number) => runs[i].timeSec !== undefined && runs[i].timeSec! > 0;
   const anyTimed = runs.some((_, i) => isTimed(i));
@@ -282,13 +310,7 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
   const effect: TreeEnsemble[] = [];
   const level: TreeEnsemble[] = [];
   const time: TreeEnsemble[] = [];
-  const levelParams = {
-    ...settings.params,
-    max_depth: 2,
-    n_estimators: 50,
-    subsample: 1,
-    colsample_bytree: 1,
-  };
+  const levelParams = levelParamsOf(settings.params);
   for (let m = 0; m < settings.members; m++) {
     const memberRng = rng.fork(m);
     const idx =

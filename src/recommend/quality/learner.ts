@@ -11,9 +11,15 @@ import type { GBDTParamsInput } from '../../learn/params.ts';
 import { predictMargin } from '../../learn/predict.ts';
 import type { TreeEnsemble } from '../../learn/tree-model.ts';
 import type { KbView } from '../kb-view.ts';
-import { DEFAULT_SETTINGS } from '../metalearner.ts';
+import {
+  DEFAULT_SETTINGS,
+  datasetBootstrap,
+  datasetLevelRows,
+  levelParamsOf,
+  rowsByDataset,
+} from '../metalearner.ts';
 import { mean, runTable, type PointRun } from './table.ts';
-import { maxOf, minOf, pushAll } from '../../core/arrays.ts';
+import { maxOf, minOf } from '../../core/arrays.ts';
 
 /** Extra columns computed from a row (dataset profile, model card, configuration). */
 export interface FeatureSet {
@@ -152,39 +158,22 @@ export function fitLearner(
     ...encoder.features.map((s) => (s.kind === 'categorical' ? ('c' as const) : ('q' as const))),
     ...(extra?.types ?? []),
   ];
-  const rowsOf = new Map<string, number[]>();
-  runs.forEach((r, i) => rowsOf.get(r.dataset)?.push(i) ?? rowsOf.set(r.dataset, [i]));
-  // Dataset rows for the level model: dataset columns only, everything else missing.
-  const levelX = new Float64Array(datasets.length * f).fill(Number.NaN);
-  datasets.forEach((d, i) => {
-    const first = rowsOf.get(d)![0];
-    encoder.features.forEach((spec, j) => {
-      if (spec.source === 'dataset') levelX[i * f + j] = X[first * f + j];
-    });
-  });
+  const rowsOf = rowsByDataset(runs);
+  const levelX = datasetLevelRows(encoder, datasets, rowsOf, X, f);
   const levelY = datasets.map((d) => means.get(d)!);
   const timed = (i: number) => runs[i].run.timeSec !== undefined && runs[i].run.timeSec! > 0;
   const anyTimed = runs.some((_, i) => timed(i));
-  const levelParams = {
-    ...settings.params,
-    max_depth: 2,
-    n_estimators: 50,
-    subsample: 1,
-    colsample_bytree: 1,
-  };
+  const levelParams = levelParamsOf(settings.params);
   const rng = new Rng(settings.seed).fork('metalearner');
   const effect: TreeEnsemble[] = [];
   const level: TreeEnsemble[] = [];
   const time: TreeEnsemble[] = [];
   for (let m = 0; m < settings.members; m++) {
     const memberRng = rng.fork(m);
-    let idx: number[];
-    if (settings.members === 1) idx = runs.map((_, i) => i);
-    else {
-      idx = [];
-      for (let i = 0; i < datasets.length; i++)
-        pushAll(idx, rowsOf.get(memberRng.choice(datasets))!);
-    }
+    const idx =
+      settings.members === 1
+        ? runs.map((_, i) => i)
+        : datasetBootstrap(datasets, rowsOf, memberRng);
     effect.push(
       fitOne(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m),
     );
