@@ -3,21 +3,13 @@
 // few-shot continuation), so the sixth suggestion is not simply the zero-shot list's next entry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { candidateKey } from '../../src/recommend/kb-view.ts';
-import { runCliWith } from '../support/cli.ts';
-import { PYTHON, tempDir } from './helpers.ts';
+import { DIGITS_COMMAND, digitsUser, skipDigits } from './digits.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXAMPLES = path.join(ROOT, 'examples');
-const hasSklearn = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import sklearn']).status === 0;
-const skip = hasSklearn
-  ? false
-  : 'needs /usr/bin/python3 with scikit-learn (Debian python3-sklearn; scripts/install-system-deps.sh)';
-const COMMAND = `${PYTHON} ${path.join(EXAMPLES, 'train_digits.py')} --data {dataset_dir} --model {model} {args}`;
+const skip = skipDigits;
+const COMMAND = DIGITS_COMMAND;
 
 interface Trial {
   trial: number;
@@ -32,30 +24,7 @@ test(
   'run: five recorded trials, then a sixth suggestion that continues them',
   { skip, timeout: 600_000 },
   async (t) => {
-    const dir = tempDir(t);
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      METALLMIX_DATA: path.join(dir, 'data'),
-      METALLMIX_CACHE: path.join(dir, 'cache'),
-    };
-    delete env.METALLMIX_KB;
-    const cli = (...args: string[]) => runCliWith({ env }, ...args);
-    const folder = path.join(dir, 'digits');
-    const made = spawnSync(
-      PYTHON,
-      [path.join(EXAMPLES, 'digits', 'make_folder.py'), folder, '--per-class', '80', '--seed', '5'],
-      { encoding: 'utf8' },
-    );
-    assert.equal(made.status, 0, made.stderr);
-    const imported = await cli(
-      'import',
-      path.join(EXAMPLES, 'digits', 'runs.csv'),
-      '--mapping',
-      path.join(EXAMPLES, 'digits', 'mapping.json'),
-      '--quiet',
-    );
-    assert.equal(imported.code, 0, imported.err);
-    const runDir = path.join(dir, 'runs', 'digits');
+    const { cli, folder, runDir } = await digitsUser(t, 'digits');
     const r = await cli(
       'run',
       '--dataset',

@@ -4,54 +4,25 @@
 // it: every trial is recorded once, none is run twice, the killed run's trial is re-attached.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { openKnowledgeBase } from '../../src/store/index.ts';
-import { runCliWith } from '../support/cli.ts';
-import { PYTHON, tempDir } from './helpers.ts';
+import { DIGITS_COMMAND, digitsUser, skipDigits } from './digits.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const EXAMPLES = path.join(ROOT, 'examples');
-const hasSklearn = existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import sklearn']).status === 0;
-const skip = hasSklearn
-  ? false
-  : 'needs /usr/bin/python3 with scikit-learn (Debian python3-sklearn; scripts/install-system-deps.sh)';
-
-const COMMAND = `${PYTHON} ${path.join(EXAMPLES, 'train_digits.py')} --data {dataset_dir} --model {model} {args}`;
+const skip = skipDigits;
+const COMMAND = DIGITS_COMMAND;
 
 test(
   'run on the digits: killed with SIGKILL during trial 2, resumed; no trial repeated, none lost',
   { skip, timeout: 600_000 },
   async (t) => {
     const t0 = Date.now();
-    const dir = tempDir(t);
-    const env: Record<string, string | undefined> = {
-      ...process.env,
-      METALLMIX_DATA: path.join(dir, 'data'),
-      METALLMIX_CACHE: path.join(dir, 'cache'),
-    };
-    delete env.METALLMIX_KB;
-    const cli = (...args: string[]) => runCliWith({ env }, ...args);
-    const folder = path.join(dir, `my digits "80 per class" it's`);
-    const made = spawnSync(
-      PYTHON,
-      [path.join(EXAMPLES, 'digits', 'make_folder.py'), folder, '--per-class', '80', '--seed', '5'],
-      { encoding: 'utf8' },
-    );
-    assert.equal(made.status, 0, made.stderr);
-    const imported = await cli(
-      'import',
-      path.join(EXAMPLES, 'digits', 'runs.csv'),
-      '--mapping',
-      path.join(EXAMPLES, 'digits', 'mapping.json'),
-      '--quiet',
-    );
-    assert.equal(imported.code, 0, imported.err);
+    const { dir, env, cli, folder, runDir } = await digitsUser(t, `my digits "80 per class" it's`);
     const userKb = path.join(dir, 'data', 'kb.sqlite');
-    const runDir = path.join(dir, 'runs', 'digits');
 
     // Read together with the built-in knowledge base, the search space has MedMNIST's
     // hyperparameters, which this command does not pass: refused before anything runs.
