@@ -208,9 +208,13 @@ function featureTypes(encoder: EncoderSpec): FeatureType[] {
   return encoder.features.map((f) => (f.kind === 'categorical' ? 'c' : 'q'));
 }
 
-/** Fits one ensemble on the rows `idx` of X (repeats allowed: bootstrap samples). */
-function fit(
-  encoder: EncoderSpec,
+/**
+ * Fits one ensemble on the rows `idx` of X (repeats allowed: bootstrap samples), whose columns
+ * are `names` with their types.
+ */
+export function fitEnsemble(
+  names: readonly string[],
+  types: readonly FeatureType[],
   X: Float64Array,
   idx: readonly number[],
   target: (row: number) => number,
@@ -222,17 +226,26 @@ function fit(
   const baseScore = y.reduce((s, v) => s + v, 0) / y.length;
   return trainGBDT(
     {
-      X: {
-        data: selectRows(X, encoder.features.length, idx),
-        numRows: idx.length,
-        numFeatures: encoder.features.length,
-      },
+      X: { data: selectRows(X, names.length, idx), numRows: idx.length, numFeatures: names.length },
       y,
-      featureNames: encoder.features.map((f) => f.name),
-      featureTypes: featureTypes(encoder),
+      featureNames: [...names],
+      featureTypes: [...types],
     },
     { ...params, seed, objective: 'reg:squarederror', base_score: baseScore },
   );
+}
+
+/** fitEnsemble over the encoder's columns. */
+function fit(
+  encoder: EncoderSpec,
+  X: Float64Array,
+  idx: readonly number[],
+  target: (row: number) => number,
+  params: GBDTParamsInput,
+  seed: number,
+): TreeEnsemble {
+  const names = encoder.features.map((f) => f.name);
+  return fitEnsemble(names, featureTypes(encoder), X, idx, target, params, seed);
 }
 
 /** Row indices per dataset, in row order. */

@@ -5,8 +5,6 @@
 // predictions equal fitMetaLearner's for the same settings.
 import { Rng, type Candidate, type DatasetProfile, type ModelCard } from '../../core/index.ts';
 import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../../learn/encode.ts';
-import { trainGBDT } from '../../learn/gbdt.ts';
-import { selectRows } from '../../learn/matrix.ts';
 import type { GBDTParamsInput } from '../../learn/params.ts';
 import { predictMargin } from '../../learn/predict.ts';
 import type { TreeEnsemble } from '../../learn/tree-model.ts';
@@ -14,6 +12,7 @@ import type { KbView } from '../kb-view.ts';
 import {
   DEFAULT_SETTINGS,
   datasetBootstrap,
+  fitEnsemble,
   datasetLevelRows,
   levelParamsOf,
   rowsByDataset,
@@ -108,28 +107,6 @@ function rowOf(view: KbView, r: PointRun): EncodedRow {
   };
 }
 
-function fitOne(
-  names: string[],
-  types: ('q' | 'c')[],
-  X: Float64Array,
-  idx: readonly number[],
-  target: (row: number) => number,
-  params: GBDTParamsInput,
-  seed: number,
-): TreeEnsemble {
-  const y = Float64Array.from(idx, target);
-  const p = mean(Array.from(y));
-  return trainGBDT(
-    {
-      X: { data: selectRows(X, names.length, idx), numRows: idx.length, numFeatures: names.length },
-      y,
-      featureNames: names,
-      featureTypes: types,
-    },
-    { ...params, seed, objective: 'reg:squarederror', base_score: p },
-  );
-}
-
 /** Fits effect, level and time ensembles on every profiled dataset of `view`. */
 export function fitLearner(
   view: KbView,
@@ -175,19 +152,19 @@ export function fitLearner(
         ? runs.map((_, i) => i)
         : datasetBootstrap(datasets, rowsOf, memberRng);
     effect.push(
-      fitOne(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m),
+      fitEnsemble(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m),
     );
     const lidx =
       settings.members === 1
         ? datasets.map((_, i) => i)
         : datasets.map(() => memberRng.int(datasets.length));
     level.push(
-      fitOne(names, types, levelX, lidx, (i) => levelY[i], levelParams, settings.seed + m),
+      fitEnsemble(names, types, levelX, lidx, (i) => levelY[i], levelParams, settings.seed + m),
     );
     if (anyTimed) {
       const tidx = idx.filter(timed);
       time.push(
-        fitOne(
+        fitEnsemble(
           names,
           types,
           X,
