@@ -235,19 +235,6 @@ export function fitEnsemble(
   );
 }
 
-/** fitEnsemble over the encoder's columns. */
-function fit(
-  encoder: EncoderSpec,
-  X: Float64Array,
-  idx: readonly number[],
-  target: (row: number) => number,
-  params: GBDTParamsInput,
-  seed: number,
-): TreeEnsemble {
-  const names = encoder.features.map((f) => f.name);
-  return fitEnsemble(names, featureTypes(encoder), X, idx, target, params, seed);
-}
-
 /** Row indices per dataset, in row order. */
 export function rowsByDataset(runs: readonly { dataset: string }[]): Map<string, number[]> {
   const rowsOf = new Map<string, number[]>();
@@ -308,6 +295,8 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
   const encoder = fitEncoder(rows, view.space);
   const f = encoder.features.length;
   const X = encodeRows(encoder, rows);
+  const names = encoder.features.map((spec) => spec.name);
+  const types = featureTypes(encoder);
 
   const means = new Map<string, number>();
   for (const [d, list] of byDataset(runs))
@@ -330,17 +319,22 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
       settings.members === 1
         ? runs.map((_, i) => i)
         : datasetBootstrap(datasets, rowsOf, memberRng);
-    effect.push(fit(encoder, X, idx, (i) => effectY[i], settings.params, settings.seed + m));
+    effect.push(
+      fitEnsemble(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m),
+    );
     const lidx =
       settings.members === 1
         ? datasets.map((_, i) => i)
         : datasets.map(() => memberRng.int(datasets.length));
-    level.push(fit(encoder, levelX, lidx, (i) => levelY[i], levelParams, settings.seed + m));
+    level.push(
+      fitEnsemble(names, types, levelX, lidx, (i) => levelY[i], levelParams, settings.seed + m),
+    );
     if (anyTimed) {
       const tidx = idx.filter(isTimed);
       time.push(
-        fit(
-          encoder,
+        fitEnsemble(
+          names,
+          types,
           X,
           tidx,
           (i) => Math.log10(runs[i].timeSec!),
