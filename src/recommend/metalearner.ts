@@ -235,6 +235,69 @@ export function fitEnsemble(
   );
 }
 
+/** What the members of a meta-learner are fitted on (rows of X; level rows, one per dataset). */
+export interface MemberData {
+  names: readonly string[];
+  types: readonly FeatureType[];
+  X: Float64Array;
+  levelX: Float64Array;
+  datasets: readonly string[];
+  rowsOf: ReadonlyMap<string, number[]>;
+  effect: (row: number) => number;
+  level: (dataset: number) => number;
+  /** log10 of a row's training time; undefined when the run has none. */
+  logTime: (row: number) => number | undefined;
+}
+
+/**
+ * The effect, level and log-time ensembles of every member: each member sees a bootstrap sample
+ * of whole datasets (all rows with one member), the same draws for the three models.
+ */
+export function fitMembers(
+  data: MemberData,
+  settings: { members: number; seed: number; params: GBDTParamsInput },
+): { effect: TreeEnsemble[]; level: TreeEnsemble[]; time: TreeEnsemble[] } {
+  const { names, types, X, levelX, datasets, rowsOf } = data;
+  const numRows = X.length / names.length;
+  const timed = (i: number) => data.logTime(i) !== undefined;
+  let anyTimed = false;
+  for (let i = 0; i < numRows && !anyTimed; i++) anyTimed = timed(i);
+  const levelParams = levelParamsOf(settings.params);
+  const rng = new Rng(settings.seed).fork('metalearner');
+  const out = {
+    effect: [] as TreeEnsemble[],
+    level: [] as TreeEnsemble[],
+    time: [] as TreeEnsemble[],
+  };
+  for (let m = 0; m < settings.members; m++) {
+    const memberRng = rng.fork(m);
+    const idx =
+      settings.members === 1
+        ? Array.from({ length: numRows }, (_, i) => i)
+        : datasetBootstrap(datasets, rowsOf, memberRng);
+    const seed = settings.seed + m;
+    out.effect.push(fitEnsemble(names, types, X, idx, data.effect, settings.params, seed));
+    const lidx =
+      settings.members === 1
+        ? datasets.map((_, i) => i)
+        : datasets.map(() => memberRng.int(datasets.length));
+    out.level.push(fitEnsemble(names, types, levelX, lidx, data.level, levelParams, seed));
+    if (anyTimed)
+      out.time.push(
+        fitEnsemble(
+          names,
+          types,
+          X,
+          idx.filter(timed),
+          (i) => data.logTime(i)!,
+          settings.params,
+          settings.seed + 1000 + m,
+        ),
+      );
+  }
+  return out;
+}
+
 /** Row indices per dataset, in row order. */
 export function rowsByDataset(runs: readonly { dataset: string }[]): Map<string, number[]> {
   const rowsOf = new Map<string, number[]>();
@@ -305,45 +368,23 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
   const rowsOf = rowsByDataset(runs);
   const levelX = datasetLevelRows(encoder, datasets, rowsOf, X, f);
   const levelY = Float64Array.from(datasets, (d) => means.get(d)! * scale);
-  const isTimed = (i: number) => runs[i].timeSec !== undefined && runs[i].timeSec! > 0;
-  const anyTimed = runs.some((_, i) => isTimed(i));
-
-  const rng = new Rng(settings.seed).fork('metalearner');
-  const effect: TreeEnsemble[] = [];
-  const level: TreeEnsemble[] = [];
-  const time: TreeEnsemble[] = [];
-  const levelParams = levelParamsOf(settings.params);
-  for (let m = 0; m < settings.members; m++) {
-    const memberRng = rng.fork(m);
-    const idx =
-      settings.members === 1
-        ? runs.map((_, i) => i)
-        : datasetBootstrap(datasets, rowsOf, memberRng);
-    effect.push(
-      fitEnsemble(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m),
-    );
-    const lidx =
-      settings.members === 1
-        ? datasets.map((_, i) => i)
-        : datasets.map(() => memberRng.int(datasets.length));
-    level.push(
-      fitEnsemble(names, types, levelX, lidx, (i) => levelY[i], levelParams, settings.seed + m),
-    );
-    if (anyTimed) {
-      const tidx = idx.filter(isTimed);
-      time.push(
-        fitEnsemble(
-          names,
-          types,
-          X,
-          tidx,
-          (i) => Math.log10(runs[i].timeSec!),
-          settings.params,
-          settings.seed + 1000 + m,
-        ),
-      );
-    }
-  }
+  const { effect, level, time } = fitMembers(
+    {
+      names,
+      types,
+      X,
+      levelX,
+      datasets,
+      rowsOf,
+      effect: (i) => effectY[i],
+      level: (i) => levelY[i],
+      logTime: (i) => {
+        const t = runs[i].timeSec;
+        return t !== undefined && t > 0 ? Math.log10(t) : undefined;
+      },
+    },
+    settings,
+  );
   let metricLow = Infinity;
   let metricHigh = -Infinity;
   for (const r of runs) {
@@ -372,7 +413,11 @@ export function fitMetaLearner(view: KbView, settings: MetaLearnerSettings): Met
     metricRange: { low: metricLow, high: metricHigh },
     profileRanges: profileRanges(datasets.map((d) => view.profiles.get(d)!)),
     timedRanges: profileRanges(
-      [...new Set(runs.filter((_, i) => isTimed(i)).map((r) => r.dataset))]
+      [
+        ...new Set(
+          runs.filter((r) => r.timeSec !== undefined && r.timeSec > 0).map((r) => r.dataset),
+        ),
+      ]
         .sort()
         .map((d) => view.profiles.get(d)!),
     ),

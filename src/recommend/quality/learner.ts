@@ -3,20 +3,13 @@
 // derived feature columns appended to the encoder's (FeatureSet), and no SHAP insights, which
 // inner validation folds never read and which cost most of a fit. With no derived features the
 // predictions equal fitMetaLearner's for the same settings.
-import { Rng, type Candidate, type DatasetProfile, type ModelCard } from '../../core/index.ts';
+import { type Candidate, type DatasetProfile, type ModelCard } from '../../core/index.ts';
 import { encodeRows, fitEncoder, type EncodedRow, type EncoderSpec } from '../../learn/encode.ts';
 import type { GBDTParamsInput } from '../../learn/params.ts';
 import { predictMargin } from '../../learn/predict.ts';
 import type { TreeEnsemble } from '../../learn/tree-model.ts';
 import type { KbView } from '../kb-view.ts';
-import {
-  DEFAULT_SETTINGS,
-  datasetBootstrap,
-  fitEnsemble,
-  datasetLevelRows,
-  levelParamsOf,
-  rowsByDataset,
-} from '../metalearner.ts';
+import { DEFAULT_SETTINGS, datasetLevelRows, fitMembers, rowsByDataset } from '../metalearner.ts';
 import { mean, runTable, type PointRun } from './table.ts';
 import { maxOf, minOf } from '../../core/arrays.ts';
 
@@ -138,44 +131,23 @@ export function fitLearner(
   const rowsOf = rowsByDataset(runs);
   const levelX = datasetLevelRows(encoder, datasets, rowsOf, X, f);
   const levelY = datasets.map((d) => means.get(d)!);
-  const timed = (i: number) => runs[i].run.timeSec !== undefined && runs[i].run.timeSec! > 0;
-  const anyTimed = runs.some((_, i) => timed(i));
-  const levelParams = levelParamsOf(settings.params);
-  const rng = new Rng(settings.seed).fork('metalearner');
-  const effect: TreeEnsemble[] = [];
-  const level: TreeEnsemble[] = [];
-  const time: TreeEnsemble[] = [];
-  for (let m = 0; m < settings.members; m++) {
-    const memberRng = rng.fork(m);
-    const idx =
-      settings.members === 1
-        ? runs.map((_, i) => i)
-        : datasetBootstrap(datasets, rowsOf, memberRng);
-    effect.push(
-      fitEnsemble(names, types, X, idx, (i) => effectY[i], settings.params, settings.seed + m),
-    );
-    const lidx =
-      settings.members === 1
-        ? datasets.map((_, i) => i)
-        : datasets.map(() => memberRng.int(datasets.length));
-    level.push(
-      fitEnsemble(names, types, levelX, lidx, (i) => levelY[i], levelParams, settings.seed + m),
-    );
-    if (anyTimed) {
-      const tidx = idx.filter(timed);
-      time.push(
-        fitEnsemble(
-          names,
-          types,
-          X,
-          tidx,
-          (i) => Math.log10(runs[i].run.timeSec!),
-          settings.params,
-          settings.seed + 1000 + m,
-        ),
-      );
-    }
-  }
+  const { effect, level, time } = fitMembers(
+    {
+      names,
+      types,
+      X,
+      levelX,
+      datasets,
+      rowsOf,
+      effect: (i) => effectY[i],
+      level: (i) => levelY[i],
+      logTime: (i) => {
+        const t = runs[i].run.timeSec;
+        return t !== undefined && t > 0 ? Math.log10(t) : undefined;
+      },
+    },
+    settings,
+  );
   const ranges = encoder.features.flatMap((spec, j) => {
     if (spec.source !== 'dataset' || spec.kind !== 'numeric') return [];
     const v = datasets.map((_, i) => levelX[i * f + j]).filter((x) => !Number.isNaN(x));
