@@ -129,3 +129,17 @@ export function runImportWorker(args: string[], env?: Env): Promise<WorkerResult
     );
   });
 }
+
+/** The Optuna 3.1 script that writes the fixture storages (a SQLite file or a PostgreSQL URL). */
+export const OPTUNA_FIXTURE_SCRIPT = new URL('./fixtures/make_optuna_storage.py', import.meta.url)
+  .pathname;
+
+/** The mapping of the fixture storages: a study attribute names the dataset. */
+export const OPTUNA_FIXTURE_MAPPING = {
+  format: 'optuna',
+  dataset: 'study_user_attrs.dataset',
+  model: 'params.model',
+  metrics: { accuracy: 'value' },
+  cost: { trainingTimeSec: 'user_attrs.train_seconds' },
+  runId: 'run_id',
+};

@@ -6,24 +6,22 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { importFiles, loadMapping, recordId } from '../../src/store/index.ts';
 import { readSources } from '../../src/store/sources.ts';
 import { startPostgres } from '../support/postgres-server.ts';
 import { runCliWith } from '../support/cli.ts';
-import { tempDir, writableKb, write } from './helpers.ts';
+import {
+  tempDir,
+  writableKb,
+  write,
+  OPTUNA_FIXTURE_MAPPING,
+  OPTUNA_FIXTURE_SCRIPT,
+} from './helpers.ts';
 
 const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./fixtures/make_optuna_storage.py', import.meta.url));
+const SCRIPT = OPTUNA_FIXTURE_SCRIPT;
 
-const MAPPING = {
-  format: 'optuna',
-  dataset: 'study_user_attrs.dataset',
-  model: 'params.model',
-  metrics: { accuracy: 'value' },
-  cost: { trainingTimeSec: 'user_attrs.train_seconds' },
-  runId: 'run_id',
-};
+const MAPPING = OPTUNA_FIXTURE_MAPPING;
 
 /** Runs the script; a reason to skip when Optuna or psycopg2 cannot run here. */
 function writeStorage(target: string): unknown {

@@ -6,14 +6,19 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { importFiles, loadMapping, statsOf } from '../../src/store/index.ts';
 import { readSources } from '../../src/store/sources.ts';
 import { runCliWith } from '../support/cli.ts';
-import { tempDir, writableKb, write } from './helpers.ts';
+import {
+  tempDir,
+  writableKb,
+  write,
+  OPTUNA_FIXTURE_MAPPING,
+  OPTUNA_FIXTURE_SCRIPT,
+} from './helpers.ts';
 
 const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./fixtures/make_optuna_storage.py', import.meta.url));
+const SCRIPT = OPTUNA_FIXTURE_SCRIPT;
 
 interface PyTrial {
   number: number;
@@ -33,14 +38,7 @@ function optunaStorage(file: string): Record<string, PyTrial[]> | string {
   }
 }
 
-const MAPPING = {
-  format: 'optuna',
-  dataset: 'study_user_attrs.dataset',
-  model: 'params.model',
-  metrics: { accuracy: 'value' },
-  cost: { trainingTimeSec: 'user_attrs.train_seconds' },
-  runId: 'run_id',
-};
+const MAPPING = OPTUNA_FIXTURE_MAPPING;
 
 test('one import takes a whole storage: a study per dataset, from a study attribute or its name', async (t) => {
   const dir = tempDir(t);

@@ -21,11 +21,11 @@ import {
 } from '../../src/store/index.ts';
 import { startPostgres } from '../support/postgres-server.ts';
 import { writeFileStore } from './fixtures/mlflow-fixture.ts';
-import { tempDir, write } from './helpers.ts';
+import { tempDir, write, OPTUNA_FIXTURE_MAPPING, OPTUNA_FIXTURE_SCRIPT } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/metallmix.js', import.meta.url));
 const EXAMPLE = fileURLToPath(new URL('../../examples/chest-xray-small.json', import.meta.url));
-const OPTUNA_SCRIPT = fileURLToPath(new URL('./fixtures/make_optuna_storage.py', import.meta.url));
+const OPTUNA_SCRIPT = OPTUNA_FIXTURE_SCRIPT;
 
 const MLFLOW_MAPPING = {
   format: 'mlflow',
@@ -36,14 +36,7 @@ const MLFLOW_MAPPING = {
   runId: 'run_id',
   hyperparameters: [{ name: 'lr', column: 'params.lr', type: 'float', log: true }],
 };
-const OPTUNA_MAPPING = {
-  format: 'optuna',
-  dataset: 'study_user_attrs.dataset',
-  model: 'params.model',
-  metrics: { accuracy: 'value' },
-  cost: { trainingTimeSec: 'user_attrs.train_seconds' },
-  runId: 'run_id',
-};
+const OPTUNA_MAPPING = OPTUNA_FIXTURE_MAPPING;
 
 interface Done {
   code: number;
