@@ -395,7 +395,7 @@ export function sqliteFailure(err: unknown, file: string, doing: string): Metall
   const message = err instanceof Error ? err.message : String(err);
   const [reason, exitCode] = code.startsWith('SQLITE_FULL')
     ? ['the disk is full', ExitCode.unavailable]
-    : code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')
+    : isBusy(err)
       ? [
           `the file is locked by another process (waited ${BUSY_TIMEOUT_MS / 1000} s); try again when it is done`,
           ExitCode.unavailable,
@@ -416,10 +416,33 @@ export function sqliteFailure(err: unknown, file: string, doing: string): Metall
   });
 }
 
+function isBusy(err: unknown): boolean {
+  const code = String((err as { code?: unknown }).code ?? '');
+  return code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED');
+}
+
+/**
+ * Runs `step` again while SQLite reports the file busy, for up to the busy timeout. Needed for
+ * steps SQLite does not hand to its busy handler: switching a new file to WAL while another
+ * process is creating the same file fails at once with SQLITE_BUSY instead of waiting.
+ */
+function retryWhileBusy<T>(step: () => T): T {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return step();
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
+      Atomics.wait(pause, 0, 0, Math.min(10 * 2 ** attempt, 200));
+    }
+  }
+}
+
 /** Pragmas every connection gets: a busy timeout, and WAL for writable files. */
 export function configure(db: Database.Database): void {
   db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-  if (!db.readonly && !db.memory) db.pragma('journal_mode = WAL');
+  if (!db.readonly && !db.memory) retryWhileBusy(() => db.pragma('journal_mode = WAL'));
 }
 
 export interface OpenSqliteOptions {
@@ -483,8 +506,7 @@ export function openSqliteKnowledgeBase(
     throw sqliteFailure(err, file, 'cannot open the knowledge base');
   }
   try {
-    const version = schemaVersion(db);
-    const tables = tablesOf(db);
+    const [version, tables] = retryWhileBusy(() => [schemaVersion(db), tablesOf(db)] as const);
     const own = OWN_TABLES.every((t) => tables.includes(t));
     if (!own && (version !== 0 || tables.length > 0)) throw foreignError(file, tables);
     if (readonly) {
@@ -502,11 +524,12 @@ export function openSqliteKnowledgeBase(
         );
     } else {
       configure(db);
-      migrate(db, file);
+      retryWhileBusy(() => migrate(db, file));
     }
   } catch (err) {
     db.close();
-    if (created)
+    // A busy file is another process's new knowledge base by now: it is not ours to remove.
+    if (created && !isBusy(err))
       for (const suffix of ['', '-wal', '-shm', '-journal'])
         rmSync(`${file}${suffix}`, { force: true });
     if (err instanceof MetallmixError) throw err;
