@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ExitCode, MetallmixError, pushAll } from '../core/index.ts';
 import { inBatches, l2normalize, type Embedder } from './embedder.ts';
+import { importPackage } from '../core/import-package.ts';
 
 // The Universal Sentence Encoder through @energetic-ai (TensorFlow.js, no Python, no network).
 // Both packages are optional dependencies: they are imported by name at run time so the base
@@ -105,7 +106,7 @@ function checkModelFiles(dir: string): void {
 
 async function importOptional(name: string): Promise<unknown> {
   try {
-    return await import(name);
+    return await importPackage(name);
   } catch (err) {
     throw new MetallmixError(
       `the neural embedder needs the optional package ${name} (npm install ${name})`,

@@ -5,6 +5,7 @@ import { DEFAULT_GRAMMAR_LIMITS, toGrammarSchema, type GrammarLimits } from '../
 import { parseJsonAnswer, startDeadline, unavailable, untilAborted } from '../support.ts';
 import type { CommonConfig, ProviderSpec } from '../provider.ts';
 import type { ChatMessage, GenerateRequest, GenerateResult, LanguageModel } from '../types.ts';
+import { importPackage } from '../../core/import-package.ts';
 
 // node-llama-cpp is an optional dependency: it is imported on first use only, and described here
 // by the few members we call so that type checking works without it installed.
@@ -261,9 +262,7 @@ function loadLibrary(): Promise<{ lib: NodeLlamaCpp; llama: Llama }> {
   library ??= (async () => {
     let lib: NodeLlamaCpp;
     try {
-      // A variable specifier keeps bundlers and the type checker from requiring the package.
-      const name = 'node-llama-cpp';
-      lib = (await import(name)) as NodeLlamaCpp;
+      lib = (await importPackage('node-llama-cpp')) as NodeLlamaCpp;
     } catch (err) {
       throw unavailable(
         `the in-process provider needs the optional package node-llama-cpp, which is not installed (npm install node-llama-cpp): ${firstLine(err)}`,

@@ -1,7 +1,7 @@
 // One way to connect to PostgreSQL for everything metallmix reads there (a knowledge base, an
 // Optuna storage): the settings the locator resolved, and a failure said with the masked URL
 // and where the password came from, never the password.
-import pg from 'pg';
+import type pg from 'pg';
 import { ExitCode, MetallmixError } from '../../core/index.ts';
 import type { PostgresSettings } from './locator.ts';
 
@@ -10,7 +10,10 @@ export async function connectPostgres(
   settings: PostgresSettings,
   what: string,
 ): Promise<pg.Client> {
-  const client = new pg.Client({
+  // Loaded here, not at start-up: pg's module code probes the runtime (it loads Node's fetch
+  // stack), which every command would pay for without ever touching PostgreSQL.
+  const { default: driver } = await import('pg');
+  const client = new driver.Client({
     host: settings.host,
     port: settings.port,
     user: settings.user,
