@@ -90,6 +90,13 @@ export class Rng {
     return items[this.int(items.length)];
   }
 
+  /** `k` distinct indices of 0..n-1 (all of them when k >= n), in increasing order. */
+  sampleIndices(n: number, k: number): number[] {
+    return this.shuffle(Array.from({ length: n }, (_, i) => i))
+      .slice(0, k)
+      .sort((a, b) => a - b);
+  }
+
   /** Fisher-Yates shuffle of a copy. */
   shuffle<T>(items: readonly T[]): T[] {
     const out = items.slice();

@@ -29,11 +29,7 @@ function sampleRows(
   rng: Rng,
 ): { X: Float64Array; n: number } {
   if (n <= max) return { X, n };
-  const idx = rng
-    .shuffle(Array.from({ length: n }, (_, i) => i))
-    .slice(0, max)
-    .sort((a, b) => a - b);
-  return { X: selectRows(X, f, idx), n: max };
+  return { X: selectRows(X, f, rng.sampleIndices(n, max)), n: max };
 }
 
 /** Insights of the effect ensemble (SHAP averaged over members) on its training rows. */
