@@ -3,7 +3,8 @@
 // run and interleaved (so every variant sees the same load), against `node -e 0`.
 //   node --import tsx bench/startup.ts [--runs 15] [--variant NAME=BIN]...
 // Default variants: `bundle`, bin/metallmix.js running the esbuild bundle in dist/ compiled from
-// its code cache (what ships), and `bundle-no-code-cache`, the same compiled from source; add e.g. `--variant tsx=OLD/bin/metallmix.js` (a checkout that runs src/ through tsx) or
+// its code cache (what ships), and `bundle-no-code-cache`, the same compiled from source; add
+// e.g. `--variant tsx=OLD/bin/metallmix.js` (a checkout that runs src/ through tsx) or
 // `--variant tsc=FILE.mjs` (a script importing tsc's per-file output and calling main).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';

@@ -9,6 +9,7 @@
 // compiles from source (bench/startup.ts measures what the cache saves).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 
@@ -40,7 +41,7 @@ script.runInThisContext()(
   createRequire(bundle),
   module,
   bundle,
-  fileURLToPath(new URL('.', `file://${bundle}`)),
+  path.dirname(bundle),
   // The optional packages (node-llama-cpp, the neural embedder's runtime), imported from here:
   // a script compiled from a code cache cannot import() itself (src/core/import-package.ts).
   (name) => import(name),

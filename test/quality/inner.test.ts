@@ -1,19 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { test } from 'node:test';
-import { openKnowledgeBase } from '../../src/store/index.ts';
-import { viewOf } from '../../src/recommend/kb-view.ts';
 import { innerCases } from '../../src/recommend/quality/inner.ts';
+import { builtinView } from '../support/builtin-view.ts';
 
-const cacheDir = mkdtempSync(path.join(tmpdir(), 'metallmix-inner-'));
-const kb = await openKnowledgeBase('builtin', {
-  mode: 'read',
-  env: { ...process.env, METALLMIX_CACHE: cacheDir },
-});
-const view = viewOf(await kb.snapshot(), kb.label);
-await kb.close();
+const view = await builtinView('inner');
 
 test('inner folds on more records than their bound train on a seeded sample, and still ask about every run', () => {
   const whole = innerCases(view, 'accuracy', { groups: 3 });

@@ -3,22 +3,16 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
-import { openKnowledgeBase } from '../../src/store/index.ts';
-import { viewOf, withoutDataset } from '../../src/recommend/kb-view.ts';
+import { withoutDataset } from '../../src/recommend/kb-view.ts';
 import { metaLearnerSource } from '../../src/recommend/metalearner-source.ts';
 import { recommendOnView } from '../../src/recommend/pipeline.ts';
 import { answer, validateKnowledgeBase } from '../../src/recommend/quality/model.ts';
 import { trainScorers } from '../../src/recommend/quality/scorers.ts';
 import { runTable } from '../../src/recommend/quality/table.ts';
+import { builtinView } from '../support/builtin-view.ts';
 
 // The built-in MedMNIST aggregate knowledge base, one dataset held out as the "new" one.
-const cacheDir = mkdtempSync(path.join(tmpdir(), 'metallmix-quality-'));
-const kb = await openKnowledgeBase('builtin', {
-  mode: 'read',
-  env: { ...process.env, METALLMIX_CACHE: cacheDir },
-});
-const full = viewOf(await kb.snapshot(), kb.label);
-await kb.close();
+const full = await builtinView('quality');
 const HELD = 'dermamnist';
 const train = withoutDataset(full, HELD);
 const held = runTable(full, 'accuracy').byDataset.get(HELD)!;
