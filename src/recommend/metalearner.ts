@@ -28,7 +28,7 @@ import {
 import { trainGBDT } from '../learn/gbdt.ts';
 import { selectRows } from '../learn/matrix.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
-import { predictMargins } from '../learn/ensemble-predict.ts';
+import { predictMargins } from '../learn/predict.ts';
 import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
 import { formatValue, type Insight } from '../explain/index.ts';
 import { globalInsights } from './global-insights.ts';
@@ -431,7 +431,32 @@ export interface MemberMargins {
   times: number[][];
 }
 
+/**
+ * The last margins computed for a candidate list: a request asks for them twice over the same
+ * list (predictCandidates for intervals and times, the self-validated blend through its member
+ * predictor), and walking every tree of every member is the bulk of a cached recommendation.
+ */
+const lastMargins = new WeakMap<
+  readonly Candidate[],
+  { learner: MetaLearner; profile: DatasetProfile; cards: KbView['cards']; margins: MemberMargins }
+>();
+
+/** Every member's margins for the candidates (computed once per learner, profile and list). */
 export function memberMargins(
+  learner: MetaLearner,
+  profile: DatasetProfile,
+  candidates: readonly Candidate[],
+  cards: KbView['cards'],
+): MemberMargins {
+  const last = lastMargins.get(candidates);
+  if (last && last.learner === learner && last.profile === profile && last.cards === cards)
+    return last.margins;
+  const margins = computeMargins(learner, profile, candidates, cards);
+  lastMargins.set(candidates, { learner, profile, cards, margins });
+  return margins;
+}
+
+function computeMargins(
   learner: MetaLearner,
   profile: DatasetProfile,
   candidates: readonly Candidate[],
