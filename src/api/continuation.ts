@@ -14,7 +14,7 @@ import {
   type RecommendedConfig,
 } from '../core/index.ts';
 import { candidatesFor } from '../recommend/candidates.ts';
-import { candidateKey, withoutDataset, type KbView } from '../recommend/kb-view.ts';
+import { candidateKey, derived, withoutDataset, type KbView } from '../recommend/kb-view.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
 import type { RecommendRequest } from '../recommend/request.ts';
 import type { StrategyDeps } from '../recommend/types.ts';
@@ -50,7 +50,15 @@ export async function observedRuns(
   file: string | undefined,
   declared: readonly DeclaredHyperparameter[],
 ): Promise<ObservedSet> {
-  const out: ObservedSet = { runs: finishedRuns(view.records, dataset, metric), sources: [] };
+  // The names the records use, kept with a cached view: a dataset new to the knowledge base
+  // (the usual request) then costs no pass over the records.
+  const named = derived(view, 'dataset-names', { format: 1 }, () =>
+    [...new Set(view.records.map((r) => r.dataset))].sort(),
+  );
+  const out: ObservedSet = {
+    runs: named.includes(dataset) ? finishedRuns(view.records, dataset, metric) : [],
+    sources: [],
+  };
   if (out.runs.length)
     out.sources.push(`${out.runs.length} run(s) named "${dataset}" in ${view.label}`);
   if (file !== undefined) {

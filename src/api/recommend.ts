@@ -16,6 +16,7 @@ import { supportedView } from '../recommend/candidates.ts';
 import { retrievalEvidence } from '../recommend/evidence.ts';
 import { loadOrBuildView } from '../recommend/cache.ts';
 import { metaLearnerSource } from '../recommend/metalearner-source.ts';
+import { renamedView } from '../recommend/kb-view.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
 import { AUTO, STRATEGY_NAMES } from '../recommend/registry.ts';
 import { readLocator } from '../store/index.ts';
@@ -160,7 +161,7 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
             );
       // The answer names the knowledge base itself, its label and version (exports check the
       // version); the notices say which of its runs were left out.
-      const kbView = { ...view, version: loaded.view.version, label: loaded.view.label };
+      const kbView = renamedView(view, loaded.view.label, loaded.view.version);
       const rec = observed?.runs.length
         ? await continueOnView(kbView, resolved.profile, request, deps, observed)
         : await recommendOnView(kbView, resolved.profile, request, deps);

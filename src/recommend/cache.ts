@@ -31,7 +31,7 @@ import {
 import type { Tree, TreeEnsemble } from '../learn/tree-model.ts';
 import type { KnowledgeBase, SnapshotOptions, StoredRecord } from '../store/index.ts';
 import { CATALOG_PATH } from '../store/model-catalog.ts';
-import { lazyView, viewOf, type KbView } from './kb-view.ts';
+import { lazyView, viewOf, type Derive, type KbView } from './kb-view.ts';
 import type { MetaLearner, MetaLearnerSettings } from './metalearner.ts';
 
 const FORMAT = 'metallmix-metalearner/5';
@@ -391,7 +391,16 @@ function viewDir(dir: string, key: ViewKey): string {
   return join(dir, 'views', name);
 }
 
+/**
+ * Values derived from a view's records (candidate plans, the families of its sources), kept
+ * as JSON like the self-validation, under the content version they were derived from.
+ */
+function deriveIn(dir: string): Derive {
+  return (kind, version, key, compute) => loadOrComputeJson(kind, version, key, compute, dir).value;
+}
+
 function readView(
+  dir: string,
   path: string,
   key: ViewKey,
   label: string,
@@ -416,6 +425,7 @@ function readView(
         catalogCards: head.catalogCards,
         space: head.space,
         summary: head.summary,
+        derive: deriveIn(dir),
       },
       () => {
         try {
@@ -510,7 +520,7 @@ export async function loadOrBuildView(
   const maxRecords = options.maxRecords ?? null;
   if (dir) {
     const key = { kbVersion: await kb.version(), catalog: catalog(), maxRecords };
-    const hit = readView(viewDir(dir, key), key, kb.label);
+    const hit = readView(dir, viewDir(dir, key), key, kb.label);
     if (hit) return { ...hit, cache: 'hit' };
   }
   const snapshot = await kb.snapshot(options);
@@ -520,6 +530,7 @@ export async function loadOrBuildView(
       ? { totalRecords: snapshot.totalRecords }
       : {};
   if (!dir) return { view, cache: 'off', ...sampled };
+  view.derive = deriveIn(dir);
   try {
     writeView(
       dir,

@@ -27,7 +27,7 @@ import {
   type SearchSpace,
 } from '../core/index.ts';
 import { createHash } from 'node:crypto';
-import { candidateKey, type KbView } from './kb-view.ts';
+import { candidateKey, derived, headOf, lazyView, type Derive, type KbView } from './kb-view.ts';
 import { minOf, pushAll } from '../core/arrays.ts';
 
 const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -105,7 +105,7 @@ function drawFromRange(p: Hyperparameter, rng: Rng): ParamValue {
 /** All grid combinations, or undefined when some parameter is a continuous range or there are too many. */
 function enumerateGrid(
   order: Hyperparameter[],
-  supports: Map<string, Support>,
+  supports: ReadonlyMap<string, Support>,
   limit: number,
 ): Config[] | undefined {
   let configs: Config[] = [{}];
@@ -146,10 +146,11 @@ export function generateCandidates(
     space,
     past.map((c) => c.config),
   );
+  const supports = supportsOf(space, observed);
   for (const model of models)
     for (const config of drawConfigs(
       space,
-      observed,
+      supports,
       perModel,
       options.rng.fork(`candidates:${model}`),
     ))
@@ -159,19 +160,24 @@ export function generateCandidates(
   return out;
 }
 
+/** Each parameter's support, from the values observed in past configurations. */
+function supportsOf(
+  space: SearchSpace,
+  observed: ReadonlyMap<string, ParamValue[]>,
+): Map<string, Support> {
+  return new Map(space.parameters.map((p) => [p.name, supportOf(p, observed.get(p.name) ?? [])]));
+}
+
 /**
- * Up to `count` configurations over `space`, supports taken from the values observed in past
- * configurations (computed once by the caller: it is a pass over every past run).
+ * Up to `count` configurations over `space`, with each parameter's support (computed once by
+ * the caller from the observed values: a pass over every past run).
  */
 function drawConfigs(
   space: SearchSpace,
-  observed: ReadonlyMap<string, ParamValue[]>,
+  supports: ReadonlyMap<string, Support>,
   count: number,
   rng: Rng,
 ): Config[] {
-  const supports = new Map(
-    space.parameters.map((p) => [p.name, supportOf(p, observed.get(p.name) ?? [])]),
-  );
   const order = parentsFirst(space);
   const grid = enumerateGrid(order, supports, count);
   if (grid) return grid;
@@ -218,6 +224,9 @@ export interface CandidateView {
     provenance?: { source: string };
   }[];
   profiles?: ReadonlyMap<string, DatasetProfile>;
+  /** With `derive`: the plan of the candidates is kept under this content version. */
+  version?: string;
+  derive?: Derive;
 }
 
 type ViewRecord = CandidateView['records'][number];
@@ -268,43 +277,111 @@ function familiesOf(records: readonly ViewRecord[]): Family[] {
   return [...families.values()];
 }
 
+/**
+ * What some records' configurations took for one parameter: how many set it, the range of its
+ * numeric values, the categorical values seen (as `type:value`). Stats of disjoint record sets
+ * merge into those of their union, so a space over some sources needs no pass over records.
+ */
+interface ParamStats {
+  n: number;
+  low?: number;
+  high?: number;
+  seen?: string[];
+}
+type SpaceStats = Record<string, ParamStats>;
+
+const seenKey = (v: ParamValue) => `${typeof v}:${String(v)}`;
+
+function statsOf(
+  space: SearchSpace,
+  names: ReadonlySet<string>,
+  records: readonly ViewRecord[],
+): SpaceStats {
+  const out: SpaceStats = {};
+  for (const p of space.parameters) {
+    if (!names.has(p.name)) continue;
+    let n = 0;
+    let low = Infinity;
+    let high = -Infinity;
+    const seen = p.type === 'categorical' ? new Set<string>() : undefined;
+    for (const r of records) {
+      const v = r.config[p.name];
+      if (v === undefined) continue;
+      n++;
+      if (typeof v === 'number') {
+        if (v < low) low = v;
+        if (v > high) high = v;
+      }
+      seen?.add(seenKey(v));
+    }
+    if (n > 0)
+      out[p.name] = {
+        n,
+        ...(low <= high ? { low, high } : {}),
+        ...(seen ? { seen: [...seen].sort() } : {}),
+      };
+  }
+  return out;
+}
+
+function mergeStats(parts: readonly SpaceStats[]): SpaceStats {
+  const out: SpaceStats = {};
+  for (const part of parts)
+    for (const [name, st] of Object.entries(part)) {
+      const m = out[name];
+      if (!m) {
+        out[name] = { ...st };
+        continue;
+      }
+      m.n += st.n;
+      if (st.low !== undefined && st.high !== undefined) {
+        m.low = m.low === undefined ? st.low : Math.min(m.low, st.low);
+        m.high = m.high === undefined ? st.high : Math.max(m.high, st.high);
+      }
+      if (st.seen) m.seen = [...new Set([...(m.seen ?? []), ...st.seen])].sort();
+    }
+  return out;
+}
+
+/** The view's space restricted to `names`, with low/high and choices as the stats observed them. */
+function spaceFromStats(
+  space: SearchSpace,
+  names: ReadonlySet<string>,
+  stats: SpaceStats,
+): SearchSpace {
+  const parameters: Hyperparameter[] = [];
+  for (const p of space.parameters) {
+    if (!names.has(p.name)) continue;
+    const st = stats[p.name];
+    if (!st) continue;
+    const condition = p.condition && names.has(p.condition.parent) ? p.condition : undefined;
+    const base = { ...p, condition };
+    if (!condition) delete base.condition;
+    if (p.type === 'float' || p.type === 'int') {
+      if (st.low === undefined || st.high === undefined) continue;
+      parameters.push({
+        ...base,
+        type: p.type,
+        low: st.low,
+        high: st.high,
+        log: p.log && st.low > 0,
+      } as Hyperparameter);
+    } else if (p.type === 'categorical') {
+      const present = new Set(st.seen);
+      const choices = p.choices.filter((c) => present.has(seenKey(c)));
+      parameters.push({ ...base, choices: choices.length ? choices : p.choices } as Hyperparameter);
+    } else parameters.push(base as Hyperparameter);
+  }
+  return { parameters };
+}
+
 /** The view's space restricted to `names`, with low/high and choices as `records` observed them. */
 function spaceOver(
   space: SearchSpace,
   names: ReadonlySet<string>,
   records: readonly ViewRecord[],
 ): SearchSpace {
-  const parameters: Hyperparameter[] = [];
-  for (const p of space.parameters) {
-    if (!names.has(p.name)) continue;
-    const values = records.map((r) => r.config[p.name]).filter((v) => v !== undefined);
-    if (values.length === 0) continue;
-    const condition = p.condition && names.has(p.condition.parent) ? p.condition : undefined;
-    const base = { ...p, condition };
-    if (!condition) delete base.condition;
-    if (p.type === 'float' || p.type === 'int') {
-      let low = Infinity;
-      let high = -Infinity;
-      for (const v of values)
-        if (typeof v === 'number') {
-          if (v < low) low = v;
-          if (v > high) high = v;
-        }
-      if (low > high) continue;
-      parameters.push({
-        ...base,
-        type: p.type,
-        low,
-        high,
-        log: p.log && low > 0,
-      } as Hyperparameter);
-    } else if (p.type === 'categorical') {
-      const present = new Set(values.map((v) => `${typeof v}:${String(v)}`));
-      const choices = p.choices.filter((c) => present.has(`${typeof c}:${String(c)}`));
-      parameters.push({ ...base, choices: choices.length ? choices : p.choices } as Hyperparameter);
-    } else parameters.push(base as Hyperparameter);
-  }
-  return { parameters };
+  return spaceFromStats(space, names, statsOf(space, names, records));
 }
 
 /** Meta-features compared for support, as numbers (the image side is the geometric mean). */
@@ -319,13 +396,13 @@ const SUPPORT_FEATURES: [name: string, get: (p: DatasetProfile) => number | unde
   ['channels', (p) => p.channels],
 ];
 
-/** The ways `profile` lies outside the datasets `records` were run on. */
+/** The ways `profile` lies outside the datasets (names) some runs were on. */
 function outsideOf(
   profile: DatasetProfile,
-  records: readonly ViewRecord[],
+  names: readonly string[],
   profiles: ReadonlyMap<string, DatasetProfile>,
 ): string[] {
-  const datasets = [...new Set(records.map((r) => r.dataset))]
+  const datasets = names
     .map((d) => profiles.get(d))
     .filter((p): p is DatasetProfile => p !== undefined);
   const out: string[] = [];
@@ -388,31 +465,35 @@ function bestPast(records: readonly ViewRecord[], metric: string | undefined, li
     .map(([, e]) => e.c);
 }
 
+/** Where one family's model draws its generated candidates: its parameters, each with its support. */
+interface PlanPair {
+  /** The family's parameters (they name the pair's random stream). */
+  family: string[];
+  model: string;
+  space: SearchSpace;
+  supports: [string, Support][];
+}
+
 /**
- * The candidates of one request from a knowledge-base view: per family and model, generated
- * configurations over the family's space (the budget shared equally), plus the best past ones.
+ * What the candidates of a request are drawn from, as plain data: a pass over the usable runs
+ * made once per content version and metric (and kept with the view when it has a store), so a
+ * cached recommendation draws its candidates without reading a record.
  */
-export function candidatesFor(view: CandidateView, request: CandidateRequest): Candidate[] {
-  const usable = usableRecords(view, request.metric);
-  const maxCandidates = request.maxCandidates ?? DEFAULT_MAX_CANDIDATES;
+export interface CandidatePlan {
+  pairs: PlanPair[];
+  /** The best past configurations (bestPast), at most MAX_PAST_CANDIDATES. */
+  past: Candidate[];
+}
+
+/** Bumped when a plan's content or meaning changes, so kept plans of older code are not reused. */
+const PLAN_FORMAT = 1;
+
+export function candidatePlan(view: CandidateView, metric: string | undefined): CandidatePlan {
+  const usable = usableRecords(view, metric);
   const families = familiesOf(usable);
-  const pairs = families.flatMap((f) =>
-    [...new Set(f.records.map((r) => r.model))].sort().map((model) => ({ f, model })),
-  );
-  const perPair = Math.max(1, Math.floor(maxCandidates / Math.max(1, pairs.length)));
-  const out: Candidate[] = [];
-  const seen = new Set<string>();
-  const add = (c: Candidate) => {
-    const key = candidateKey(c.model, c.config);
-    if (seen.has(key)) return;
-    seen.add(key);
-    out.push(c);
-  };
-  // Per family, once: its space and the values its runs took (a pass over all of its runs).
-  const spaces = new Map<Family, { space: SearchSpace; observed: Map<string, ParamValue[]> }>();
-  // The parameters each model's runs set, per family, in one pass over its runs.
-  const paramsOf = new Map<Family, Map<string, Set<string>>>();
+  const pairs: PlanPair[] = [];
   for (const f of families) {
+    // The parameters each model's runs set, in one pass over the family's runs.
     const byModel = new Map<string, Set<string>>();
     let last: { model: string; names: Set<string> } | undefined;
     for (const r of f.records) {
@@ -423,29 +504,101 @@ export function candidatesFor(view: CandidateView, request: CandidateRequest): C
       }
       for (const k of Object.keys(r.config)) last.names.add(k);
     }
-    paramsOf.set(f, byModel);
-  }
-  for (const { f, model } of pairs) {
-    const names = paramsOf.get(f)!.get(model)!;
-    let known = spaces.get(f);
-    if (!known) {
-      const space = spaceOver(view.space, new Set(f.params), f.records);
-      known = {
-        space,
-        observed: observedValues(
-          space,
-          f.records.map((r) => r.config),
-        ),
-      };
-      spaces.set(f, known);
+    // The family's space and the values its runs took, once for all of its models.
+    const space = spaceOver(view.space, new Set(f.params), f.records);
+    const observed = observedValues(
+      space,
+      f.records.map((r) => r.config),
+    );
+    for (const model of [...byModel.keys()].sort()) {
+      const names = byModel.get(model)!;
+      const modelSpace = { parameters: space.parameters.filter((p) => names.has(p.name)) };
+      pairs.push({
+        family: f.params,
+        model,
+        space: modelSpace,
+        supports: [...supportsOf(modelSpace, observed)],
+      });
     }
-    const modelSpace = { parameters: known.space.parameters.filter((p) => names.has(p.name)) };
-    const rng = request.rng.fork(`candidates:${f.params.join(',')}:${model}`);
-    for (const config of drawConfigs(modelSpace, known.observed, perPair, rng))
-      add({ model, config });
   }
-  for (const c of bestPast(usable, request.metric, MAX_PAST_CANDIDATES)) add(c);
+  return { pairs, past: bestPast(usable, metric, MAX_PAST_CANDIDATES) };
+}
+
+/**
+ * The candidates of a plan: per family and model, generated configurations over the family's
+ * space (the budget shared equally), plus the best past ones, deduplicated.
+ */
+export function drawCandidates(plan: CandidatePlan, rng: Rng, maxCandidates: number): Candidate[] {
+  const perPair = Math.max(1, Math.floor(maxCandidates / Math.max(1, plan.pairs.length)));
+  const out: Candidate[] = [];
+  const seen = new Set<string>();
+  const add = (c: Candidate) => {
+    const key = candidateKey(c.model, c.config);
+    if (seen.has(key)) return;
+    seen.add(key);
+    out.push(c);
+  };
+  for (const pair of plan.pairs) {
+    const pairRng = rng.fork(`candidates:${pair.family.join(',')}:${pair.model}`);
+    for (const config of drawConfigs(pair.space, new Map(pair.supports), perPair, pairRng))
+      add({ model: pair.model, config });
+  }
+  for (const c of plan.past) add(c);
   return out;
+}
+
+/** The candidates of one request from a knowledge-base view (its plan kept when it has a store). */
+export function candidatesFor(view: CandidateView, request: CandidateRequest): Candidate[] {
+  const plan = derived(
+    view,
+    'candidate-plans',
+    { format: PLAN_FORMAT, metric: request.metric ?? null },
+    () => candidatePlan(view, request.metric),
+  );
+  return drawCandidates(plan, request.rng, request.maxCandidates ?? DEFAULT_MAX_CANDIDATES);
+}
+
+/** What supportedView reads of a family: its sources, parameters, models and datasets. */
+interface FamilyFacts {
+  params: string[];
+  sources: string[];
+  models: string[];
+  datasets: string[];
+}
+
+/**
+ * The families of a view's usable runs and, when there are several, the stats of every source's
+ * records (usable or not): enough to cut the supported view without a pass over the records.
+ */
+interface SupportFacts {
+  families: FamilyFacts[];
+  sources?: [string, SpaceStats][];
+}
+
+const SUPPORT_FORMAT = 1;
+
+function supportFacts(view: KbView, metric: string): SupportFacts {
+  const families = familiesOf(usableRecords(view, metric)).map((f): FamilyFacts => ({
+    params: f.params,
+    sources: f.sources,
+    models: [...new Set(f.records.map((r) => r.model))].sort(),
+    datasets: [...new Set(f.records.map((r) => r.dataset))].sort(),
+  }));
+  if (families.length < 2) return { families };
+  const bySource = new Map<string, ViewRecord[]>();
+  for (const r of view.records) {
+    const list = bySource.get(r.provenance.source);
+    if (list) list.push(r);
+    else bySource.set(r.provenance.source, [r]);
+  }
+  const names = new Set(view.space.parameters.map((p) => p.name));
+  return {
+    families,
+    sources: [...bySource].map(([source, records]) => [
+      source,
+      statsOf(view.space, names, records),
+    ]),
+  };
 }
 
 /**
@@ -453,35 +606,43 @@ export function candidatesFor(view: CandidateView, request: CandidateRequest): C
  * sources and some family's runs cover the dataset's meta-features better than the others, only
  * the best-covering families' runs are kept (for the candidates, the meta-learner and the
  * evidence alike), with a notice per family left out. A view of one family is returned as is.
+ * The families are derived once per content version and metric (kept when the view has a
+ * store), and the records of the cut view are read only when a caller needs them.
  */
 export function supportedView(
   view: KbView,
   profile: DatasetProfile,
   metric: string,
 ): { view: KbView; notices: string[] } {
-  const families = familiesOf(usableRecords(view, metric));
+  const facts = derived(view, 'support-facts', { format: SUPPORT_FORMAT, metric }, () =>
+    supportFacts(view, metric),
+  );
+  const families = facts.families;
   if (families.length < 2) return { view, notices: [] };
-  const outside = families.map((f) => outsideOf(profile, f.records, view.profiles));
+  const outside = families.map((f) => outsideOf(profile, f.datasets, view.profiles));
   const fewest = minOf(outside.map((o) => o.length));
   const left = families.flatMap((f, i) =>
     outside[i].length > fewest ? [{ f, why: outside[i] }] : [],
   );
   if (left.length === 0) return { view, notices: [] };
   const notices = left.map(({ f, why }) => {
-    const models = [...new Set(f.records.map((r) => r.model))].sort();
+    const models = f.models;
     return `The runs of ${models.length} model(s) (${models.slice(0, 3).join(', ')}${models.length > 3 ? ', ...' : ''}; from ${f.sources.map((s) => s.split('/').pop()).join(', ')}) were left out: they ran on datasets unlike this one (${why.join('; ')}), so the meta-learner cannot support predictions for them here.`;
   });
   const dropped = new Set(left.flatMap(({ f }) => f.sources));
-  const records = view.records.filter((r) => !dropped.has(r.provenance.source));
+  const kept = (facts.sources ?? []).filter(([s]) => !dropped.has(s)).map(([, st]) => st);
+  const names = new Set(view.space.parameters.map((p) => p.name));
   return {
-    view: {
-      ...view,
-      label: `${view.label} (the runs that cover this dataset)`,
-      // A view of other content: its own version, so cached meta-learners never mix them up.
-      version: `${view.version}-${sha256Hex([...dropped].sort().join('\n')).slice(0, 8)}`,
-      records,
-      space: spaceOver(view.space, new Set(view.space.parameters.map((p) => p.name)), records),
-    },
+    view: lazyView(
+      {
+        ...headOf(view),
+        label: `${view.label} (the runs that cover this dataset)`,
+        // A view of other content: its own version, so cached meta-learners never mix them up.
+        version: `${view.version}-${sha256Hex([...dropped].sort().join('\n')).slice(0, 8)}`,
+        space: spaceFromStats(view.space, names, mergeStats(kept)),
+      },
+      () => view.records.filter((r) => !dropped.has(r.provenance.source)),
+    ),
     notices,
   };
 }

@@ -47,6 +47,33 @@ export interface KbView {
   catalogCards: string[];
   space: SearchSpace;
   summary: KbSummary;
+  /**
+   * Where values derived from the records are kept between calls (the cache directory of a
+   * view loaded by recommend/cache.ts); absent: they are computed on every call.
+   */
+  derive?: Derive;
+}
+
+/**
+ * Keeps `compute()` (plain JSON data derived from a view's records) under the view's content
+ * version, `kind` and `key`, and returns the kept value when there is one.
+ */
+export type Derive = <T>(kind: string, version: string, key: unknown, compute: () => T) => T;
+
+/**
+ * A value derived from a view's records, computed once per content version when the view has a
+ * store (a cached recommendation then reads no records). Keyed by the version at the call, so
+ * a view of other content (a fold, the supported part of a view) never meets another's values.
+ */
+export function derived<T>(
+  view: { version?: string; derive?: Derive },
+  kind: string,
+  key: unknown,
+  compute: () => T,
+): T {
+  return view.derive && view.version !== undefined
+    ? view.derive(kind, view.version, key, compute)
+    : compute();
 }
 
 /** One distinct configuration run on one dataset, averaged over its seeds / repeated runs. */
@@ -216,6 +243,30 @@ export function lazyView(head: ViewHead, load: () => StoredRecord[]): KbView {
       return (records ??= load());
     },
   };
+}
+
+/** The view's parts other than its records, read without touching them (a spread would). */
+export function headOf(view: KbView): ViewHead {
+  const { label, version, profiles, cards, catalogCards, space, summary, derive } = view;
+  return { label, version, profiles, cards, catalogCards, space, summary, derive };
+}
+
+/**
+ * The same content under another label and version (the answer names the knowledge base the
+ * view was cut from); derived values stay keyed by the content's own version.
+ */
+export function renamedView(view: KbView, label: string, version: string): KbView {
+  const { derive } = view;
+  return lazyView(
+    {
+      ...headOf(view),
+      label,
+      version,
+      derive:
+        derive && ((kind, _version, key, compute) => derive(kind, view.version, key, compute)),
+    },
+    () => view.records,
+  );
 }
 
 /**

@@ -21,11 +21,19 @@ export async function recommendOnView(
   let candidates = given;
   if (!candidates) {
     const allowed = models ? new Set(models) : undefined;
-    const records = allowed ? view.records.filter((r) => allowed.has(r.model)) : view.records;
-    candidates = candidatesFor(
-      { space: view.space, records, profiles: view.profiles },
-      { metric: request.metric, maxCandidates, rng: new Rng(request.seed) },
-    ).filter((c) => !allowed || allowed.has(c.model));
+    // The whole view keeps its candidate plan between calls; a subset of models is planned anew.
+    const source = allowed
+      ? {
+          space: view.space,
+          records: view.records.filter((r) => allowed.has(r.model)),
+          profiles: view.profiles,
+        }
+      : view;
+    candidates = candidatesFor(source, {
+      metric: request.metric,
+      maxCandidates,
+      rng: new Rng(request.seed),
+    }).filter((c) => !allowed || allowed.has(c.model));
   }
   const checkedMs = performance.now() - t0;
   const answer = await entry.create(view, deps).recommend(profile, {

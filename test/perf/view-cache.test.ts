@@ -1,11 +1,14 @@
 // The compact view of a knowledge base, cached per content version: a second read does not
-// touch the knowledge base's records, gives the same view, and a new import gives a new one.
+// touch the knowledge base's records, gives the same view, and a new import gives a new one; a
+// cached recommendation does not even read the view's records.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { recommend } from '../../src/api/index.ts';
 import type { DatasetProfile, ExperimentRecord } from '../../src/core/index.ts';
+import { readProfileFile } from '../../src/profile/index.ts';
 import { loadOrBuildView } from '../../src/recommend/cache.ts';
 import type { KbView } from '../../src/recommend/kb-view.ts';
 import { openKnowledgeBase, type KnowledgeBase } from '../../src/store/index.ts';
@@ -160,4 +163,30 @@ test('a cache directory that cannot be written costs the full read every time, n
   assert.equal(first.cache, 'miss');
   assert.equal((await loadOrBuildView(kb, cache)).cache, 'miss');
   assert.equal(first.view.records.length, 40);
+});
+
+test('a cached recommendation reads no record: the same answer with the records file damaged', async (t) => {
+  const dir = tempDir(t);
+  const env = { METALLMIX_CACHE: path.join(dir, 'cache'), HOME: dir };
+  const profile = readProfileFile(
+    new URL('../../examples/chest-xray-small.json', import.meta.url).pathname,
+  );
+  const ask = () =>
+    recommend({ dataset: { profile }, strategy: 'metalearner', seed: 3, env, embedder: undefined });
+  const first = await ask();
+  assert.equal(first.counters.viewCache, 'miss');
+  // Every view's records, made unreadable at the same size: reading them would throw.
+  const views = path.join(dir, 'cache', 'views');
+  for (const name of readdirSync(views)) {
+    const records = path.join(views, name, 'records.json');
+    writeFileSync(records, 'x'.repeat(statSync(records).size));
+  }
+  const second = await ask();
+  assert.equal(second.counters.viewCache, 'hit');
+  const { timingsMs: _a, counters: _b, ...a } = first;
+  const { timingsMs: _c, counters: _d, ...b } = second;
+  assert.deepEqual(b, {
+    ...a,
+    notices: a.notices.filter((n) => !/rebuilding vector index/.test(n)),
+  });
 });

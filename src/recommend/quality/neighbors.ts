@@ -74,12 +74,17 @@ export function nearestDatasets(
     .map((n) => ({ ...n, weight: 1 / (1 + n.distance) }));
 }
 
+/** What the neighbour scores read of a run table: one dataset's runs (a RunTable's, or kept ones). */
+export interface NeighborRuns {
+  runsOf(dataset: string): readonly Pick<RunTable['runs'][number], 'key' | 'model' | 'y'>[];
+}
+
 /**
  * Weighted mean over the neighbours of a candidate's result above the dataset effect: the exact
  * configuration where it was run, else its model's mean there; undefined when neither was run.
  */
 export function neighborScores(
-  table: RunTable,
+  table: NeighborRuns,
   fit: AdditiveFit,
   neighbors: readonly Neighbor[],
   candidates: readonly Candidate[],
@@ -88,7 +93,7 @@ export function neighborScores(
   const byModel = new Map<string, Map<string, number>>();
   for (const n of neighbors) {
     const mu = fit.dataset.get(n.dataset)!;
-    const list = table.byDataset.get(n.dataset)!;
+    const list = table.runsOf(n.dataset);
     exact.set(n.dataset, new Map(list.map((r) => [r.key, r.y - mu])));
     const models = new Map<string, number[]>();
     for (const r of list) models.get(r.model)?.push(r.y - mu) ?? models.set(r.model, [r.y - mu]);

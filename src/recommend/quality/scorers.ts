@@ -21,6 +21,7 @@ import {
   neighborScores,
   type DatasetSpace,
   type Neighbor,
+  type NeighborRuns,
 } from './neighbors.ts';
 import { additiveEffect, fitAdditive, type AdditiveFit } from './portfolio.ts';
 import { mean, runTable, type RunTable } from './table.ts';
@@ -62,6 +63,8 @@ export interface TrainedScorers {
   learner: MemberPredictor;
   additive: AdditiveFit;
   space: DatasetSpace;
+  /** The runs the neighbour scores read, when kept apart from `table` (a cached request's). */
+  neighborRuns?: NeighborRuns;
 }
 
 export interface Prediction {
@@ -115,7 +118,8 @@ export function predict(
   const effectSd = candidates.map((_, i) => sd(p.effect.map((e) => e[i])));
   const portfolio = candidates.map((c) => additiveEffect(t.additive, c));
   const neighbors = nearestDatasets(t.space, profile, NEIGHBORS_K);
-  const near = neighborScores(t.table, t.additive, neighbors, candidates).map(
+  const runs = t.neighborRuns ?? { runsOf: (d: string) => t.table.byDataset.get(d)! };
+  const near = neighborScores(runs, t.additive, neighbors, candidates).map(
     (v, i) => v ?? portfolio[i],
   );
   return {
