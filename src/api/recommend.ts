@@ -126,7 +126,7 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
       const sampled =
         loaded.totalRecords !== undefined
           ? [
-              `The knowledge base holds ${withThousands(loaded.totalRecords)} runs; the meta-learner and the candidates use a deterministic sample of ${withThousands(loaded.view.records.length)} (the runs with the smallest ids, a uniform sample).`,
+              `The knowledge base holds ${withThousands(loaded.totalRecords)} runs; the meta-learner and the candidates use a deterministic sample of ${withThousands(loaded.view.summary.records)} (the runs with the smallest ids, a uniform sample).`,
             ]
           : [];
       const supported = params.models

@@ -31,7 +31,7 @@ import {
 import type { Tree, TreeEnsemble } from '../learn/tree-model.ts';
 import type { KnowledgeBase, SnapshotOptions, StoredRecord } from '../store/index.ts';
 import { CATALOG_PATH } from '../store/model-catalog.ts';
-import { lazyView, viewOf, type Derive, type KbView } from './kb-view.ts';
+import { lazyView, viewOf, type Codec, type Derive, type KbView } from './kb-view.ts';
 import type { MetaLearner, MetaLearnerSettings } from './metalearner.ts';
 
 const FORMAT = 'metallmix-metalearner/5';
@@ -396,7 +396,46 @@ function viewDir(dir: string, key: ViewKey): string {
  * as JSON like the self-validation, under the content version they were derived from.
  */
 function deriveIn(dir: string): Derive {
-  return (kind, version, key, compute) => loadOrComputeJson(kind, version, key, compute, dir).value;
+  return (kind, version, key, compute, codec) =>
+    codec
+      ? loadOrComputeBytes(kind, version, key, compute, codec, dir)
+      : loadOrComputeJson(kind, version, key, compute, dir).value;
+}
+
+/**
+ * A derived value kept as bytes (its codec's), under a name that hashes the version and key:
+ * bytes the codec does not recognize are recomputed, an unwritable directory costs the
+ * recomputation next time.
+ */
+function loadOrComputeBytes<T>(
+  kind: string,
+  version: string,
+  key: unknown,
+  compute: () => T,
+  codec: Codec<T>,
+  dir: string,
+): T {
+  const hash = createHash('sha256')
+    .update(`${kind}\n${version}\n${JSON.stringify(key)}`)
+    .digest('hex')
+    .slice(0, 24);
+  const path = join(dir, kind, `${hash}.bin`);
+  try {
+    const kept = codec.decode(readFileSync(path));
+    if (kept !== undefined) return kept;
+  } catch {
+    // Missing or damaged: computed again below.
+  }
+  const value = compute();
+  try {
+    mkdirSync(join(path, '..'), { recursive: true });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, codec.encode(value));
+    renameSync(tmp, path);
+  } catch {
+    // A read-only or full cache directory only costs a recomputation next time.
+  }
+  return value;
 }
 
 function readView(

@@ -54,11 +54,23 @@ export interface KbView {
   derive?: Derive;
 }
 
+/** Bytes of a derived value and back (undefined: not bytes this code wrote). */
+export interface Codec<T> {
+  encode(value: T): Buffer;
+  decode(bytes: Buffer): T | undefined;
+}
+
 /**
- * Keeps `compute()` (plain JSON data derived from a view's records) under the view's content
- * version, `kind` and `key`, and returns the kept value when there is one.
+ * Keeps `compute()` (data derived from a view's records: JSON, or bytes through `codec`) under
+ * the view's content version, `kind` and `key`, and returns the kept value when there is one.
  */
-export type Derive = <T>(kind: string, version: string, key: unknown, compute: () => T) => T;
+export type Derive = <T>(
+  kind: string,
+  version: string,
+  key: unknown,
+  compute: () => T,
+  codec?: Codec<T>,
+) => T;
 
 /**
  * A value derived from a view's records, computed once per content version when the view has a
@@ -70,9 +82,10 @@ export function derived<T>(
   kind: string,
   key: unknown,
   compute: () => T,
+  codec?: Codec<T>,
 ): T {
   return view.derive && view.version !== undefined
-    ? view.derive(kind, view.version, key, compute)
+    ? view.derive(kind, view.version, key, compute, codec)
     : compute();
 }
 
@@ -90,9 +103,18 @@ export interface AggregatedRun {
   recordIds: string[];
 }
 
+/**
+ * Canonical texts of configurations already keyed: a request keys each candidate several times
+ * (deduplication, the portfolio's and the neighbours' lookups). Configurations are values: no
+ * code changes one after it is built.
+ */
+const configKeys = new WeakMap<Config, string>();
+
 /** Canonical text of a model + config, equal for equal candidates whatever the key order. */
 export function candidateKey(model: string, config: Config): string {
-  return `${model}|${configKey(config)}`;
+  let key = configKeys.get(config);
+  if (key === undefined) configKeys.set(config, (key = configKey(config)));
+  return `${model}|${key}`;
 }
 
 /**
@@ -263,7 +285,8 @@ export function renamedView(view: KbView, label: string, version: string): KbVie
       label,
       version,
       derive:
-        derive && ((kind, _version, key, compute) => derive(kind, view.version, key, compute)),
+        derive &&
+        ((kind, _version, key, compute, codec) => derive(kind, view.version, key, compute, codec)),
     },
     () => view.records,
   );

@@ -18,6 +18,7 @@ import { datasetSpace } from './quality/neighbors.ts';
 import { trainScorers, type MemberPredictor, type TrainedScorers } from './quality/scorers.ts';
 import { runTable, type RunTable } from './quality/table.ts';
 import { derived, metricSign } from './kb-view.ts';
+import { KEPT_SCORERS_CODEC, packScorers, unpackScorers } from './kept-scorers.ts';
 
 export interface FittedMetaLearner {
   learner: MetaLearner;
@@ -66,78 +67,33 @@ function asMemberPredictor(learner: MetaLearner): MemberPredictor {
   };
 }
 
-/**
- * What a request's scorers keep of the knowledge base, as plain data: the additive fit (a
- * backfit over every run, in its maps' order, so sums come out the same) and each dataset's
- * runs as the neighbour scores read them, the configuration keys listed once.
- */
-interface KeptScorers {
-  datasets: string[];
-  dataset: [string, number][];
-  model: [string, number][];
-  keys: string[];
-  /** Configuration effect of keys[i]. */
-  config: number[];
-  /** Per dataset (in `datasets` order), its runs as [key index, model index, y] triples. */
-  runs: number[][];
-}
-
+/** Bumped when the packed scorers' content or meaning changes. */
 const KEPT_SCORERS_FORMAT = 1;
-
-function keptScorers(t: TrainedScorers): KeptScorers {
-  const keys = [...t.additive.config.keys()];
-  const keyIndex = new Map(keys.map((k, i) => [k, i]));
-  const models = [...t.additive.model.keys()];
-  const modelIndex = new Map(models.map((m, i) => [m, i]));
-  return {
-    datasets: t.table.datasets,
-    dataset: [...t.additive.dataset],
-    model: [...t.additive.model],
-    keys,
-    config: [...t.additive.config.values()],
-    runs: t.table.datasets.map((d) =>
-      t.table.byDataset
-        .get(d)!
-        .flatMap((r) => [keyIndex.get(r.key)!, modelIndex.get(r.model)!, r.y]),
-    ),
-  };
-}
 
 /**
  * The scorers a request asks: on a view with a store, the additive fit and the neighbours' runs
- * come from what was kept for its content version, so a cached request reads no records (the
- * run table itself is built only if some caller other than the scorers' predict asks for it).
+ * come from what was kept for its content version (kept-scorers.ts), so a cached request reads
+ * no records (the run table itself is built only if a caller other than the scorers' predict
+ * asks for it).
  */
 function requestScorers(view: KbView, metric: string, learner: MemberPredictor): TrainedScorers {
   if (!view.derive) return trainScorers(view, metric, undefined, learner);
-  const kept = derived(view, 'scorers', { format: KEPT_SCORERS_FORMAT, metric }, () =>
-    keptScorers(trainScorers(view, metric, undefined, learner)),
+  // Read back from the packed bytes also when just computed: the first call answers as later ones.
+  const kept = derived(
+    view,
+    'scorers',
+    { format: KEPT_SCORERS_FORMAT, metric },
+    () => unpackScorers(packScorers(trainScorers(view, metric, undefined, learner)))!,
+    KEPT_SCORERS_CODEC,
   );
-  const config = new Map<string, number>();
-  kept.keys.forEach((k, i) => config.set(k, kept.config[i]));
-  const models = kept.model.map(([m]) => m);
-  const position = new Map(kept.datasets.map((d, i) => [d, i]));
-  const decoded = new Map<string, { key: string; model: string; y: number }[]>();
   let table: RunTable | undefined;
   return {
     view,
     metric,
     learner,
-    additive: { dataset: new Map(kept.dataset), model: new Map(kept.model), config },
+    additive: kept.additive,
     space: datasetSpace(view, kept.datasets),
-    neighborRuns: {
-      runsOf(dataset) {
-        let runs = decoded.get(dataset);
-        if (!runs) {
-          const flat = kept.runs[position.get(dataset)!];
-          runs = [];
-          for (let i = 0; i < flat.length; i += 3)
-            runs.push({ key: kept.keys[flat[i]], model: models[flat[i + 1]], y: flat[i + 2] });
-          decoded.set(dataset, runs);
-        }
-        return runs;
-      },
-    },
+    neighborRuns: kept.neighborRuns,
     get table() {
       return (table ??= runTable(view, metric));
     },

@@ -18,8 +18,11 @@ export interface AdditiveFit {
   dataset: Map<string, number>;
   /** Model effect a[m] (points above the dataset effect). */
   model: Map<string, number>;
-  /** Configuration effect b[c] on top of its model's (points). */
-  config: Map<string, number>;
+  /**
+   * Configuration effect b[c] on top of its model's (points); only ever looked up (a cached
+   * request reads a few hundred of them from disk, recommend/kept-scorers.ts).
+   */
+  config: Pick<ReadonlyMap<string, number>, 'get'>;
 }
 
 export interface AdditiveOptions {
