@@ -28,7 +28,9 @@ import {
 import { trainGBDT } from '../learn/gbdt.ts';
 import { selectRows } from '../learn/matrix.ts';
 import type { GBDTParamsInput } from '../learn/params.ts';
-import { predictMargins } from '../learn/predict.ts';
+// The JS walk, not predict.ts's WASM kernel: a process answers once, and packing 1,500 trees for
+// the kernel costs more than the kernel saves on a request's few hundred candidates.
+import { predictMargins } from '../learn/ensemble-predict.ts';
 import type { FeatureType, TreeEnsemble } from '../learn/tree-model.ts';
 import { formatValue, type Insight } from '../explain/index.ts';
 import { globalInsights } from './global-insights.ts';

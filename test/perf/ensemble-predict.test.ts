@@ -1,16 +1,16 @@
-// predictMargins (all ensembles in one kernel pass) must give each ensemble exactly
-// predictMargin's margins: the meta-learner's predictions may not move by a bit when its members
-// are evaluated together.
+// predictMargins (all ensembles in one pass) must give each ensemble exactly predictMargin's
+// margins: the meta-learner's predictions may not move by a bit when evaluated together.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { predictMargins } from '../../src/learn/ensemble-predict.ts';
 import { trainGBDT } from '../../src/learn/gbdt.ts';
-import { predictMargin, predictMargins } from '../../src/learn/predict.ts';
+import { predictMargin } from '../../src/learn/predict.ts';
 import { synthetic } from '../learn/synthetic.ts';
 
-test('predictMargins equals predictMargin of each ensemble, bit for bit, across kernel windows', () => {
-  // 9,000 rows: a full window of 8,192 and a partial one; categorical columns and missing values.
+test('predictMargins equals predictMargin of each ensemble, bit for bit, across block boundaries', () => {
+  // 2,500 rows: two full blocks of 1,024 and a partial one; categorical columns and missing values.
   const train = synthetic(1, { rows: 800, numFeatures: 8, categorical: 2, missingRate: 0.1 });
-  const test_ = synthetic(2, { rows: 9000, numFeatures: 8, categorical: 2, missingRate: 0.1 });
+  const test_ = synthetic(2, { rows: 2500, numFeatures: 8, categorical: 2, missingRate: 0.1 });
   const models = [
     trainGBDT(train, { n_estimators: 20, max_depth: 4, seed: 0, base_score: 0.3 }),
     trainGBDT(train, { n_estimators: 7, max_depth: 2, seed: 1, subsample: 0.7 }),
