@@ -8,7 +8,8 @@
 // model:   so does a model, beyond its family;
 // config:  nearby hyperparameters (the lookup HPO's normalized distance, src/hpo/lookup.ts) err alike.
 // The five variances and the length are not guessed: they maximize the Gaussian likelihood of the
-// inner-validation residuals, every inner dataset being one independent draw (type-II maximum
+// inner-validation residuals of the configurations the prior ranks in the upper half (those the
+// continuation chooses among), every inner dataset being one independent draw (type-II maximum
 // likelihood, by a pattern search in log space). The next configuration maximizes expected
 // improvement over the best observed.
 import type { Candidate, ModelCard, SearchSpace } from '../core/index.ts';
@@ -129,14 +130,27 @@ function logLikelihood(g: Geometry, k: ResidualKernel, r: readonly number[]): nu
   );
 }
 
+/**
+ * Indices (ascending) of the upper half of candidates by predicted value: the ones the
+ * continuation chooses among. The residuals of the lower half (configurations that diverge,
+ * train too briefly, ...) are the largest the prior makes and would set the kernel's variances,
+ * so that every candidate looked tens of points uncertain and expected improvement explored
+ * far from what was observed instead of near the best of it.
+ */
+function upperHalf(predicted: readonly number[]): number[] {
+  const byValue = predicted.map((_, i) => i).sort((a, b) => predicted[b] - predicted[a] || a - b);
+  return byValue.slice(0, Math.max(2, Math.ceil(byValue.length / 2))).sort((a, b) => a - b);
+}
+
 const KERNEL_KEYS = ['offset', 'family', 'model', 'config', 'noise', 'length'] as const;
 
 /**
  * Kernel maximizing the summed likelihood of the inner residuals of the absolute prediction
- * (blend `w`, level `level`). Pattern search: each parameter in turn is multiplied or divided by
+ * (blend `w`, level `level`) of the upper half of each case's candidates by that prediction
+ * (upperHalf). Pattern search: each parameter in turn is multiplied or divided by
  * a factor while the likelihood improves; the factor halves (in log) when none does. Variances
  * start at an even split of the residuals' mean square, the length at the median distance.
- * Each inner dataset contributes at most MAX_FIT_POINTS configurations (evenly spaced).
+ * Each inner dataset contributes at most MAX_FIT_POINTS configurations (evenly spaced among those).
  */
 export function fitResidualKernel(
   cases: readonly InnerCase[],
@@ -146,9 +160,10 @@ export function fitResidualKernel(
   cards: Cards,
 ): ResidualKernel {
   const data = cases.map((c) => {
-    const step = Math.max(1, Math.ceil(c.candidates.length / MAX_FIT_POINTS));
-    const idx = c.candidates.map((_, i) => i).filter((i) => i % step === 0);
     const abs = absolute(c.prediction, w, level);
+    const upper = upperHalf(abs);
+    const step = Math.max(1, Math.ceil(upper.length / MAX_FIT_POINTS));
+    const idx = upper.filter((_, j) => j % step === 0);
     return {
       g: geometry(
         space,

@@ -3,11 +3,13 @@ import { test } from 'node:test';
 import type { Candidate, SearchSpace } from '../../src/core/index.ts';
 import {
   expectedImprovement,
+  fitResidualKernel,
   nextCandidate,
   posterior,
   type ResidualKernel,
 } from '../../src/quality/continuation.ts';
 import { mixtureScores } from '../../src/quality/fewshot.ts';
+import type { InnerCase } from '../../src/recommend/quality/inner.ts';
 
 const EMPTY: SearchSpace = { parameters: [] };
 const NO_CARDS = new Map();
@@ -67,4 +69,54 @@ test('mixture: past datasets weighted by the likelihood of what was observed', (
   assert.ok(Math.abs(s[1] - (10 * e) / (1 + 2 * e)) < 1e-12);
   // Nothing observed: the prior.
   assert.deepEqual(mixtureScores([3, 4], [[1, 2]], []), [3, 4]);
+});
+
+/** An inner case whose prior is `predicted` (the meta-learner's scores alone, level 0). */
+function innerCase(name: string, predicted: number[], truth: number[]): InnerCase {
+  return {
+    dataset: name,
+    heldOut: [name],
+    candidates: predicted.map((_, i) => ({ model: `m${i}`, config: {} })),
+    truth,
+    prediction: {
+      scores: {
+        metalearner: predicted,
+        portfolio: predicted.map(() => 0),
+        neighbors: predicted.map(() => 0),
+      },
+      effectSd: predicted.map(() => 0),
+      levels: { metalearner: 0, average: 0, neighbors: 0 },
+      outside: 0,
+      neighbors: [],
+    },
+  };
+}
+const ML_ONLY = { metalearner: 1, portfolio: 0, neighbors: 0 };
+const totalVariance = (k: ResidualKernel) => k.offset + k.family + k.model + k.config + k.noise;
+
+test('residual kernel: fitted on the upper half by prediction, not on the failures below it', () => {
+  // Ten candidates per dataset predicted 90..81; the five predicted best err by +-1 point, the
+  // five below by +-30 (configurations that diverged). Fitted on all ten, the residuals' variance
+  // would be about 450; the continuation chooses among the upper half, whose variance is 1.
+  const predicted = Array.from({ length: 10 }, (_, i) => 90 - i);
+  const cases = ['a', 'b', 'c', 'd'].map((name, d) =>
+    innerCase(
+      name,
+      predicted,
+      predicted.map((p, i) => p + (i < 5 ? 1 : 30) * ((i + d) % 2 ? 1 : -1)),
+    ),
+  );
+  const k = fitResidualKernel(cases, ML_ONLY, 'metalearner', EMPTY, NO_CARDS);
+  assert.ok(totalVariance(k) > 0.2 && totalVariance(k) < 5, `total variance ${totalVariance(k)}`);
+});
+
+test('residual kernel: datasets with one candidate or none still give a finite kernel', () => {
+  const k = fitResidualKernel(
+    [innerCase('one', [50], [52]), innerCase('none', [], []), innerCase('two', [50, 40], [49, 44])],
+    ML_ONLY,
+    'metalearner',
+    EMPTY,
+    NO_CARDS,
+  );
+  for (const v of Object.values(k)) assert.ok(Number.isFinite(v) && v > 0, JSON.stringify(k));
 });
