@@ -209,11 +209,16 @@ export class LocalExecutor implements Executor {
     try {
       let status: { code?: number; signal?: string };
       if (own) {
+        // The run's one signal outlives every trial: the listener goes when this wait ends.
+        let onAbort = () => {};
         const aborted = new Promise<never>((_, reject) => {
-          if (signal?.aborted) reject(new WaitAborted());
-          signal?.addEventListener('abort', () => reject(new WaitAborted()), { once: true });
+          onAbort = () => reject(new WaitAborted());
+          if (signal?.aborted) onAbort();
+          signal?.addEventListener('abort', onAbort, { once: true });
         });
-        const ended = await Promise.race([own.ended, aborted]);
+        const ended = await Promise.race([own.ended, aborted]).finally(() =>
+          signal?.removeEventListener('abort', onAbort),
+        );
         this.own.delete(handle.id);
         status =
           ended.code !== null

@@ -295,17 +295,10 @@ export class SlurmExecutor implements Executor {
           };
         }
       }
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, this.pollMs);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(t);
-            resolve();
-          },
-          { once: true },
-        );
-      });
+      // An abort ends the pause early (the loop's head then throws). The timer removes its
+      // listener when it fires: one added per poll and never removed piled up on the run's one
+      // signal (Node warned after ten polls).
+      await sleep(this.pollMs, undefined, signal ? { signal } : {}).catch(() => undefined);
     }
   }
 

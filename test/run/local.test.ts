@@ -5,6 +5,7 @@
 // a shell command and a job variable.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -14,6 +15,7 @@ import {
   shQuote,
   slurmEnd,
   trialOutcome,
+  WaitAborted,
   type TrialJob,
 } from '../../src/run/index.ts';
 import { HOSTILE, PYTHON, echoScript, tempDir } from './helpers.ts';
@@ -228,4 +230,24 @@ test('Slurm end states map to record states by the state, never the exit code', 
     trialOutcome({ kind: 'node-failure', ...end }, files, 'accuracy', 60).status,
     'stopped',
   );
+});
+
+test('waits leave no listener on the run signal; an abort still ends a wait', async (t) => {
+  const dir = tempDir(t);
+  const executor = new LocalExecutor({ env: { PATH: process.env.PATH } });
+  const run = new AbortController();
+  // More trials than Node's listener warning threshold (10), one after another as `run` waits.
+  for (let i = 0; i < 12; i++) {
+    const j = job(dir, `quick-${i}`, 'exit 0');
+    const outcome = await executor.wait(await executor.start(j), j, run.signal);
+    assert.deepEqual([outcome.kind, outcome.exitCode], ['exited', 0]);
+  }
+  assert.equal(getEventListeners(run.signal, 'abort').length, 0);
+  const j = job(dir, 'long', 'sleep 30');
+  const handle = await executor.start(j);
+  const waiting = executor.wait(handle, j, run.signal);
+  run.abort();
+  await assert.rejects(waiting, WaitAborted);
+  assert.equal(getEventListeners(run.signal, 'abort').length, 0);
+  await executor.cancel(handle);
 });

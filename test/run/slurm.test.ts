@@ -7,13 +7,14 @@
 // by hand becomes a stopped trial and the next one finishes.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { SlurmExecutor, trialOutcome, type TrialJob } from '../../src/run/index.ts';
+import { SlurmExecutor, trialOutcome, WaitAborted, type TrialJob } from '../../src/run/index.ts';
 import { openKnowledgeBase } from '../../src/store/index.ts';
 import { runCliWith } from '../support/cli.ts';
 import { HOSTILE, PYTHON, echoScript } from './helpers.ts';
@@ -107,6 +108,22 @@ test(
         assert.equal(trial.status, 'failed');
         assert.equal(trial.stderrTail, 'RuntimeError: CUDA error');
         assert.ok(trial.host && trial.startedAt);
+      }),
+
+      t.test('polls leave no listener on the run signal; an abort ends a wait', async () => {
+        // About 12 polls of 250 ms (Node warns of a leak past 10 listeners on one signal).
+        const run = new AbortController();
+        const j = job(dir, 'polled', ['/bin/sh', '-c', 'sleep 3']);
+        const outcome = await executor.wait(await executor.start(j), j, run.signal);
+        assert.equal(outcome.kind, 'exited');
+        assert.equal(getEventListeners(run.signal, 'abort').length, 0);
+        const long = job(dir, 'aborted-wait', ['/bin/sh', '-c', 'sleep 300']);
+        const handle = await executor.start(long);
+        const waiting = executor.wait(handle, long, run.signal);
+        await sleep(600);
+        run.abort();
+        await assert.rejects(waiting, WaitAborted);
+        await executor.cancel(handle);
       }),
 
       t.test('a running job that is cancelled is a stopped trial', async () => {
