@@ -96,7 +96,7 @@ export async function continueOnView(
   view: KbView,
   profile: DatasetProfile,
   request: RecommendRequest,
-  deps: StrategyDeps,
+  depsFor: (train: KbView) => StrategyDeps,
   observed: ObservedSet,
 ): Promise<Recommendation> {
   const t0 = performance.now();
@@ -132,7 +132,9 @@ export async function continueOnView(
       candidates: next.candidates,
       topK: next.candidates.length,
     },
-    deps,
+    // The zero-shot answer's meta-learner, validation and evidence come from the same view
+    // without the dataset as the prior: its own trials are counted once, by the continuation.
+    depsFor(train),
   );
   const byKey = new Map(zero.topK.map((e) => [candidateKey(e.model, e.config), e]));
   const topK = next.order.slice(0, request.topK).map((i, r) => {
@@ -197,6 +199,14 @@ export async function continueOnView(
                 },
         }),
     justification: next.reason,
+    // The answer names the knowledge base asked (exports and run provenance check its version),
+    // not the view without the dataset that the prior was fitted on.
+    knowledgeBase: {
+      label: view.label,
+      version: view.version,
+      records: view.summary.records,
+      datasets: view.summary.datasets,
+    },
     continuation: {
       observedTrials: next.observed,
       sources: observed.sources,

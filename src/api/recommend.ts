@@ -16,8 +16,9 @@ import { supportedView } from '../recommend/candidates.ts';
 import { retrievalEvidence } from '../recommend/evidence.ts';
 import { loadOrBuildView } from '../recommend/cache.ts';
 import { metaLearnerSource } from '../recommend/metalearner-source.ts';
-import { renamedView } from '../recommend/kb-view.ts';
+import { renamedView, type KbView } from '../recommend/kb-view.ts';
 import { recommendOnView } from '../recommend/pipeline.ts';
+import type { StrategyDeps } from '../recommend/types.ts';
 import { AUTO, STRATEGY_NAMES } from '../recommend/registry.ts';
 import { readLocator } from '../store/index.ts';
 import { continueOnView, observedRuns } from './continuation.ts';
@@ -134,19 +135,21 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
         : supportedView(loaded.view, resolved.profile, params.metric);
       const view = supported.view;
       const loadMs = performance.now() - t0;
-      const metaLearners = metaLearnerSource(view, { cacheDir });
       const { maxAttempts, llmJudge, ...request } = params;
       // The answer names the knowledge base's own version (exports check it); the meta-learner
       // and the index of a view that left runs out are cached under the view's own version.
-      const deps = {
-        metaLearners,
-        evidence: retrievalEvidence(view, metaLearners, {
-          indexLocation: base.indexLocation,
-          embedder: chosenEmbedder,
-        }),
-        llm: models.llm,
-        judge: models.judge,
-        reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
+      const depsFor = (on: KbView): StrategyDeps => {
+        const metaLearners = metaLearnerSource(on, { cacheDir });
+        return {
+          metaLearners,
+          evidence: retrievalEvidence(on, metaLearners, {
+            indexLocation: base.indexLocation,
+            embedder: chosenEmbedder,
+          }),
+          llm: models.llm,
+          judge: models.judge,
+          reasoning: { maxAttempts, llmJudge, promptsDir, seed: models.seed },
+        };
       };
       // Results of this dataset already in hand make the answer a continuation of them.
       const observed =
@@ -163,8 +166,8 @@ export async function recommend(input: RecommendInput): Promise<Recommendation> 
       // version); the notices say which of its runs were left out.
       const kbView = renamedView(view, loaded.view.label, loaded.view.version);
       const rec = observed?.runs.length
-        ? await continueOnView(kbView, resolved.profile, request, deps, observed)
-        : await recommendOnView(kbView, resolved.profile, request, deps);
+        ? await continueOnView(kbView, resolved.profile, request, depsFor, observed)
+        : await recommendOnView(kbView, resolved.profile, request, depsFor(view));
       return {
         ...rec,
         notices: [

@@ -327,6 +327,25 @@ export function viewOf(snapshot: KbSnapshot, label: string): KbView {
   };
 }
 
+/**
+ * A version named by the content itself: record ids are hashes of what the records say
+ * (store/fingerprint.ts), so equal content gives an equal version whatever it was cut from. A
+ * continued dataset's training view then keeps its version while its own trials are added to the
+ * knowledge base, and its cached meta-learner, validation and index stay valid from trial to trial.
+ */
+function contentVersion(
+  records: readonly StoredRecord[],
+  profiles: ReadonlyMap<string, DatasetProfile>,
+  view: KbView,
+): string {
+  const hash = createHash('sha256');
+  for (const r of records) hash.update(r.id).update('\n');
+  hash.update(JSON.stringify([...profiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  hash.update(JSON.stringify([...view.cards].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
+  hash.update(JSON.stringify(view.space));
+  return `cut.${hash.digest('hex').slice(0, 20)}`;
+}
+
 /** The view without one dataset (a benchmark fold's training view); the space is kept whole. */
 export function withoutDataset(view: KbView, dataset: string): KbView {
   const records = view.records.filter((r) => r.dataset !== dataset);
@@ -334,7 +353,7 @@ export function withoutDataset(view: KbView, dataset: string): KbView {
   profiles.delete(dataset);
   const fold: KbView = {
     label: `${view.label} without ${dataset}`,
-    version: `${view.version}:without:${dataset}`,
+    version: contentVersion(records, profiles, view),
     records,
     profiles,
     cards: view.cards,

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { importRuns } from '../../src/api/import.ts';
 import { recommend } from '../../src/api/recommend.ts';
+import { kbStats } from '../../src/api/knowledge-base.ts';
 import { Recommendation, type DatasetProfile } from '../../src/core/index.ts';
 import { candidateKey } from '../../src/recommend/kb-view.ts';
 import { tempDir } from '../run/helpers.ts';
@@ -77,6 +78,16 @@ test('a dataset whose runs are in the knowledge base gets the next trial, not on
   assert.match(c.reason, /^Given the 20 observed trials, /);
   assert.equal(rec.justification, c.reason);
   assert.match(rec.notices[0], /^A continuation of 20 trial\(s\) already run on "digits-noisy"/);
+  // The prior, its validation and the evidence leave the dataset out; the answer names the
+  // knowledge base itself (its ten starter datasets), at the version an export checks.
+  assert.match(rec.validation!.evidence, /over 9 datasets:/);
+  const evidence = rec.topK.flatMap((x) => x.evidence);
+  assert.ok(evidence.length > 0, 'evidence cited');
+  for (const e of evidence)
+    assert.notEqual(e.dataset, 'digits-noisy', `evidence from the continued dataset: ${e.id}`);
+  assert.equal(rec.knowledgeBase.label, kb);
+  assert.equal(rec.knowledgeBase.datasets, 10);
+  assert.equal(rec.knowledgeBase.version, (await kbStats({ kb, env })).version);
   for (const e of rec.topK) {
     const m = e.predictedMetric;
     assert.ok(m.low <= m.mean && m.mean <= m.high && m.low >= 0 && m.high <= 1, JSON.stringify(m));
