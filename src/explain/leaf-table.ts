@@ -6,12 +6,19 @@
 
 import { ShapPath } from './path.ts';
 import { hotChild, type PreparedTree } from './prepared-model.ts';
-import { pushAll } from '../core/arrays.ts';
+import { maxOf, pushAll } from '../core/arrays.ts';
 
 /** Beyond this many table entries for one tree, the walk is used (memory stays small). */
 const MAX_TABLE_ENTRIES = 1 << 22;
 
-export interface LeafPaths {
+/** Table entries (sum over leaves of 2^k * k) and estimated costs of both methods. */
+export interface PathCosts {
+  entries: number;
+  tableCost: number;
+  walkCostPerRow: number;
+}
+
+export interface LeafPaths extends PathCosts {
   leaves: Int32Array;
   /** Leaf l's distinct path features are elemFeature[elemStart[l] .. elemStart[l + 1]). */
   elemFeature: Int32Array;
@@ -25,10 +32,6 @@ export interface LeafPaths {
    * numbered by first appearance from the root, so every leaf under a node numbers them alike.
    */
   nodeMask: Int32Array;
-  /** Table entries (sum over leaves of 2^k * k) and estimated costs of both methods. */
-  entries: number;
-  tableCost: number;
-  walkCostPerRow: number;
 }
 
 const pathsCache = new WeakMap<PreparedTree, LeafPaths>();
@@ -97,8 +100,40 @@ export function leafPaths(t: PreparedTree): LeafPaths {
   return paths;
 }
 
+const costsCache = new WeakMap<PreparedTree, PathCosts>();
+
+/**
+ * The costs of leafPaths without its paths: a request explains a handful of rows, for which the
+ * walk always wins, and building every tree's paths only to learn that was a third of its SHAP
+ * time. Counts the distinct features from the root down in one array, allocating nothing per node.
+ */
+export function pathCosts(t: PreparedTree): PathCosts {
+  const cached = costsCache.get(t);
+  if (cached) return cached;
+  const seen = new Int32Array(Math.max(0, maxOf(t.uniqueFeatures) + 1));
+  const costs = { entries: 0, tableCost: 0, walkCostPerRow: 0 };
+  let k = 0;
+  const visit = (node: number): void => {
+    if (t.left[node] === -1) {
+      // The same sums as leafPaths, term by term.
+      costs.entries += 2 ** k * k;
+      costs.tableCost += 2 ** k * (k + 1) * (k + 1);
+      costs.walkCostPerRow += (k + 1) * (k + 1);
+      return;
+    }
+    const f = t.feature[node];
+    if (seen[f]++ === 0) k++;
+    visit(t.left[node]);
+    visit(t.right[node]);
+    if (--seen[f] === 0) k--;
+  };
+  visit(0);
+  costsCache.set(t, costs);
+  return costs;
+}
+
 /** Whether precomputing the table pays off for `numRows` rows and fits in memory. */
-export function tablePaysOff(paths: LeafPaths, numRows: number): boolean {
+export function tablePaysOff(paths: PathCosts, numRows: number): boolean {
   return paths.entries <= MAX_TABLE_ENTRIES && paths.tableCost < numRows * paths.walkCostPerRow;
 }
 

@@ -4,7 +4,7 @@
 
 import { MetallmixError } from '../core/errors.ts';
 import type { TreeEnsemble } from '../learn/tree-model.ts';
-import { LeafTable, leafPaths, tablePaysOff } from './leaf-table.ts';
+import { LeafTable, leafPaths, pathCosts, tablePaysOff } from './leaf-table.ts';
 import { ShapWalker } from './path-walk.ts';
 import { prepareModel, type PreparedModel } from './prepared-model.ts';
 
@@ -42,8 +42,9 @@ export function treeShap(model: TreeEnsemble, X: Float64Array, numRows: number):
   const values = new Float64Array(numRows * F);
   const walker = new ShapWalker(m.pathSize);
   for (const tree of m.trees) {
-    const paths = leafPaths(tree);
-    const table = tablePaysOff(paths, numRows) ? new LeafTable(tree, paths) : undefined;
+    const table = tablePaysOff(pathCosts(tree), numRows)
+      ? new LeafTable(tree, leafPaths(tree))
+      : undefined;
     for (let r = 0; r < numRows; r++) {
       if (table) table.add(rows, r * F, values, r * F);
       else walker.run(tree, rows, r * F, values, r * F, 0, -1);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng } from '../../src/core/rng.ts';
 import { MetallmixError } from '../../src/core/errors.ts';
 import { treeShap, treeShapInteractions } from '../../src/explain/index.ts';
-import { leafPaths, tablePaysOff } from '../../src/explain/leaf-table.ts';
+import { leafPaths, pathCosts, tablePaysOff } from '../../src/explain/leaf-table.ts';
 import { prepareModel } from '../../src/explain/prepared-model.ts';
 import { trainGBDT } from '../../src/learn/gbdt.ts';
 import { predictMargin } from '../../src/learn/predict.ts';
@@ -100,6 +100,11 @@ test('treeShap: the tabulated batch method and the per-row walk give the same va
   const rows = Array.from({ length: 300 }, () => randomRow(rng, F, 1));
   assert.ok(prepareModel(model).trees.every((t) => tablePaysOff(leafPaths(t), rows.length)));
   assert.ok(prepareModel(model).trees.every((t) => !tablePaysOff(leafPaths(t), 1)));
+  // The decision is made from the costs alone; they are leafPaths' own.
+  for (const t of prepareModel(model).trees) {
+    const { entries, tableCost, walkCostPerRow } = leafPaths(t);
+    assert.deepEqual(pathCosts(t), { entries, tableCost, walkCostPerRow });
+  }
   const batch = treeShap(model, Float64Array.from(rows.flat()), rows.length).values;
   rows.forEach((x, r) => {
     const single = treeShap(model, Float64Array.from(x), 1).values;
