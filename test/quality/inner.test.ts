@@ -25,3 +25,30 @@ test('inner folds on more records than their bound train on a seeded sample, and
     'the same seed draws the same sample',
   );
 });
+
+test('held-out datasets with more configurations than their share are asked about a seeded sample of them', () => {
+  const whole = innerCases(view, 'accuracy', { groups: 3 });
+  // 9 datasets with 32-40 configurations each; a bound of 90 gives each 10.
+  const asked = innerCases(view, 'accuracy', { groups: 3, maxQuestions: 90 });
+  assert.deepEqual(
+    asked.map((c) => [c.dataset, c.heldOut]),
+    whole.map((c) => [c.dataset, c.heldOut]),
+  );
+  for (const [i, c] of asked.entries()) {
+    const w = whole[i];
+    assert.equal(c.candidates.length, 10, c.dataset);
+    assert.equal(c.truth.length, 10);
+    // Each question is one of the dataset's own runs, with its own truth and the same prediction.
+    for (const [j, cand] of c.candidates.entries()) {
+      const k = w.candidates.findIndex((x) => JSON.stringify(x) === JSON.stringify(cand));
+      assert.ok(k >= 0, `${c.dataset}: ${JSON.stringify(cand)} is not one of its runs`);
+      assert.equal(c.truth[j], w.truth[k]);
+      assert.equal(c.prediction.scores.metalearner[j], w.prediction.scores.metalearner[k]);
+    }
+  }
+  assert.deepEqual(
+    innerCases(view, 'accuracy', { groups: 3, maxQuestions: 90 }).map((c) => c.candidates),
+    asked.map((c) => c.candidates),
+    'the same seed asks the same configurations',
+  );
+});
