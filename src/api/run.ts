@@ -183,9 +183,9 @@ function proposerFor(
           ...(s.recommend.models ? { models: s.recommend.models } : {}),
           topK,
           llm: input.llm,
-          // Every trial changes the knowledge base, so a meta-learner fitted for one proposal is
-          // never asked again: caching each (megabytes apiece) would only fill the cache.
-          cache: false,
+          // Cached: every trial changes the knowledge base, but a continuation fits on the view
+          // without this dataset, whose version is its content's (kb-view.ts), so its
+          // meta-learner, validation and index are fitted once for the study and then loaded.
           env: input.env,
         });
         const entry = rec.topK.find((c) => !seen.has(candidateKey(c.model, c.config)));
