@@ -7,15 +7,14 @@
 // continuation does not change (training times, explanations of the prior, evidence).
 import {
   MetallmixError,
-  Rng,
   type Candidate,
   type DatasetProfile,
   type Recommendation,
   type RecommendedConfig,
 } from '../core/index.ts';
-import { candidatesFor } from '../recommend/candidates.ts';
 import { candidateKey, derived, withoutDataset, type KbView } from '../recommend/kb-view.ts';
-import { recommendOnView } from '../recommend/pipeline.ts';
+import { knowledgeBaseOf } from '../recommend/assemble.ts';
+import { recommendOnView, requestCandidates } from '../recommend/pipeline.ts';
 import type { RecommendRequest } from '../recommend/request.ts';
 import type { StrategyDeps } from '../recommend/types.ts';
 import { continueFrom, fitContinuation, type ObservedRun } from '../quality/continue.ts';
@@ -104,17 +103,7 @@ export async function continueOnView(
     view.records.some((r) => r.dataset === profile.name) || view.profiles.has(profile.name)
       ? withoutDataset(view, profile.name)
       : view;
-  const allowed = request.models ? new Set(request.models) : undefined;
-  const pool =
-    request.candidates ??
-    candidatesFor(
-      {
-        space: train.space,
-        records: allowed ? train.records.filter((r) => allowed.has(r.model)) : train.records,
-        profiles: train.profiles,
-      },
-      { metric: request.metric, maxCandidates: request.maxCandidates, rng: new Rng(request.seed) },
-    );
+  const pool = requestCandidates(train, request);
   const fit = fitContinuation(train, request.metric);
   const t1 = performance.now();
   const next = continueFrom(fit, profile, pool, observed.runs);
@@ -201,12 +190,7 @@ export async function continueOnView(
     justification: next.reason,
     // The answer names the knowledge base asked (exports and run provenance check its version),
     // not the view without the dataset that the prior was fitted on.
-    knowledgeBase: {
-      label: view.label,
-      version: view.version,
-      records: view.summary.records,
-      datasets: view.summary.datasets,
-    },
+    knowledgeBase: knowledgeBaseOf(view),
     continuation: {
       observedTrials: next.observed,
       sources: observed.sources,

@@ -45,9 +45,7 @@ export function leafPaths(t: PreparedTree): LeafPaths {
   const elemZero: number[] = [];
   const internal: number[] = [];
   const nodeMask = new Int32Array(t.left.length);
-  let entries = 0;
-  let tableCost = 0;
-  let walkCostPerRow = 0;
+  const costs = { entries: 0, tableCost: 0, walkCostPerRow: 0 };
   // The distinct features from the root down to the current node and their zero fractions.
   const features: number[] = [];
   const zeros: number[] = [];
@@ -57,11 +55,7 @@ export function leafPaths(t: PreparedTree): LeafPaths {
       pushAll(elemFeature, features);
       pushAll(elemZero, zeros);
       elemStart.push(elemFeature.length);
-      const k = features.length;
-      // 2 ** k, not 1 << k: a path may hold more than 31 features (and then no table is built).
-      entries += 2 ** k * k;
-      tableCost += 2 ** k * (k + 1) * (k + 1);
-      walkCostPerRow += (k + 1) * (k + 1);
+      addLeafCosts(costs, features.length);
       return;
     }
     internal.push(node);
@@ -92,12 +86,18 @@ export function leafPaths(t: PreparedTree): LeafPaths {
     elemZero: Float64Array.from(elemZero),
     internal: Int32Array.from(internal),
     nodeMask,
-    entries,
-    tableCost,
-    walkCostPerRow,
+    ...costs,
   };
   pathsCache.set(t, paths);
   return paths;
+}
+
+/** A leaf whose path holds k distinct features: its table entries and the costs of both methods. */
+function addLeafCosts(costs: PathCosts, k: number): void {
+  // 2 ** k, not 1 << k: a path may hold more than 31 features (and then no table is built).
+  costs.entries += 2 ** k * k;
+  costs.tableCost += 2 ** k * (k + 1) * (k + 1);
+  costs.walkCostPerRow += (k + 1) * (k + 1);
 }
 
 const costsCache = new WeakMap<PreparedTree, PathCosts>();
@@ -115,10 +115,7 @@ export function pathCosts(t: PreparedTree): PathCosts {
   let k = 0;
   const visit = (node: number): void => {
     if (t.left[node] === -1) {
-      // The same sums as leafPaths, term by term.
-      costs.entries += 2 ** k * k;
-      costs.tableCost += 2 ** k * (k + 1) * (k + 1);
-      costs.walkCostPerRow += (k + 1) * (k + 1);
+      addLeafCosts(costs, k);
       return;
     }
     const f = t.feature[node];

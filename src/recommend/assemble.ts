@@ -53,6 +53,18 @@ export interface AssembleInput {
   validation?: Recommendation['validation'];
 }
 
+/** How an answer names the knowledge base it was made from (exports check the version). */
+export function knowledgeBaseOf(
+  kb: Pick<KbView, 'label' | 'version' | 'summary'>,
+): Recommendation['knowledgeBase'] {
+  return {
+    label: kb.label,
+    version: kb.version,
+    records: kb.summary.records,
+    datasets: kb.summary.datasets,
+  };
+}
+
 export function assembleRecommendation(input: AssembleInput): Recommendation {
   const { options, candidates } = input;
   if (candidates.length === 0)
@@ -137,12 +149,7 @@ export function assembleRecommendation(input: AssembleInput): Recommendation {
     justification: input.justification(pick),
     notices,
     ...(input.validation ? { validation: input.validation } : {}),
-    knowledgeBase: {
-      label: input.kb.label,
-      version: input.kb.version,
-      records: input.kb.summary.records,
-      datasets: input.kb.summary.datasets,
-    },
+    knowledgeBase: knowledgeBaseOf(input.kb),
     attempts: [],
     counters: { llmCalls: 0, llmTokens: 0, ...input.counters },
     timingsMs: { ...input.timingsMs, explain: explainMs },

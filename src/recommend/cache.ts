@@ -254,26 +254,51 @@ export function loadOrComputeJson<T>(
   dir: string | undefined,
 ): { value: T; cached: boolean } {
   if (!dir) return { value: compute(), cached: false };
+  return keptOrComputed(
+    keptPath(dir, kind, kbVersion, key, 'json'),
+    (bytes) => {
+      const file = JSON.parse(bytes.toString('utf8')) as { kbVersion?: string; value?: T };
+      return file.kbVersion === kbVersion ? file.value : undefined;
+    },
+    (value) => JSON.stringify({ kbVersion, value }),
+    compute,
+  );
+}
+
+/** Where a value derived from a version and a key is kept: a name hashing all three. */
+function keptPath(dir: string, kind: string, version: string, key: unknown, ext: string): string {
   const hash = createHash('sha256')
-    .update(`${kind}\n${kbVersion}\n${JSON.stringify(key)}`)
+    .update(`${kind}\n${version}\n${JSON.stringify(key)}`)
     .digest('hex')
     .slice(0, 24);
-  const path = join(dir, kind, `${hash}.json`);
+  return join(dir, kind, `${hash}.${ext}`);
+}
+
+/**
+ * The value kept in `path` when `read` recognizes it (undefined: not ours or stale), else
+ * `compute()`, then written atomically. A missing or corrupt file is recomputed; a read-only or
+ * full cache directory only costs a recomputation next time.
+ */
+function keptOrComputed<T>(
+  path: string,
+  read: (bytes: Buffer) => T | undefined,
+  write: (value: T) => string | Buffer,
+  compute: () => T,
+): { value: T; cached: boolean } {
   try {
-    const file = JSON.parse(readFileSync(path, 'utf8')) as { kbVersion?: string; value?: T };
-    if (file.kbVersion === kbVersion && file.value !== undefined)
-      return { value: file.value, cached: true };
+    const kept = read(readFileSync(path));
+    if (kept !== undefined) return { value: kept, cached: true };
   } catch {
-    // Missing or corrupt: computed again below.
+    // Missing or damaged: computed again below.
   }
   const value = compute();
   try {
     mkdirSync(join(path, '..'), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ kbVersion, value }));
+    writeFileSync(tmp, write(value));
     renameSync(tmp, path);
   } catch {
-    // A read-only or full cache directory only costs a recomputation next time.
+    // Only the next call pays: it computes again.
   }
   return { value, cached: false };
 }
@@ -402,11 +427,7 @@ function deriveIn(dir: string): Derive {
       : loadOrComputeJson(kind, version, key, compute, dir).value;
 }
 
-/**
- * A derived value kept as bytes (its codec's), under a name that hashes the version and key:
- * bytes the codec does not recognize are recomputed, an unwritable directory costs the
- * recomputation next time.
- */
+/** A derived value kept as bytes (its codec's); bytes the codec does not recognize are recomputed. */
 function loadOrComputeBytes<T>(
   kind: string,
   version: string,
@@ -415,27 +436,12 @@ function loadOrComputeBytes<T>(
   codec: Codec<T>,
   dir: string,
 ): T {
-  const hash = createHash('sha256')
-    .update(`${kind}\n${version}\n${JSON.stringify(key)}`)
-    .digest('hex')
-    .slice(0, 24);
-  const path = join(dir, kind, `${hash}.bin`);
-  try {
-    const kept = codec.decode(readFileSync(path));
-    if (kept !== undefined) return kept;
-  } catch {
-    // Missing or damaged: computed again below.
-  }
-  const value = compute();
-  try {
-    mkdirSync(join(path, '..'), { recursive: true });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, codec.encode(value));
-    renameSync(tmp, path);
-  } catch {
-    // A read-only or full cache directory only costs a recomputation next time.
-  }
-  return value;
+  return keptOrComputed(
+    keptPath(dir, kind, version, key, 'bin'),
+    (bytes) => codec.decode(bytes),
+    (value) => codec.encode(value),
+    compute,
+  ).value;
 }
 
 function readView(

@@ -8,6 +8,7 @@ import {
   type SearchSpace,
 } from '../core/index.ts';
 import { createHash } from 'node:crypto';
+import { canonicalJson } from '../store/fingerprint.ts';
 import {
   catalogCardFor,
   searchSpaceOf,
@@ -340,9 +341,13 @@ function contentVersion(
 ): string {
   const hash = createHash('sha256');
   for (const r of records) hash.update(r.id).update('\n');
-  hash.update(JSON.stringify([...profiles].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-  hash.update(JSON.stringify([...view.cards].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))));
-  hash.update(JSON.stringify(view.space));
+  hash.update(
+    canonicalJson({
+      profiles: Object.fromEntries(profiles),
+      cards: Object.fromEntries(view.cards),
+      space: view.space,
+    }),
+  );
   return `cut.${hash.digest('hex').slice(0, 20)}`;
 }
 
