@@ -11,7 +11,7 @@ import { MetallmixError } from '../core/index.ts';
 import {
   RUN_STATUS_NAMES,
   latestOf,
-  mlflowTable,
+  mlflowTables,
   parseMetricValue,
   type MetricPoint,
   type MlflowExperiment,
@@ -148,7 +148,7 @@ export function readMlflowFileStore(dir: string): SourceTable[] {
       { location: { file: dir } },
     );
   const root = path.resolve(dir);
-  const tables: SourceTable[] = [];
+  const experiments: { experiment: MlflowExperiment; runs: MlflowRun[] }[] = [];
   for (const name of subdirs(root)) {
     const metaFile = path.join(root, name, 'meta.yaml');
     if (name.startsWith('.') || !existsSync(metaFile)) continue;
@@ -167,7 +167,7 @@ export function readMlflowFileStore(dir: string): SourceTable[] {
       .filter((r): r is MlflowRun => r !== undefined)
       .sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0) || (a.runId < b.runId ? -1 : 1));
     if (runs.length === 0) continue;
-    tables.push(mlflowTable(dir, `mlflow:${root}#${experiment.name}`, experiment, runs));
+    experiments.push({ experiment, runs });
   }
-  return tables;
+  return mlflowTables(dir, (e) => `mlflow:${root}#${e.name}`, experiments);
 }

@@ -9,7 +9,7 @@ import type { Mapping } from './mapping.ts';
 import {
   historyKeys,
   latestOf,
-  mlflowTable,
+  mlflowTables,
   parseMetricValue,
   type MetricPoint,
   type MlflowExperiment,
@@ -179,7 +179,7 @@ export async function readMlflowServer(
   experiments.sort((a, b) =>
     a.experiment_id.localeCompare(b.experiment_id, 'en', { numeric: true }),
   );
-  const tables: SourceTable[] = [];
+  const read: { experiment: MlflowExperiment; runs: MlflowRun[] }[] = [];
   for (const e of experiments) {
     const experiment: MlflowExperiment = {
       id: e.experiment_id,
@@ -241,9 +241,7 @@ export async function readMlflowServer(
     }
     if (runs.length === 0) continue;
     runs.sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0) || (a.runId < b.runId ? -1 : 1));
-    tables.push(
-      mlflowTable(client.label, `mlflow:${client.label}#${experiment.name}`, experiment, runs),
-    );
+    read.push({ experiment, runs });
   }
-  return tables;
+  return mlflowTables(client.label, (e) => `mlflow:${client.label}#${e.name}`, read);
 }

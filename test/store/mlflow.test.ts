@@ -15,7 +15,7 @@ import {
 } from '../../src/store/index.ts';
 import { readSources } from '../../src/store/sources.ts';
 import { runCliWith } from '../support/cli.ts';
-import { startMlflowServer, writeFileStore } from './fixtures/mlflow-fixture.ts';
+import { EXPERIMENTS, startMlflowServer, writeFileStore } from './fixtures/mlflow-fixture.ts';
 import { tempDir, writableKb, write } from './helpers.ts';
 
 const MAPPING = {
@@ -328,4 +328,65 @@ test('MLflow REST failures: refused credentials, an unreachable server, no passw
   );
   assert.equal(down.code, ExitCode.unavailable);
   assert.match(down.err, /cannot reach the MLflow tracking server: ECONNREFUSED/);
+});
+
+test('MLflow: a param one experiment never logged is not set there; a column no experiment has fails', async (t) => {
+  const dir = tempDir(t);
+  // Only dermamnist's first run logs a weight decay; bloodmnist's runs never do.
+  const experiments = EXPERIMENTS.map((e) => ({
+    ...e,
+    runs: e.runs.map((r) =>
+      r.id === 'a1a1a1' ? { ...r, params: { ...r.params, weight_decay: '0.0001' } } : r,
+    ),
+  }));
+  const root = writeFileStore(path.join(dir, 'mlruns'), experiments);
+  const server = await startMlflowServer({ experiments });
+  t.after(() => server.close());
+  const withDecay = {
+    ...MAPPING,
+    hyperparameters: [
+      ...MAPPING.hyperparameters,
+      { name: 'weight_decay', column: 'params.weight_decay', type: 'float' },
+    ],
+  };
+  const mapping = loadMapping(write(dir, 'mapping.json', withDecay));
+  for (const source of [root, server.url]) {
+    const kb = await writableKb(
+      t,
+      path.join(dir, `kb-${source === root ? 'files' : 'rest'}.sqlite`),
+    );
+    const report = await importFiles(kb, [source], mapping);
+    assert.equal(report.added, 5, source);
+    const decay = Object.fromEntries(
+      (await kb.snapshot()).records.map((r) => [r.provenance.runId, r.config.weight_decay]),
+    );
+    assert.deepEqual(decay, {
+      a1a1a1: 0.0001,
+      a2a2a2: undefined,
+      a3a3a3: undefined,
+      b1b1b1: undefined,
+      b2b2b2: undefined,
+    });
+    assert.deepEqual(
+      (await kb.snapshot()).records
+        .filter((r) => 'weight_decay' in r.config)
+        .map((r) => r.provenance.runId),
+      ['a1a1a1'],
+      'not set is absent from the config, never null',
+    );
+  }
+  const typo = loadMapping(
+    write(dir, 'typo.json', {
+      ...MAPPING,
+      hyperparameters: [{ name: 'wd', column: 'params.weight_decai', type: 'float' }],
+    }),
+  );
+  const kb = await writableKb(t, path.join(dir, 'kb-typo.sqlite'));
+  await assert.rejects(
+    importFiles(kb, [root], typo),
+    (e: unknown) =>
+      e instanceof MetallmixError &&
+      e.location.column === 'params.weight_decai' &&
+      /names a column that is not in this source/.test(e.message),
+  );
 });
