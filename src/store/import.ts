@@ -152,7 +152,8 @@ export async function importFiles(
       // A storage with several studies (experiments) is one file of the report.
       const state: FileState = {
         report: {
-          file: shownSource(file),
+          // A password in a PostgreSQL or MLflow URL is never shown.
+          file: maskLocator(file),
           format,
           rows: 0,
           added: 0,
@@ -286,11 +287,6 @@ export async function importFiles(
     modelsFromCatalog: fromCatalog,
     version: after.version,
   };
-}
-
-/** A source as the report shows it: a password in a PostgreSQL or MLflow URL masked. */
-function shownSource(file: string): string {
-  return maskLocator(file).replace(/^(https?:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@');
 }
 
 function sizeOf(file: string): number {

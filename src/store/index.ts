@@ -6,6 +6,7 @@ export { BUILTIN_LABEL } from './builtin.ts';
 export * from './import.ts';
 export * from './mapping.ts';
 export { detectFormat } from './sources.ts';
+export { maskLocator } from './postgres/locator.ts';
 export type { RowProblem } from './source-table.ts';
 export { decodeDistribution, decodeParamValue } from './optuna.ts';
 export { recordId } from './fingerprint.ts';

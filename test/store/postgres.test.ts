@@ -35,6 +35,26 @@ test('locators: both schemes, defaults, masked labels, refused parameters', () =
   assert.equal(p.password, secret);
   assert.equal(p.label, 'postgresql://bob:***@127.0.0.1:5432/kb');
   assert.equal(maskLocator('postgresql://bob@h/kb'), 'postgresql://bob@h/kb');
+  assert.equal(maskLocator('postgresql://bob@h:5432/kb?x=a@b'), 'postgresql://bob@h:5432/kb?x=a@b');
+  // Any URL a report shows (an MLflow server too), whatever its password holds.
+  assert.equal(maskLocator('http://ann:pa@ss@h:5000'), 'http://ann:***@h:5000');
+  // libpq's password parameter is read, and masked.
+  const parameter = resolvePostgresLocator('postgresql://bob@h/kb?password=s%26cret', env);
+  assert.deepEqual([parameter.password, parameter.passwordFrom], ['s&cret', 'url']);
+  assert.equal(parameter.label, 'postgresql://bob@h/kb?password=***');
+  // A password left unencoded makes the URL invalid; the error shows none of it.
+  const at = resolvePostgresLocator('postgresql://bob:pa@ss@127.0.0.1:5432/kb', env);
+  assert.deepEqual([at.password, at.label], ['pa@ss', 'postgresql://bob:***@127.0.0.1:5432/kb']);
+  for (const raw of ['pa/ss', 'pa?ss', 'pa#ss', 'p@s/s?w#d'])
+    assert.throws(
+      () => resolvePostgresLocator(`postgresql://bob:${raw}@127.0.0.1:5432/kb`, env),
+      (e: unknown) =>
+        e instanceof MetallmixError &&
+        !`${e.message}${JSON.stringify(e.location)}`.includes(raw) &&
+        e.location.file === 'postgresql://bob:***@127.0.0.1:5432/kb' &&
+        /percent-encoded|unknown parameter/.test(e.message),
+      raw,
+    );
   assert.equal(
     resolvePostgresLocator('postgresql://bob@h/kb', { ...env, PGPASSWORD: 'x' }).passwordFrom,
     'PGPASSWORD',
@@ -266,6 +286,21 @@ else
         '--quiet',
       );
       assert.equal(JSON.parse(sqlite.out).version, report.version);
+      // recommend suggests the same request again with an export: its --kb shows no password.
+      const profile = write(dir, 'new.json', {
+        name: 'new',
+        task: 'multiclass',
+        modality: 'dermoscopy',
+        numInstances: 35,
+        numClasses: 3,
+      });
+      const rec = await runCliWith({ env }, 'recommend', '--profile', profile, '--kb', locator);
+      assert.equal(rec.code, 0, rec.err);
+      assert.match(
+        rec.out,
+        /--kb '?postgresql:\/\/metallmix_admin:\*\*\*@127\.0\.0\.1:\d+\/postgres/,
+      );
+      assert.ok(!`${rec.out}${rec.err}`.includes(server.password), 'no password printed');
     });
 
     test('the retrieval index lives in the database: the flat index’s hits, shared, rebuilt on change', async (t) => {

@@ -14,6 +14,7 @@ import {
   type Modality,
 } from '../../index.ts';
 import type { LlmFlags } from '../../llm/index.ts';
+import { maskLocator } from '../../store/index.ts';
 import { embedderOptions, embedderSetup, type EmbedderFlags } from '../embedder-options.ts';
 import type { CliIo } from '../io.ts';
 import { NO_BUILTIN_HELP, READ_KB_HELP } from '../kb-flags.ts';
@@ -228,8 +229,10 @@ function exportCommand(command: Command): string {
     if (!o.long || NOT_REPEATED.has(o.long) || command.getOptionValueSource(key) !== 'cli')
       continue;
     const value: unknown = command.getOptionValue(key);
+    // A --kb URL's password is never printed: it shows as *** here, as everywhere else.
     if (typeof value === 'boolean') words.push(o.long);
-    else words.push(o.long, shellWord(String(value)));
+    else
+      words.push(o.long, shellWord(o.long === '--kb' ? maskLocator(String(value)) : String(value)));
   }
   return `metallmix recommend ${[...words, '--export', 'optuna', '--out', 'tune.py'].join(' ')}`;
 }

@@ -26,15 +26,28 @@ export interface PostgresSettings {
 
 export const DEFAULT_SCHEMA = 'metallmix';
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-const KNOWN_PARAMETERS = ['schema', 'host', 'port', 'sslmode', 'connect_timeout'];
+const KNOWN_PARAMETERS = ['schema', 'host', 'port', 'sslmode', 'connect_timeout', 'password'];
 
 const fail = (label: string, reason: string): never => {
   throw new MetallmixError(reason, { location: { file: label, field: 'kb' } });
 };
 
-/** The locator as shown to users: the password, if the URL has one, replaced by `***`. */
+/**
+ * A URL as shown to users (a PostgreSQL locator, an Optuna storage, an MLflow server): the
+ * password replaced by `***`, in the user info and in a `password=` parameter. The user info is
+ * taken to end at the last `@`, so a password with an unescaped `@`, `/`, `?` or `#` (which
+ * makes the URL invalid, and its error show the label) is masked whole too.
+ */
 export function maskLocator(locator: string): string {
-  return locator.replace(/^(postgres(?:ql)?(?:\+[a-z0-9_]+)?:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@');
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)(.*)$/is.exec(locator);
+  if (!m) return locator;
+  let rest = m[2];
+  const colon = rest.indexOf(':');
+  const firstAt = rest.indexOf('@');
+  // A user name holds no unescaped `:` or `@`: a `:` before the first `@` starts a password.
+  if (colon >= 0 && firstAt > colon)
+    rest = `${rest.slice(0, colon)}:***${rest.slice(rest.lastIndexOf('@'))}`;
+  return m[1] + rest.replace(/([?&]password=)[^&#]*/gi, '$1***');
 }
 
 /** Resolves a locator with the environment a face passes in (PGUSER, PGPASSWORD, PGPASSFILE, HOME). */
@@ -44,7 +57,10 @@ export function resolvePostgresLocator(locator: string, env: Env): PostgresSetti
   try {
     url = new URL(locator);
   } catch {
-    return fail(label, `not a valid PostgreSQL URL; write postgresql://USER@HOST:PORT/DATABASE`);
+    return fail(
+      label,
+      `not a valid PostgreSQL URL; write postgresql://USER@HOST:PORT/DATABASE (with @ : / ? # in the user name or password percent-encoded)`,
+    );
   }
   for (const key of url.searchParams.keys())
     if (!KNOWN_PARAMETERS.includes(key))
@@ -79,6 +95,9 @@ export function resolvePostgresLocator(locator: string, env: Env): PostgresSetti
     fail(label, `connect_timeout "${timeoutText}" is not a number of seconds`);
   const base = { host, port, user, database, schema, ssl, connectTimeoutMs, label };
   if (url.password !== '') return { ...base, password: decode(url.password), passwordFrom: 'url' };
+  // libpq's `?password=` parameter (URLSearchParams has decoded it already).
+  const parameter = url.searchParams.get('password');
+  if (parameter !== null) return { ...base, password: parameter, passwordFrom: 'url' };
   if (env.PGPASSWORD) return { ...base, password: env.PGPASSWORD, passwordFrom: 'PGPASSWORD' };
   const file = env.PGPASSFILE || path.join(env.HOME || os.homedir(), '.pgpass');
   const fromFile = passwordFromFile(file, { host, port, database, user });
