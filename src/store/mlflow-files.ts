@@ -11,13 +11,13 @@ import { MetallmixError } from '../core/index.ts';
 import {
   RUN_STATUS_NAMES,
   latestOf,
-  mlflowTables,
+  mlflowTable,
   parseMetricValue,
   type MetricPoint,
   type MlflowExperiment,
   type MlflowRun,
 } from './mlflow.ts';
-import type { SourceTable } from './source-table.ts';
+import { withSharedColumns, type SourceTable } from './source-table.ts';
 
 /** Folders of an experiment that are not runs. */
 const NOT_RUNS = new Set(['tags', 'datasets', 'traces']);
@@ -148,7 +148,7 @@ export function readMlflowFileStore(dir: string): SourceTable[] {
       { location: { file: dir } },
     );
   const root = path.resolve(dir);
-  const experiments: { experiment: MlflowExperiment; runs: MlflowRun[] }[] = [];
+  const tables: SourceTable[] = [];
   for (const name of subdirs(root)) {
     const metaFile = path.join(root, name, 'meta.yaml');
     if (name.startsWith('.') || !existsSync(metaFile)) continue;
@@ -167,7 +167,7 @@ export function readMlflowFileStore(dir: string): SourceTable[] {
       .filter((r): r is MlflowRun => r !== undefined)
       .sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0) || (a.runId < b.runId ? -1 : 1));
     if (runs.length === 0) continue;
-    experiments.push({ experiment, runs });
+    tables.push(mlflowTable(dir, `mlflow:${root}#${experiment.name}`, experiment, runs));
   }
-  return mlflowTables(dir, (e) => `mlflow:${root}#${e.name}`, experiments);
+  return withSharedColumns(tables);
 }

@@ -9,13 +9,13 @@ import type { Mapping } from './mapping.ts';
 import {
   historyKeys,
   latestOf,
-  mlflowTables,
+  mlflowTable,
   parseMetricValue,
   type MetricPoint,
   type MlflowExperiment,
   type MlflowRun,
 } from './mlflow.ts';
-import type { SourceTable } from './source-table.ts';
+import { withSharedColumns, type SourceTable } from './source-table.ts';
 import { pushAll } from '../core/arrays.ts';
 
 const PAGE = 1000;
@@ -179,7 +179,7 @@ export async function readMlflowServer(
   experiments.sort((a, b) =>
     a.experiment_id.localeCompare(b.experiment_id, 'en', { numeric: true }),
   );
-  const read: { experiment: MlflowExperiment; runs: MlflowRun[] }[] = [];
+  const tables: SourceTable[] = [];
   for (const e of experiments) {
     const experiment: MlflowExperiment = {
       id: e.experiment_id,
@@ -241,7 +241,9 @@ export async function readMlflowServer(
     }
     if (runs.length === 0) continue;
     runs.sort((a, b) => (a.startTime ?? 0) - (b.startTime ?? 0) || (a.runId < b.runId ? -1 : 1));
-    read.push({ experiment, runs });
+    tables.push(
+      mlflowTable(client.label, `mlflow:${client.label}#${experiment.name}`, experiment, runs),
+    );
   }
-  return mlflowTables(client.label, (e) => `mlflow:${client.label}#${e.name}`, read);
+  return withSharedColumns(tables);
 }

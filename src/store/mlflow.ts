@@ -157,37 +157,28 @@ export function stepHistory(points: readonly MetricPoint[]): HistoryPoint[] {
     .map((p) => ({ step: p.step, value: p.value }));
 }
 
-/**
- * The runs of each experiment as a source table, one per experiment. Every table has the
- * columns of them all: an experiment (or run) that never logged a param the mapping reads has
- * it empty (not set) rather than failing the import, while a column no experiment has is
- * still a mistake the mapping check reports.
- */
-export function mlflowTables(
+/** The runs of one experiment as a source table; a run lacking a column has an empty cell. */
+export function mlflowTable(
   file: string,
-  labelOf: (experiment: MlflowExperiment) => string,
-  experiments: readonly { experiment: MlflowExperiment; runs: readonly MlflowRun[] }[],
-): SourceTable[] {
-  const cellsByExperiment = experiments.map(({ experiment, runs }) =>
-    runs.map((r) => cellsOf(r, experiment)),
-  );
+  label: string,
+  experiment: MlflowExperiment,
+  runs: readonly MlflowRun[],
+): SourceTable {
+  const all = runs.map((r) => cellsOf(r, experiment));
   const columns = new Set<string>(['run_id', 'experiment', 'status', 'duration_sec']);
-  for (const all of cellsByExperiment)
-    for (const cells of all) for (const k of cells.keys()) columns.add(k);
-  return experiments.map(({ experiment, runs }, e) => {
-    const rows: SourceRow[] = cellsByExperiment[e].map((cells, i) => {
-      const steps = new Map([...runs[i].history].map(([k, points]) => [k, stepHistory(points)]));
-      return {
-        line: i + 1,
-        where: `run ${runs[i].runId}`,
-        history: (column) => {
-          const key = historyKeyOf(column);
-          return key === undefined ? undefined : steps.get(key);
-        },
-        get: (column) =>
-          cells.has(column) ? cells.get(column) : columns.has(column) ? null : undefined,
-      };
-    });
-    return { file, format: 'mlflow', label: labelOf(experiment), columns, rows, problems: [] };
+  for (const cells of all) for (const k of cells.keys()) columns.add(k);
+  const rows: SourceRow[] = all.map((cells, i) => {
+    const steps = new Map([...runs[i].history].map(([k, points]) => [k, stepHistory(points)]));
+    return {
+      line: i + 1,
+      where: `run ${runs[i].runId}`,
+      history: (column) => {
+        const key = historyKeyOf(column);
+        return key === undefined ? undefined : steps.get(key);
+      },
+      get: (column) =>
+        cells.has(column) ? cells.get(column) : columns.has(column) ? null : undefined,
+    };
   });
+  return { file, format: 'mlflow', label, columns, rows, problems: [] };
 }

@@ -12,7 +12,7 @@ import { fileKind } from './file-kind.ts';
 import { POSTGRES_SCHEME } from './postgres/locator.ts';
 import { copyOptunaStorage, withoutDriver } from './postgres/optuna-storage.ts';
 import type { HyperparameterSpec } from './mapping.ts';
-import type { Cell, SourceRow, SourceTable } from './source-table.ts';
+import { withSharedColumns, type Cell, type SourceRow, type SourceTable } from './source-table.ts';
 
 export interface DecodedDistribution {
   type: 'float' | 'int' | 'categorical';
@@ -369,7 +369,7 @@ export async function readOptunaStorage(
       throw new MetallmixError('the Optuna storage holds no study', {
         location: { file: storage.file },
       });
-    return studies.map((s) => {
+    const tables = studies.map((s) => {
       const table = withStudyColumns(
         readOptunaStudy(storage, s.study_name),
         storage.db,
@@ -377,6 +377,7 @@ export async function readOptunaStorage(
       );
       return studies.length > 1 ? { ...table, file: `${storage.file}#${s.study_name}` } : table;
     });
+    return withSharedColumns(tables);
   } finally {
     storage.db.close();
   }

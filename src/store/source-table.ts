@@ -54,3 +54,25 @@ export interface SourceTable {
   /** Columns that hold declared hyperparameters, by parameter name. */
   declaredColumns?: Record<string, string>;
 }
+
+/**
+ * The tables of one source (the experiments of an MLflow store, the studies of an Optuna
+ * storage) with the columns of them all: a column some tables lack is empty (not set) in their
+ * rows, as in a row of a table that has it, instead of failing the import; a column the mapping
+ * names that no table has is still a mistake the mapping check reports.
+ */
+export function withSharedColumns(tables: SourceTable[]): SourceTable[] {
+  if (tables.length < 2) return tables;
+  const columns = new Set(tables.flatMap((t) => [...t.columns]));
+  return tables.map((t) => ({
+    ...t,
+    columns,
+    rows: t.rows.map((row) => ({
+      ...row,
+      get: (column: string) => {
+        const cell = row.get(column);
+        return cell === undefined && columns.has(column) ? null : cell;
+      },
+    })),
+  }));
+}

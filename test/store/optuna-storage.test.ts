@@ -143,3 +143,57 @@ test('one import takes a whole storage: a study per dataset, from a study attrib
     ['bloodmnist', 'dermamnist', 'run-7'],
   );
 });
+
+test('a parameter one study never suggested is not set in its trials, not a missing column', async (t) => {
+  if (!existsSync(PYTHON)) return t.skip(`${PYTHON} is absent`);
+  const dir = tempDir(t);
+  const storage = path.join(dir, 'optuna.db');
+  // Two studies of real Optuna; only "derma" tunes a weight decay.
+  const script = `
+import optuna, sys
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+for name, decay in [("derma", True), ("blood", False)]:
+    s = optuna.create_study(study_name=name, storage=sys.argv[1], sampler=optuna.samplers.RandomSampler(seed=1), direction="maximize")
+    def objective(trial):
+        trial.suggest_categorical("model", ["resnet18"])
+        trial.suggest_float("lr", 1e-4, 1e-1, log=True)
+        if decay:
+            trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True)
+        return 0.5 + 0.1 * trial.number
+    s.optimize(objective, n_trials=2)
+`;
+  try {
+    execFileSync(PYTHON, ['-c', script, `sqlite:///${storage}`], { stdio: 'ignore' });
+  } catch (err) {
+    return t.skip(`cannot run Optuna through ${PYTHON}: ${(err as Error).message.split('\n')[0]}`);
+  }
+  const mapping = (column: string) =>
+    loadMapping(
+      write(dir, `${column}.json`, {
+        format: 'optuna',
+        dataset: 'study',
+        model: 'params.model',
+        metrics: { accuracy: 'value' },
+        runId: 'run_id',
+        hyperparameters: [
+          { name: 'lr', column: 'params.lr', type: 'float', log: true },
+          { name: 'weight_decay', column, type: 'float', log: true },
+        ],
+      }),
+    );
+  const kb = await writableKb(t, path.join(dir, 'kb.sqlite'));
+  const report = await importFiles(kb, [storage], mapping('params.weight_decay'));
+  assert.equal(report.added, 4);
+  const records = (await kb.snapshot()).records;
+  assert.deepEqual(records.map((r) => [r.dataset, 'weight_decay' in r.config]).sort(), [
+    ['blood', false],
+    ['blood', false],
+    ['derma', true],
+    ['derma', true],
+  ]);
+  // A column that no study has is still the mapping's mistake.
+  await assert.rejects(
+    importFiles(kb, [storage], mapping('params.weight_decai')),
+    /names a column that is not in this source/,
+  );
+});
