@@ -204,8 +204,9 @@ test('imports a study created by real Optuna: typed parameters, states, values, 
   const partial = await importFiles(kbWeird, [weird], mapping, { skipInvalid: true });
   assert.deepEqual([partial.rows, partial.added, partial.skipped.length], [10, 9, 1]);
 
-  // Without a study name the whole storage is imported: a study lacking a column the mapping
-  // reads fails the import, located at FILE#STUDY; a wrong name lists the studies.
+  // Without a study name the whole storage is imported: a study lacking the column (another
+  // study has) that gives the dataset has trials without one, which fails the import, located at
+  // FILE#STUDY; a wrong name lists the studies.
   const { study: _study, ...noStudy } = MAPPING;
   const unnamed = loadMapping(write(dir, 'nostudy.json', noStudy));
   await assert.rejects(
@@ -213,7 +214,8 @@ test('imports a study created by real Optuna: typed parameters, states, values, 
     (e: unknown) =>
       e instanceof MetallmixError &&
       e.location.file === `${storage}#other` &&
-      /names a column that is not in this source/.test(e.message),
+      e.location.column === 'user_attrs.dataset' &&
+      /trial 0: dataset is empty/.test(e.message),
   );
   await assert.rejects(
     importFiles(kb, [storage], unnamed, { study: 'nope' }),
