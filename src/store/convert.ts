@@ -16,6 +16,7 @@ import { checkDeclarations, type ParamType } from './declarations.ts';
 import {
   TIME_UNITS,
   compilePattern,
+  reconcileRule,
   type HyperparameterSpec,
   type LoadedMapping,
   type Mapping,
@@ -449,26 +450,38 @@ const NUMERIC: readonly ParamType[] = ['float', 'int'];
 
 /**
  * Applies the mapping's `reconcile` rules: a parameter the source has with another type than the
- * one to store is read as the stored type. Its choices must convert (an Optuna categorical of
- * integers can be stored as int; one with "adam" among its choices cannot).
+ * one to store is read as the stored type (and scale, when the rule gives one). Its choices must
+ * convert (an Optuna categorical of integers can be stored as int; one with "adam" among its
+ * choices cannot). A rule for a parameter the mapping lists must match it; one for a parameter
+ * the source declares may be absent from one table (a study that never suggested it): the import
+ * checks that some table of it had it (`applied`).
  */
 function reconciled(
   params: HyperparameterSpec[],
-  rules: Record<string, ParamType>,
+  rules: NonNullable<Mapping['reconcile']>,
   mappingFile: string,
-): HyperparameterSpec[] {
+  declaredBySource: boolean,
+): { params: HyperparameterSpec[]; applied: Set<string> } {
   const out = params.slice();
-  for (const [name, type] of Object.entries(rules)) {
+  const applied = new Set<string>();
+  for (const [name, entry] of Object.entries(rules)) {
+    const { type, log } = reconcileRule(entry);
     const i = out.findIndex((p) => p.name === name);
+    if (i < 0) {
+      if (declaredBySource) continue;
+      throw unmatchedReconcile(name, mappingFile);
+    }
+    applied.add(name);
     const fail = (reason: string): never => {
       throw new MetallmixError(reason, {
         location: { file: mappingFile, field: `reconcile.${name}` },
       });
     };
-    if (i < 0) fail(`reconcile names "${name}", which is not a hyperparameter of this source`);
+    const numeric = NUMERIC.includes(type);
+    if (log !== undefined && !numeric) fail(`"log" applies to float and int, not to ${type}`);
     const p = out[i];
-    if (p.type === type) continue;
-    if (p.choices && type !== 'categorical')
+    if (p.type === type && log === undefined) continue;
+    if (p.choices && type !== 'categorical' && p.type !== type)
       for (const c of p.choices) {
         try {
           const v = type === 'bool' ? toBool(c, undefined) : toNumber(c, undefined);
@@ -483,11 +496,19 @@ function reconciled(
     out[i] = {
       ...p,
       type,
-      log: NUMERIC.includes(type) ? p.log : undefined,
+      log: numeric ? (log ?? p.log) : undefined,
       choices: type === 'categorical' ? p.choices : undefined,
     };
   }
-  return out;
+  return { params: out, applied };
+}
+
+/** A `reconcile` rule that names no hyperparameter of the source. */
+export function unmatchedReconcile(name: string, mappingFile: string): MetallmixError {
+  return new MetallmixError(
+    `reconcile names "${name}", which is not a hyperparameter of this source`,
+    { location: { file: mappingFile, field: `reconcile.${name}` } },
+  );
 }
 
 /** Every column the mapping needs must exist in the source (unless marked optional). */
@@ -542,6 +563,8 @@ function checkColumns(
 export class Converter {
   /** The hyperparameters the records are read with (mapping or source declarations). */
   readonly hyperparameters: HyperparameterSpec[];
+  /** The `reconcile` rules that matched a parameter of this table. */
+  readonly reconciledNames: ReadonlySet<string>;
   private readonly status: StatusSpec;
   /** The metrics read straight from a column, whose history a source may have (the curve). */
   private readonly curveMetrics: [string, MetricSource][];
@@ -553,12 +576,14 @@ export class Converter {
   ) {
     const { mapping } = loaded;
     this.status = mapping.status ?? FORMAT_STATUS[table.format] ?? 'finished';
-    const params = reconciled(
+    const own = mapping.hyperparameters !== undefined;
+    const { params, applied } = reconciled(
       hyperparametersFor(table, mapping),
       mapping.reconcile ?? {},
       loaded.file,
+      !own,
     );
-    const own = mapping.hyperparameters !== undefined;
+    this.reconciledNames = applied;
     checkDeclarations(params, {
       file: own || mapping.reconcile ? loaded.file : table.file,
       field: (i, key) =>

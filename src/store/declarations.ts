@@ -189,6 +189,15 @@ function differences(stored: DeclaredHyperparameter, incoming: DeclaredHyperpara
   return out;
 }
 
+/** Whether the declarations differ in their scale alone. */
+const scaleOnly = (differing: string[]) =>
+  differing.every((d) => d.startsWith('log') || d.startsWith('linear'));
+
+/** The `reconcile` rule that reads a source's values as `stored` declares them, scale included. */
+function reconcileHint(stored: DeclaredHyperparameter): string {
+  return stored.log ? `{ "type": "${stored.type}", "log": true }` : JSON.stringify(stored.type);
+}
+
 /**
  * The declarations to write when `incoming` meets `stored`: new names, and stored names whose
  * declaration changes. The same name with another type is an error that names the `reconcile`
@@ -215,7 +224,7 @@ export function mergeDeclarations(
     }
     if (previous.type !== next.type)
       throw new MetallmixError(
-        `hyperparameter "${next.name}" is ${next.type} here but already stored as ${previous.type}: add "reconcile": { "${next.name}": "${previous.type}" } to the mapping to read this source's values as ${previous.type}, or give the parameter another name`,
+        `hyperparameter "${next.name}" is ${next.type} here but already stored as ${previous.type}: add "reconcile": { "${next.name}": ${reconcileHint(previous)} } to the mapping to read this source's values as ${previous.type}, or give the parameter another name`,
         { location },
       );
     if (withoutDescription(previous) === withoutDescription(next) && !options.redeclare) return;
@@ -241,7 +250,7 @@ export function mergeDeclarations(
     } else if (only.length === 0) return;
     else
       throw new MetallmixError(
-        `hyperparameter "${next.name}" is declared differently from the stored declaration (${only.join('; ')}); the stored one applies to every stored record: pass --redeclare to replace it (an explicit migration that changes the knowledge base's version), or declare it as stored`,
+        `hyperparameter "${next.name}" is declared differently from the stored declaration (${only.join('; ')}); the stored one applies to every stored record: pass --redeclare to replace it (an explicit migration that changes the knowledge base's version), or declare it as stored${scaleOnly(only) ? ` (for a parameter the source declares, with the rule "reconcile": { "${next.name}": { "type": "${previous.type}", "log": ${Boolean(previous.log)} } })` : ''}`,
         {
           location: {
             file: options.declaredIn,

@@ -10,7 +10,7 @@ import {
   type ExperimentRecord,
   type ProgressFactory,
 } from '../core/index.ts';
-import { Converter } from './convert.ts';
+import { Converter, unmatchedReconcile } from './convert.ts';
 import { mergeDeclarations, toDeclared } from './declarations.ts';
 import { recordId } from './fingerprint.ts';
 import type {
@@ -165,9 +165,15 @@ export async function importFiles(
         batches: [],
       };
       states.push(state);
-      for (const table of tables) {
-        if (options.sourceLabel) table.label = options.sourceLabel;
-        const converter = new Converter(table, loaded);
+      if (options.sourceLabel) for (const table of tables) table.label = options.sourceLabel;
+      // Every table's declarations are checked before a row is read. A `reconcile` rule may miss
+      // a study of a storage, but not every table of the file.
+      const converters = tables.map((table) => new Converter(table, loaded));
+      for (const name of Object.keys(loaded.mapping.reconcile ?? {}))
+        if (!converters.some((c) => c.reconciledNames.has(name)))
+          throw unmatchedReconcile(name, loaded.file);
+      for (const [t, table] of tables.entries()) {
+        const converter = converters[t];
         const own = converter.hyperparameters.map(toDeclared);
         const fromFile = loaded.mapping.hyperparameters ? loaded.file : table.file;
         const merged = mergeDeclarations(declared, own, {
@@ -244,7 +250,7 @@ export async function importFiles(
   const result = kb.importStream
     ? await kb.importStream(batches())
     : await importAllAtOnce(kb, batches());
-  progress?.finish(`${result.addedPerBatch.reduce((a, b) => a + b, 0)} added`);
+  progress?.finish(`${withThousands(result.addedPerBatch.reduce((a, b) => a + b, 0))} added`);
 
   for (const s of states) {
     s.report.added = s.batches.reduce((n, b) => n + (result.addedPerBatch[b] ?? 0), 0);

@@ -151,6 +151,16 @@ export const HyperparameterSpec = z.strictObject({
 });
 export type HyperparameterSpec = z.infer<typeof HyperparameterSpec>;
 
+/** A `reconcile` rule in its object form: the type to store, and for numbers the scale. */
+const ReconcileRule = z.strictObject({ type: z.enum(PARAM_TYPES), log: z.boolean().optional() });
+
+/** A `reconcile` entry as `{ type, log? }`, whichever form the mapping wrote it in. */
+export function reconcileRule(
+  entry: z.output<typeof ReconcileRule> | (typeof PARAM_TYPES)[number],
+): z.output<typeof ReconcileRule> {
+  return typeof entry === 'string' ? { type: entry } : entry;
+}
+
 export const Mapping = z.strictObject({
   $schema: z.string().optional(),
   description: z.string().optional(),
@@ -181,9 +191,11 @@ export const Mapping = z.strictObject({
   /**
    * Parameter name -> the type to store it as, when a source has it with another type than the
    * knowledge base (an Optuna categorical of integers that W&B logged as int): the source's
-   * values are read as that type, and a value that does not convert makes its row invalid.
+   * values are read as that type, and a value that does not convert makes its row invalid. The
+   * object form also gives the scale (`{ "type": "int", "log": true }`), since a categorical of
+   * batch sizes has none and the stored int may be log-scaled.
    */
-  reconcile: z.record(z.string(), z.enum(PARAM_TYPES)).optional(),
+  reconcile: z.record(z.string(), z.union([z.enum(PARAM_TYPES), ReconcileRule])).optional(),
   filters: z.array(RowCondition).optional(),
   /** JSON array of DatasetProfile, path relative to the mapping file; joined by dataset name. */
   profiles: z.string().optional(),
