@@ -149,7 +149,19 @@ else
       await rejectsWith(
         openKnowledgeBase(bare, { mode: 'write', env: { HOME: tempDir(t) } }),
         ExitCode.unavailable,
-        /no password was given: put it in the URL, PGPASSWORD or ~\/.pgpass/,
+        /the server asks for a password \(no password was given: put it in the URL, PGPASSWORD or ~\/.pgpass\)/,
+      );
+      // A password file others may read is ignored, as libpq does, and the error says so.
+      chmodSync(path.join(home, '.pgpass'), 0o644);
+      await rejectsWith(
+        openKnowledgeBase(bare, { mode: 'write', env: { HOME: home } }),
+        ExitCode.unavailable,
+        /\.pgpass was not read because others may read it \(chmod 600 it\)/,
+      );
+      await rejectsWith(
+        openKnowledgeBase(server.url({ database: 'nosuchdb' }), { mode: 'read', env: {} }),
+        ExitCode.badInput,
+        /database "nosuchdb" does not exist \(create it first: createdb -h 127\.0\.0\.1 -p \d+ -U \w+ nosuchdb\)/,
       );
       await rejectsWith(
         openKnowledgeBase(bare, { mode: 'write', env: { PGPASSWORD: 'wrong' } }),

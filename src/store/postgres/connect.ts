@@ -29,15 +29,26 @@ export async function connectPostgres(
     await client.connect();
   } catch (err) {
     await client.end().catch(() => undefined);
-    const reason = (err as Error).message || String(err);
-    const hint = /password/i.test(reason)
-      ? settings.passwordFrom
-        ? ` (the password came from ${settings.passwordFrom})`
-        : ' (no password was given: put it in the URL, PGPASSWORD or ~/.pgpass)'
+    const raw = (err as Error).message || String(err);
+    // node-postgres words a missing password as its own type check.
+    const reason = /client password must be a string/.test(raw)
+      ? 'the server asks for a password'
+      : raw;
+    const missingDatabase = (err as { code?: string }).code === '3D000';
+    const ignored = settings.ignoredPasswordFile
+      ? `; ${settings.ignoredPasswordFile} was not read because others may read it (chmod 600 it)`
       : '';
+    const hint = missingDatabase
+      ? ` (create it first: createdb -h ${settings.host} -p ${settings.port} -U ${settings.user} ${settings.database})`
+      : /password/i.test(reason)
+        ? settings.passwordFrom
+          ? ` (the password came from ${settings.passwordFrom})`
+          : ` (no password was given: put it in the URL, PGPASSWORD or ~/.pgpass${ignored})`
+        : '';
     throw new MetallmixError(`cannot connect to ${what}: ${reason}${hint}`, {
       location: { file: settings.label },
-      exitCode: ExitCode.unavailable,
+      // A database that is not there is the locator's mistake; the rest is the server's state.
+      exitCode: missingDatabase ? ExitCode.badInput : ExitCode.unavailable,
       cause: err,
     });
   }

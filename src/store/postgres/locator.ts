@@ -16,6 +16,8 @@ export interface PostgresSettings {
   password?: string;
   /** Where the password came from, for error messages (never the password itself). */
   passwordFrom?: 'url' | 'PGPASSWORD' | 'password file';
+  /** A password file that was not read because others may read it (libpq ignores it too). */
+  ignoredPasswordFile?: string;
   /** The PostgreSQL schema holding the knowledge base's tables. */
   schema: string;
   ssl?: boolean | { rejectUnauthorized: false };
@@ -101,9 +103,8 @@ export function resolvePostgresLocator(locator: string, env: Env): PostgresSetti
   if (env.PGPASSWORD) return { ...base, password: env.PGPASSWORD, passwordFrom: 'PGPASSWORD' };
   const file = env.PGPASSFILE || path.join(env.HOME || os.homedir(), '.pgpass');
   const fromFile = passwordFromFile(file, { host, port, database, user });
-  return fromFile === undefined
-    ? base
-    : { ...base, password: fromFile, passwordFrom: 'password file' };
+  if (fromFile !== undefined) return { ...base, password: fromFile, passwordFrom: 'password file' };
+  return othersMayRead(file) ? { ...base, ignoredPasswordFile: file } : base;
 }
 
 /** Splits a password-file line at unescaped colons, undoing `\:` and `\\`. */
@@ -122,6 +123,15 @@ function fields(line: string): string[] {
   return out;
 }
 
+/** Whether a password file exists with group or other permissions (which libpq refuses). */
+function othersMayRead(file: string): boolean {
+  try {
+    return (statSync(file).mode & 0o077) !== 0;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The password of the first matching line of a libpq password file
  * (`hostname:port:database:username:password`, `*` matches anything). As libpq does, a file
@@ -133,7 +143,7 @@ export function passwordFromFile(
 ): string | undefined {
   let text: string;
   try {
-    if ((statSync(file).mode & 0o077) !== 0) return undefined;
+    if (othersMayRead(file)) return undefined;
     text = readFileSync(file, 'utf8');
   } catch {
     return undefined;
