@@ -180,5 +180,13 @@ export function mlflowTable(
         cells.has(column) ? cells.get(column) : columns.has(column) ? null : undefined,
     };
   });
-  return { file, format: 'mlflow', label, columns, rows, problems: [] };
+  // Errors name the experiment as Optuna's name the study: `mlruns#sweep-3:4 (run ab12)`.
+  return {
+    file: `${file}#${experiment.name}`,
+    format: 'mlflow',
+    label,
+    columns,
+    rows,
+    problems: [],
+  };
 }

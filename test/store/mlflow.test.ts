@@ -387,6 +387,8 @@ test('MLflow: a param one experiment never logged is not set there; a column no 
     (e: unknown) =>
       e instanceof MetallmixError &&
       e.location.column === 'params.weight_decai' &&
+      // The experiment is named, as an Optuna storage's study is.
+      /#[^#]+$/.test(e.location.file ?? '') &&
       /names a column that is not in this source/.test(e.message),
   );
 });
