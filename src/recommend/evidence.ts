@@ -73,7 +73,12 @@ export function retrievalEvidence(
         insights,
         metric,
         kbVersion: view.version,
-        cachePath: options.indexLocation.kind === 'file' ? options.indexLocation.path : undefined,
+        cachePath:
+          options.indexLocation.kind === 'file'
+            ? options.indexLocation.path
+            : options.indexLocation.kind === 'database'
+              ? options.indexLocation.localCopy
+              : undefined,
         database:
           options.indexLocation.kind === 'database' ? options.indexLocation.store : undefined,
         embedder: options.embedder,

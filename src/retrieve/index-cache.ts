@@ -1,9 +1,11 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
 import type { VectorStore } from '../store/index.ts';
 import { openOrBuildDatabaseIndex } from './database-index.ts';
 import type { EvidenceDocument } from './documents.ts';
 import type { Embedder } from './embedder.ts';
 import { buildIndex, type OpenedIndex } from './build-index.ts';
-import { loadIndex } from './flat-index.ts';
+import { FlatIndex, loadIndex } from './flat-index.ts';
 import type { VectorIndex } from './vector-index.ts';
 
 /** Bumped when the cache layout or the way documents are written changes, so old files rebuild. */
@@ -36,26 +38,29 @@ export async function openOrBuildIndex(input: {
 }): Promise<OpenedIndex & { embedder: Embedder }> {
   const { cachePath, kbVersion } = input;
   const recipe = input.recipe ?? '';
+  const notices: string[] = [];
+  const loaded = cachePath ? tryLoad(cachePath, { kbVersion, recipe }) : undefined;
+  const saved = loaded && 'index' in loaded ? loaded : undefined;
+  const embedder =
+    typeof input.embedder === 'function' ? input.embedder(saved?.documents) : input.embedder;
+  if (saved && saved.embedderId === embedder.id)
+    return { index: saved.index, documents: saved.documents, embedder, rebuilt: false, notices };
   if (input.database) {
-    // The database index keeps no documents to fit on: the embedder is fitted on documents().
-    const embedder =
-      typeof input.embedder === 'function' ? input.embedder(undefined) : input.embedder;
+    // The copy of this machine is stale or missing: the database's index is the one to use.
     const opened = await openOrBuildDatabaseIndex({
       ...input,
       embedder,
       store: input.database,
       recipe,
     });
+    // A failed copy needs no notice: the database keeps the index, the copy saves reading it.
+    if (cachePath && opened.index instanceof FlatIndex) {
+      mkdirSync(path.dirname(cachePath), { recursive: true });
+      saveCopy(opened.index, cachePath, opened.documents, { kbVersion, recipe, embedder });
+    }
     return { ...opened, embedder };
   }
-  const notices: string[] = [];
-  const loaded = cachePath ? tryLoad(cachePath, { kbVersion, recipe }) : undefined;
-  const saved = loaded && 'index' in loaded ? loaded : undefined;
-  const embedder =
-    typeof input.embedder === 'function' ? input.embedder(saved?.documents) : input.embedder;
   if (cachePath && loaded) {
-    if (saved && saved.embedderId === embedder.id)
-      return { index: saved.index, documents: saved.documents, embedder, rebuilt: false, notices };
     const stale = saved
       ? `built with embedder ${String(saved.embedderId)}, now ${embedder.id}`
       : (loaded as { stale: string }).stale;
@@ -63,22 +68,31 @@ export async function openOrBuildIndex(input: {
   }
   const documents = input.documents();
   const index = await buildIndex(documents, embedder);
-  if (cachePath) {
-    try {
-      index.save(cachePath, {
-        format: CACHE_FORMAT,
-        kbVersion,
-        embedderId: embedder.id,
-        recipe,
-        documents,
-      });
-    } catch (err) {
-      notices.push(
-        `could not save vector index ${cachePath} (${(err as Error).message}); it is rebuilt on every run`,
-      );
-    }
-  }
+  const unsaved =
+    cachePath && saveCopy(index, cachePath, documents, { kbVersion, recipe, embedder });
+  if (unsaved) notices.push(`${unsaved}; it is rebuilt on every run`);
   return { index, documents, embedder, rebuilt: true, notices };
+}
+
+/** Saves an index atomically with what makes it valid; says why when it could not. */
+function saveCopy(
+  index: FlatIndex,
+  cachePath: string,
+  documents: EvidenceDocument[],
+  valid: { kbVersion: string; recipe: string; embedder: Embedder },
+): string | undefined {
+  try {
+    index.save(cachePath, {
+      format: CACHE_FORMAT,
+      kbVersion: valid.kbVersion,
+      embedderId: valid.embedder.id,
+      recipe: valid.recipe,
+      documents,
+    });
+    return undefined;
+  } catch (err) {
+    return `could not save vector index ${cachePath} (${(err as Error).message})`;
+  }
 }
 
 function tryLoad(

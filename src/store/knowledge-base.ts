@@ -93,7 +93,18 @@ export interface KbSnapshot {
  * every machine (the store's interface is plain data; src/retrieve builds the index on it).
  */
 export type IndexLocation =
-  { kind: 'file'; path: string } | { kind: 'memory' } | { kind: 'database'; store: VectorStore };
+  | { kind: 'file'; path: string }
+  | { kind: 'memory' }
+  | {
+      kind: 'database';
+      store: VectorStore;
+      /**
+       * A file of this machine's cache that keeps a copy of an index read whole from the
+       * database (no pgvector), so a later request does not move every vector again. It is
+       * valid for the same knowledge-base version, embedder and recipe, as the database's is.
+       */
+      localCopy?: string;
+    };
 
 export interface KnowledgeBase {
   /** What to show a user: a file path, `builtin:medmnist`, a URL with the password masked. */

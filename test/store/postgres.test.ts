@@ -3,7 +3,7 @@
 // Everything runs against a real PostgreSQL 15 server started for this file.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { ExitCode, MetallmixError } from '../../src/core/index.ts';
 import {
@@ -418,6 +418,60 @@ else
       });
       assert.equal(moved.rebuilt, true);
       assert.match(moved.notices[0], /built for knowledge base version/);
+    });
+    test('an index read whole from the database is copied into the cache: a later request reads no vector', async (t) => {
+      const cache = tempDir(t);
+      const builtin = await openKnowledgeBase('builtin', {
+        mode: 'read',
+        env: { METALLMIX_CACHE: cache },
+      });
+      const content = await builtin.snapshot();
+      await builtin.close();
+      const s = schema();
+      const kb = await open(t, server.url({ schema: s }), 'write', { METALLMIX_CACHE: cache });
+      await kb.importBatch({
+        records: content.records.map(({ id: _id, ...r }) => r),
+        profiles: content.profiles,
+        models: content.models,
+        hyperparameters: content.hyperparameters,
+      });
+      const location = kb.indexLocation as { store: VectorStore; localCopy?: string };
+      const copy = location.localCopy ?? '';
+      assert.ok(copy.startsWith(path.join(cache, 'vectors')), copy);
+      assert.ok(!copy.includes(server.password), 'no password in the file name');
+      const documents = buildDocuments({
+        profiles: content.profiles,
+        records: await kb.records(),
+        metric: 'accuracy',
+      });
+      const embedder = MetaTextEmbedder.fit({
+        profiles: content.profiles,
+        texts: documents.map((d) => d.text),
+      });
+      let built = 0;
+      const ask = async (kbVersion: string) =>
+        openOrBuildIndex({
+          database: location.store,
+          cachePath: copy,
+          kbVersion,
+          embedder,
+          documents: () => (built++, documents),
+        });
+      const version = await kb.version();
+      const first = await ask(version);
+      assert.equal(first.rebuilt, true);
+      assert.ok(existsSync(copy), 'the copy is written');
+      // With the database's vectors gone, only the copy can answer without a rebuild.
+      await server.sql(`DELETE FROM ${s}.vector_entries`);
+      const second = await ask(version);
+      assert.equal(second.rebuilt, false);
+      assert.equal(built, 1);
+      const [q] = await embedder.embed([documents[3].text], [documents[3].meta]);
+      assert.deepEqual(await second.index.search(q, 5), await first.index.search(q, 5));
+      // Another version does not take the copy: the database's state decides (here: rebuilt).
+      const other = await ask(`${version}-moved`);
+      assert.equal(other.rebuilt, true);
+      assert.equal(built, 2);
     });
     test('with pgvector the index is searched in the database, with the flat index’s hits', async (t) => {
       const available = await server.sql(

@@ -5,6 +5,7 @@
 // writers can deadlock; readers use MVCC snapshots and never wait for a writer. Every
 // transaction that changes the content bumps a generation counter: an instance re-reads the
 // content (and recomputes the version with derived.ts) only when the generation moved.
+import path from 'node:path';
 import pg from 'pg';
 import {
   ExitCode,
@@ -15,6 +16,7 @@ import {
   type Env,
   type ModelCard,
 } from '../../core/index.ts';
+import { locations } from '../../core/environment.ts';
 import { mergeDeclarations } from '../declarations.ts';
 import {
   addElements,
@@ -27,7 +29,7 @@ import {
   versionOf,
   type VersionState,
 } from '../derived.ts';
-import { canonicalJson, recordId } from '../fingerprint.ts';
+import { canonicalJson, recordId, sha256 } from '../fingerprint.ts';
 import type {
   BatchResult,
   DeclaredHyperparameter,
@@ -83,11 +85,14 @@ export class PostgresKnowledgeBase implements KnowledgeBase {
     private readonly client: pg.Client,
     private readonly settings: PostgresSettings,
     readonly writable: boolean,
+    cacheDir: string,
   ) {
     this.s = quoteIdent(settings.schema);
     this.indexLocation = {
       kind: 'database',
       store: new PostgresVectorStore(client, settings.schema, settings.label),
+      // One file per database and schema; the label has no password in it.
+      localCopy: path.join(cacheDir, 'vectors', `${sha256(settings.label).slice(0, 24)}.vectors`),
     };
   }
 
@@ -399,5 +404,10 @@ export async function openPostgresKnowledgeBase(
       cause: err,
     });
   }
-  return new PostgresKnowledgeBase(client, settings, !options.readonly);
+  return new PostgresKnowledgeBase(
+    client,
+    settings,
+    !options.readonly,
+    locations(options.env).cacheDir,
+  );
 }
