@@ -144,10 +144,13 @@ export function httpError(err: unknown, uploads?: UploadDir): HttpError {
 function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({
-    field: i.path.length ? i.path.join('.') : '(body)',
-    reason: i.message,
-  }));
+  // An unknown key is named itself (a misspelt "topk" is the field to fix), not its parent object.
+  const issues = result.error.issues.flatMap((i) =>
+    (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((p) => ({
+      field: p.length ? p.join('.') : '(body)',
+      reason: i.message,
+    })),
+  );
   const field = issues[0]?.field;
   throw new RequestError(
     withLocation(`invalid ${what}: ${describeIssues(result.error)}`, { field }),
