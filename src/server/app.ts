@@ -228,6 +228,10 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
   const library = { kb: options.kb, env: options.env };
   const document = openApiDocument(options.version, options.token !== undefined);
 
+  // A client may put the token in the URL itself (?access_token=...): it is masked there too.
+  const { token } = options;
+  const masked = (url: string) => (token ? url.split(token).join('[token]') : url);
+
   // Logged when the response has gone out, so streams are logged with their final status.
   app.use('*', async (c, next) => {
     const t0 = performance.now();
@@ -238,7 +242,7 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
         accessLogLine({
           remote: incoming.socket.remoteAddress,
           method: incoming.method ?? c.req.method,
-          url: incoming.url ?? c.req.path,
+          url: masked(incoming.url ?? c.req.path),
           httpVersion: incoming.httpVersion,
           status: outgoing.statusCode,
           bytes,

@@ -295,6 +295,12 @@ describe('binding and auth', () => {
       const doc = await getJson(`${server.url}/v1/openapi.json`);
       assert.deepEqual(doc.security, [{ bearer: [] }]);
       assert.deepEqual(doc.paths['/v1/health'].get.security, []);
+      // A client that puts the token in the URL instead of the header.
+      assert.equal((await fetch(`${server.url}/v1/kb?access_token=${token}`)).status, 401);
+      assert.ok(
+        server.log.some((l) => l.includes('/v1/kb?access_token=[token]')),
+        server.log.join('\n'),
+      );
       assert.ok(server.log.length >= 6);
       assert.ok(server.log.every((l) => !l.includes(token)));
     } finally {
