@@ -67,6 +67,12 @@ describe('the web page in Chromium', { skip: chromiumMissing }, () => {
     await pick.waitFor();
     assert.match(await pick.innerText(), new RegExp(`Pick: ${expected.pick.model}`));
     assert.match(await pick.innerText(), /80%:/);
+    // The ties are explained by the rule that marked them: here the validated tie margin.
+    assert.ok(expected.validation && expected.topK.some((c) => c.tied !== undefined));
+    assert.match(
+      await page.getByTestId('tied').innerText(),
+      new RegExp(`within ${expected.validation.tieMargin.toFixed(2)} points of the top score`),
+    );
     await page.locator('[data-testid="pareto-chart"][data-ready]').waitFor();
     await page.locator('[data-testid="shap-chart"][data-ready]').waitFor();
     for (const id of ['pareto-chart', 'shap-chart']) {
