@@ -4,7 +4,7 @@
 import type { DatasetProfile, Recommendation, RecommendedConfig } from '../index.ts';
 import example from '../../examples/chest-xray-small.json';
 import { ApiError, postForm, postJson, type Choices } from './api.ts';
-import { PALETTE, chartBox } from './charts.ts';
+import { PALETTE, chartBox, fittedLabel } from './charts.ts';
 import { clear, field, h, select, table } from './dom.ts';
 import {
   configText,
@@ -585,6 +585,7 @@ function shapChart(rec: Recommendation): HTMLElement {
           plugins: { legend: { display: false } },
           scales: {
             x: { title: { display: true, text: `SHAP contribution${unit ? ` (${unit})` : ''}` } },
+            y: { ticks: { callback: fittedLabel } },
           },
         },
       },
