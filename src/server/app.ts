@@ -144,10 +144,13 @@ export function httpError(err: unknown, uploads?: UploadDir): HttpError {
 function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issues = result.error.issues.map((i) => ({
-    field: i.path.length ? i.path.join('.') : '(body)',
-    reason: i.message,
-  }));
+  // An unknown key is named itself (a misspelt "topk" is the field to fix), not its parent object.
+  const issues = result.error.issues.flatMap((i) =>
+    (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((p) => ({
+      field: p.length ? p.join('.') : '(body)',
+      reason: i.message,
+    })),
+  );
   const field = issues[0]?.field;
   throw new RequestError(
     withLocation(`invalid ${what}: ${describeIssues(result.error)}`, { field }),
@@ -225,6 +228,10 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
   const library = { kb: options.kb, env: options.env };
   const document = openApiDocument(options.version, options.token !== undefined);
 
+  // A client may put the token in the URL itself (?access_token=...): it is masked there too.
+  const { token } = options;
+  const masked = (url: string) => (token ? url.split(token).join('[token]') : url);
+
   // Logged when the response has gone out, so streams are logged with their final status.
   app.use('*', async (c, next) => {
     const t0 = performance.now();
@@ -235,7 +242,7 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
         accessLogLine({
           remote: incoming.socket.remoteAddress,
           method: incoming.method ?? c.req.method,
-          url: incoming.url ?? c.req.path,
+          url: masked(incoming.url ?? c.req.path),
           httpVersion: incoming.httpVersion,
           status: outgoing.statusCode,
           bytes,

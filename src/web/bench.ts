@@ -3,7 +3,7 @@
 // height with the number of datasets and never in width.
 import type { BenchReport } from '../index.ts';
 import { ApiError, events, postJson, type Choices } from './api.ts';
-import { PALETTE, chartBox } from './charts.ts';
+import { PALETTE, chartBox, fittedLabel, logTickLabel } from './charts.ts';
 import { clear, field, h, select, table } from './dom.ts';
 import { number } from './format.ts';
 
@@ -168,7 +168,7 @@ function renderReport(root: HTMLElement, r: BenchReport): void {
         scales: {
           x: { title: { display: true, text: `regret (${r.metric} points)` }, beginAtZero: true },
           // Every dataset is named: the chart grows in height instead of skipping labels.
-          y: { ticks: { autoSkip: false } },
+          y: { ticks: { autoSkip: false, callback: fittedLabel } },
         },
         plugins: { legend: { position: 'bottom' } },
       },
@@ -193,7 +193,11 @@ function renderReport(root: HTMLElement, r: BenchReport): void {
       },
       options: {
         scales: {
-          x: { type: 'logarithmic', title: { display: true, text: 'cost ratio (log scale)' } },
+          x: {
+            type: 'logarithmic',
+            title: { display: true, text: 'cost ratio (log scale)' },
+            ticks: { callback: logTickLabel },
+          },
           y: { title: { display: true, text: 'regret' }, beginAtZero: true },
         },
         plugins: {

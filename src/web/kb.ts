@@ -1,7 +1,7 @@
 // The knowledge-base view: what the recommendations learn from. Counts per dataset and model, and
 // the search space with the ranges and choices observed in the records.
 import type { KbOverview } from '../index.ts';
-import { PALETTE, chartBox } from './charts.ts';
+import { PALETTE, chartBox, fittedLabel } from './charts.ts';
 import { h, table } from './dom.ts';
 
 export function kbView(root: HTMLElement, kb: KbOverview): void {
@@ -25,7 +25,7 @@ export function kbView(root: HTMLElement, kb: KbOverview): void {
         indexAxis: 'y',
         scales: {
           x: { stacked: true, title: { display: true, text: 'records' } },
-          y: { stacked: true, ticks: { autoSkip: false } },
+          y: { stacked: true, ticks: { autoSkip: false, callback: fittedLabel } },
         },
         plugins: { legend: { position: 'bottom', display: models.length <= 12 } },
       },

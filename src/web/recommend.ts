@@ -4,7 +4,7 @@
 import type { DatasetProfile, Recommendation, RecommendedConfig } from '../index.ts';
 import example from '../../examples/chest-xray-small.json';
 import { ApiError, postForm, postJson, type Choices } from './api.ts';
-import { PALETTE, chartBox } from './charts.ts';
+import { PALETTE, chartBox, fittedLabel } from './charts.ts';
 import { clear, field, h, select, table } from './dom.ts';
 import {
   configText,
@@ -351,6 +351,23 @@ export function recommendView(root: HTMLElement, choices: Choices, metrics: stri
   root.replaceChildren(h('h1', {}, 'Recommend a model and hyperparameters'), form, result);
 }
 
+/**
+ * Why the runners-up count as tied, by the rule that marked them: the tie margin the validation
+ * measured (the candidates' `tied`), else the pick's mean inside their 80% intervals.
+ */
+function tiedText(rec: Recommendation, tied: RecommendedConfig[]): string {
+  const ranks = tied.map((c) => `#${c.rank}`).join(', ');
+  const margin = rec.topK.some((c) => c.tied !== undefined) ? rec.validation?.tieMargin : undefined;
+  if (margin === undefined)
+    return tied.length
+      ? `${ranks}: their intervals reach the pick's prediction`
+      : 'none: the pick is credibly ahead of the rest of the top-k';
+  const gap = `${margin.toFixed(2)}${scaleOf(rec.metric) === 100 ? ' points' : ''}`;
+  return tied.length
+    ? `${ranks}: predicted within ${gap} of the top score, the tie margin measured on this knowledge base`
+    : `none: every runner-up is predicted more than ${gap} behind the top score, the tie margin measured on this knowledge base`;
+}
+
 function candidateKey(c: RecommendedConfig): string {
   return `${c.model} ${configText(c.config)}`;
 }
@@ -378,13 +395,7 @@ function renderResult(root: HTMLElement, rec: Recommendation): void {
           : 'not recorded in the knowledge base',
       ),
       h('dt', {}, 'Tied with'),
-      h(
-        'dd',
-        { 'data-testid': 'tied' },
-        tied.length
-          ? `${tied.map((c) => `#${c.rank}`).join(', ')}: their intervals reach the pick's prediction`
-          : 'none: the pick is credibly ahead of the rest of the top-k',
-      ),
+      h('dd', { 'data-testid': 'tied' }, tiedText(rec, tied)),
       h('dt', {}, 'Answered by'),
       h(
         'dd',
@@ -574,6 +585,7 @@ function shapChart(rec: Recommendation): HTMLElement {
           plugins: { legend: { display: false } },
           scales: {
             x: { title: { display: true, text: `SHAP contribution${unit ? ` (${unit})` : ''}` } },
+            y: { ticks: { callback: fittedLabel } },
           },
         },
       },

@@ -70,7 +70,7 @@ describe('the HTTP API', () => {
       [{ profile: { ...EXAMPLE, numInstances: -3 } }, 'profile.numInstances', /too small/i],
       [{ profile: { ...EXAMPLE, modality: 'radar' } }, 'profile.modality', /xray/],
       [{ profile: EXAMPLE, objective: 'cheapest' }, 'objective', /balanced/],
-      [{ profile: EXAMPLE, topk: 3 }, '(body)', /topk/],
+      [{ profile: EXAMPLE, topk: 3 }, 'topk', /unrecognized key: "topk"/i],
       [{ objective: 'best' }, 'profile', /expected object/i],
     ];
     for (const [body, field, reason] of cases) {
@@ -80,6 +80,9 @@ describe('the HTTP API', () => {
       assert.match(res.body.error.reason, reason);
       assert.ok(res.body.error.message.startsWith(`field "${field}": `), res.body.error.message);
     }
+    const query = await fetch(`${server.url}/v1/kb/records?datset=bloodmnist`);
+    assert.equal(query.status, 400);
+    assert.equal(((await query.json()) as { error: { field: string } }).error.field, 'datset');
     const notJson = await postJson(`${server.url}/v1/recommend`, '{"profile": ');
     assert.equal(notJson.status, 400);
     assert.match(notJson.body.error.message, /not valid JSON/);
@@ -292,6 +295,12 @@ describe('binding and auth', () => {
       const doc = await getJson(`${server.url}/v1/openapi.json`);
       assert.deepEqual(doc.security, [{ bearer: [] }]);
       assert.deepEqual(doc.paths['/v1/health'].get.security, []);
+      // A client that puts the token in the URL instead of the header.
+      assert.equal((await fetch(`${server.url}/v1/kb?access_token=${token}`)).status, 401);
+      assert.ok(
+        server.log.some((l) => l.includes('/v1/kb?access_token=[token]')),
+        server.log.join('\n'),
+      );
       assert.ok(server.log.length >= 6);
       assert.ok(server.log.every((l) => !l.includes(token)));
     } finally {

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { startServer, type RunningServer } from '../../src/server/server.ts';
 
@@ -74,4 +74,86 @@ export async function startHarness(kb?: string): Promise<Harness> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** A piece of text a chart drew, in CSS pixels of its canvas. */
+export interface DrawnText {
+  chart: string;
+  text: string;
+  left: number;
+  right: number;
+  y: number;
+  /** Drawn turned (Chart.js turns crowded x labels): its box is not checked. */
+  rotated: boolean;
+  canvasWidth: number;
+}
+
+/**
+ * Records the text every canvas draws (the labels Chart.js writes), from the page's start: each
+ * canvas's last drawing only, as Chart.js clears a canvas before it redraws it.
+ */
+export async function recordChartText(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const drawn = new Map<HTMLCanvasElement, Omit<DrawnText, 'chart' | 'canvasWidth'>[]>();
+    (window as unknown as { chartText: () => DrawnText[] }).chartText = () =>
+      [...drawn].flatMap(([canvas, texts]) =>
+        texts.map((t) => ({
+          ...t,
+          chart: canvas.closest('[data-testid]')?.getAttribute('data-testid') ?? '',
+          canvasWidth: canvas.clientWidth,
+        })),
+      );
+    const proto = CanvasRenderingContext2D.prototype;
+    const clearRect = proto.clearRect;
+    proto.clearRect = function (this: CanvasRenderingContext2D, ...args) {
+      drawn.set(this.canvas, []);
+      return clearRect.apply(this, args);
+    };
+    const fillText = proto.fillText;
+    proto.fillText = function (this: CanvasRenderingContext2D, text, x, y, ...rest) {
+      const s = String(text);
+      if (s) {
+        const m = this.getTransform();
+        const dpr = window.devicePixelRatio || 1;
+        const w = this.measureText(s).width;
+        const align = this.textAlign;
+        const x0 =
+          align === 'right' || align === 'end' ? x - w : align === 'center' ? x - w / 2 : x;
+        if (!drawn.has(this.canvas)) drawn.set(this.canvas, []);
+        drawn.get(this.canvas)!.push({
+          text: s,
+          left: (m.a * x0 + m.e) / dpr,
+          right: (m.a * (x0 + w) + m.e) / dpr,
+          y: (m.d * y + m.f) / dpr,
+          rotated: Math.abs(m.b) > 1e-6,
+        });
+      }
+      return fillText.call(this, text, x, y, ...rest);
+    };
+  });
+}
+
+export function chartText(page: Page): Promise<DrawnText[]> {
+  return page.evaluate(() => (window as unknown as { chartText: () => DrawnText[] }).chartText());
+}
+
+/** Labels cut off at a canvas's left or right edge. */
+export function clipped(texts: DrawnText[]): DrawnText[] {
+  return texts.filter((t) => !t.rotated && (t.left < -0.5 || t.right > t.canvasWidth + 0.5));
+}
+
+/** Pairs of labels of one chart, on one line, drawn over each other. */
+export function overlapping(texts: DrawnText[], chart: string): string[] {
+  const lines = new Map<number, DrawnText[]>();
+  for (const t of texts.filter((t) => t.chart === chart && !t.rotated)) {
+    const y = Math.round(t.y);
+    lines.set(y, [...(lines.get(y) ?? []), t]);
+  }
+  const out: string[] = [];
+  for (const line of lines.values()) {
+    line.sort((a, b) => a.left - b.left);
+    for (let i = 1; i < line.length; i++)
+      if (line[i].left < line[i - 1].right - 0.5) out.push(`${line[i - 1].text}|${line[i].text}`);
+  }
+  return out;
 }

@@ -9,7 +9,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { importRuns, type Recommendation } from '../../src/index.ts';
-import { SCREENSHOTS, chromiumMissing, startHarness, type Harness } from './harness.ts';
+import {
+  SCREENSHOTS,
+  chartText,
+  chromiumMissing,
+  clipped,
+  overlapping,
+  recordChartText,
+  startHarness,
+  type Harness,
+} from './harness.ts';
 
 const EXAMPLE = JSON.parse(
   readFileSync(new URL('../../examples/chest-xray-small.json', import.meta.url), 'utf8'),
@@ -31,6 +40,7 @@ describe('the web page in Chromium', { skip: chromiumMissing }, () => {
     const page = await harness.browser.newPage();
     await page.setViewportSize(viewport);
     const problems: string[] = [];
+    await recordChartText(page);
     page.on('pageerror', (err) => problems.push(err.message));
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(m.text());
@@ -67,6 +77,12 @@ describe('the web page in Chromium', { skip: chromiumMissing }, () => {
     await pick.waitFor();
     assert.match(await pick.innerText(), new RegExp(`Pick: ${expected.pick.model}`));
     assert.match(await pick.innerText(), /80%:/);
+    // The ties are explained by the rule that marked them: here the validated tie margin.
+    assert.ok(expected.validation && expected.topK.some((c) => c.tied !== undefined));
+    assert.match(
+      await page.getByTestId('tied').innerText(),
+      new RegExp(`within ${expected.validation.tieMargin.toFixed(2)} points of the top score`),
+    );
     await page.locator('[data-testid="pareto-chart"][data-ready]').waitFor();
     await page.locator('[data-testid="shap-chart"][data-ready]').waitFor();
     for (const id of ['pareto-chart', 'shap-chart']) {
@@ -147,6 +163,8 @@ describe('the web page in Chromium', { skip: chromiumMissing }, () => {
     assert.ok(width <= 390, `the page is ${width}px wide`);
     const chart = await page.getByTestId('pareto-chart').boundingBox();
     assert.ok(chart && chart.width <= 390);
+    // A long label (model = swin_tiny_patch4_window7_224) is shortened, not cut at the edge.
+    assert.deepEqual(clipped(await chartText(page)), []);
     await shot(page, 'recommend-390x844');
     await page.close();
   });
@@ -161,6 +179,16 @@ describe('the web page in Chromium', { skip: chromiumMissing }, () => {
     assert.match(await page.getByRole('table', { name: /Search space/ }).innerText(), /strategy/);
     assert.ok((await drawn(page, 'kb-chart')).inked > 1000);
     await shot(page, 'kb-1280x800');
+    await page.close();
+  });
+
+  test('the knowledge-base view fits a phone-sized window (390x844)', async () => {
+    const { page } = await open('#kb', { width: 390, height: 844 });
+    await page.locator('[data-testid="kb-chart"][data-ready]').waitFor();
+    assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= 390);
+    assert.ok((await page.getByTestId('kb-chart').boundingBox())!.width <= 390);
+    assert.deepEqual(clipped(await chartText(page)), []);
+    await shot(page, 'kb-390x844');
     await page.close();
   });
 
@@ -240,6 +268,7 @@ describe(
 
     test('charts grow in height, never wider than the window', async () => {
       const page = await harness.browser.newPage();
+      await recordChartText(page);
       await page.goto(`${harness.server.url}/#bench`);
       // The view renders once the page has read the API's choices: wait for it before listing boxes.
       await page.locator('#method-random').waitFor();
@@ -258,6 +287,9 @@ describe(
         assert.ok(box.width <= width, `the chart is ${box.width}px wide in a ${width}px window`);
         assert.ok(box.height / 30 >= 20, `${(box.height / 30).toFixed(1)}px per dataset`);
         assert.ok((await page.evaluate(() => document.documentElement.scrollWidth)) <= width);
+        const texts = await chartText(page);
+        assert.deepEqual(overlapping(texts, 'cost-chart'), [], 'the cost axis labels overlap');
+        assert.deepEqual(clipped(texts), []);
         await shot(page, `bench-30-datasets-${width}`);
       }
       await page.close();
