@@ -141,15 +141,22 @@ export function httpError(err: unknown, uploads?: UploadDir): HttpError {
   return { status: 500, body: { error: { status: 500, message: 'internal error' } } };
 }
 
-function validate<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+/** `within` names the form field the value came from (`options` of an upload), so the field
+ * to fix reads `options.topK`. */
+function validate<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what: string,
+  within?: string,
+): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   // An unknown key is named itself (a misspelt "topk" is the field to fix), not its parent object.
   const issues = result.error.issues.flatMap((i) =>
-    (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((p) => ({
-      field: p.length ? p.join('.') : '(body)',
-      reason: i.message,
-    })),
+    (i.code === 'unrecognized_keys' ? i.keys.map((k) => [...i.path, k]) : [i.path]).map((p) => {
+      const path = within ? [within, ...p] : p;
+      return { field: path.length ? path.join('.') : '(body)', reason: i.message };
+    }),
   );
   const field = issues[0]?.field;
   throw new RequestError(
@@ -338,6 +345,7 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
               RecommendUploadOptions,
               parseJson(form.options, 'options'),
               'recommendation options',
+              'options',
             )
           : validate(RecommendUploadOptions, {}, 'recommendation options');
         const dataset = { ...(await uploadedDataset(dir, form)), modality };
@@ -467,6 +475,26 @@ export function createApp(options: AppOptions, { pool, jobs }: Services): App {
       handler,
     ]);
   }
+  // A known path asked with another method is a 405 that lists the methods it has.
+  const methodsOf = new Map<string, string[]>();
+  for (const route of ROUTES) {
+    const key = route.path.replace(/\{(\w+)\}/g, ':$1');
+    methodsOf.set(key, [...(methodsOf.get(key) ?? []), route.method.toUpperCase()]);
+  }
+  for (const [key, methods] of methodsOf)
+    app.all(key, (c) => {
+      const allow = methods.join(', ');
+      c.header('Allow', allow);
+      return c.json(
+        {
+          error: {
+            status: 405,
+            message: `${c.req.method} is not a method of ${c.req.path}: use ${allow}`,
+          },
+        },
+        405,
+      );
+    });
   app.all('/v1/*', (c) =>
     c.json({ error: { status: 404, message: `no route ${c.req.method} ${c.req.path}` } }, 404),
   );

@@ -240,8 +240,9 @@ export function recommendView(root: HTMLElement, choices: Choices, metrics: stri
     const issues = err.issues.length ? err.issues : [{ field: err.field ?? '', reason: '' }];
     let first: HTMLElement | undefined;
     for (const issue of issues) {
-      const control =
-        controlOf[issue.field] ?? controlOf[issue.field.split('.').slice(0, 2).join('.')];
+      // An upload's options come back as `options.topK`: the same control as `topK`.
+      const field = issue.field.replace(/^options\./, '');
+      const control = controlOf[field] ?? controlOf[field.split('.').slice(0, 2).join('.')];
       if (!control) continue;
       const slot = root.querySelector<HTMLElement>(`#${control.id}-error`);
       if (slot) {

@@ -98,6 +98,24 @@ describe('the HTTP API', () => {
     assert.match(res.body.error.message, /no-such-model/);
   });
 
+  test('a known path asked with another method is a 405 with Allow; an unknown path a 404', async () => {
+    const get = await fetch(`${server.url}/v1/recommend`);
+    assert.equal(get.status, 405);
+    assert.equal(get.headers.get('allow'), 'POST');
+    assert.match(
+      ((await get.json()) as { error: { message: string } }).error.message,
+      /GET is not a method of \/v1\/recommend: use POST/,
+    );
+    const job = await fetch(`${server.url}/v1/jobs/job-1`, { method: 'PUT' });
+    assert.equal(job.status, 405);
+    assert.equal(job.headers.get('allow'), 'GET, DELETE');
+    assert.equal(
+      (await fetch(`${server.url}/v1/recommend`, { method: 'POST', body: '{}' })).status,
+      400,
+    );
+    assert.equal((await fetch(`${server.url}/v1/nothing`)).status, 404);
+  });
+
   test('413 for a body over the limit', async () => {
     const big = { profile: { ...EXAMPLE, source: 'x'.repeat(100 * 1024) } };
     const res = await postJson(`${server.url}/v1/recommend`, big);

@@ -82,6 +82,15 @@ describe('uploads', () => {
     assert.equal(res.body.topK.length, 2);
   });
 
+  test('a bad value in the options of an upload is a 400 naming options.FIELD', async () => {
+    const form = new FormData();
+    form.set('archive', file(zipSync(folder()), 'cells.zip'));
+    form.set('options', JSON.stringify({ topK: 'five' }));
+    const res = await postForm(`${server.url}/v1/recommend`, form);
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error.field, 'options.topK');
+  });
+
   test('a manifest with a bad row is a 400 naming the upload, the line and the column', async () => {
     const form = new FormData();
     form.set('manifest', file('path,label\n0.png,\n', 'labels.csv'));
