@@ -3,6 +3,8 @@
 // same record either way. The columns (data/README.md, "mlflow"):
 //   run_id, run_name, experiment_id, experiment, status, user_id, start_time, end_time (ms),
 //   duration_sec (end - start: the training time), params.KEY, tags.KEY, experiment_tags.KEY,
+//   parent_run_id (the mlflow.parentRunId tag), child_runs (how many runs of the experiment name
+//   this one as their parent: a sweep's parent run has some, and a filter leaves it out),
 //   metrics.KEY (the latest value: highest step, then timestamp, as MLflow reports it),
 //   metrics_step.KEY (its step), metrics_min.KEY, metrics_max.KEY and metrics_best.KEY (the min
 //   for losses, errors and times, else the max) over the metric's history. The history behind
@@ -106,9 +108,17 @@ export function historyKeys(mapping: Mapping | undefined): Set<string> {
   return keys;
 }
 
-function cellsOf(run: MlflowRun, experiment: MlflowExperiment): Map<string, Cell> {
+const PARENT_TAG = 'mlflow.parentRunId';
+
+function cellsOf(
+  run: MlflowRun,
+  experiment: MlflowExperiment,
+  children: ReadonlyMap<string, number>,
+): Map<string, Cell> {
   const cells = new Map<string, Cell>([
     ['run_id', run.runId],
+    ['parent_run_id', run.tags.get(PARENT_TAG) ?? null],
+    ['child_runs', children.get(run.runId) ?? 0],
     ['run_name', run.runName ?? run.tags.get('mlflow.runName') ?? null],
     ['experiment_id', run.experimentId],
     ['experiment', experiment.name],
@@ -164,8 +174,20 @@ export function mlflowTable(
   experiment: MlflowExperiment,
   runs: readonly MlflowRun[],
 ): SourceTable {
-  const all = runs.map((r) => cellsOf(r, experiment));
-  const columns = new Set<string>(['run_id', 'experiment', 'status', 'duration_sec']);
+  const children = new Map<string, number>();
+  for (const r of runs) {
+    const parent = r.tags.get(PARENT_TAG);
+    if (parent !== undefined) children.set(parent, (children.get(parent) ?? 0) + 1);
+  }
+  const all = runs.map((r) => cellsOf(r, experiment, children));
+  const columns = new Set<string>([
+    'run_id',
+    'parent_run_id',
+    'child_runs',
+    'experiment',
+    'status',
+    'duration_sec',
+  ]);
   for (const cells of all) for (const k of cells.keys()) columns.add(k);
   const rows: SourceRow[] = all.map((cells, i) => {
     const steps = new Map([...runs[i].history].map(([k, points]) => [k, stepHistory(points)]));

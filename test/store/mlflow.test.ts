@@ -392,3 +392,69 @@ test('MLflow: a param one experiment never logged is not set there; a column no 
       /names a column that is not in this source/.test(e.message),
   );
 });
+
+test('a sweep’s parent run is found by child_runs and left out by a filter, from the file store and the server alike', async (t) => {
+  const dir = tempDir(t);
+  // Experiment 101 gets a parent run with no params; two of its runs name it as their parent.
+  const experiments = EXPERIMENTS.map((e) =>
+    e.id !== '101'
+      ? e
+      : {
+          ...e,
+          runs: [
+            {
+              id: 'p0p0p0',
+              name: 'sweep',
+              status: 3,
+              start: 1_700_000_000_000 - 10,
+              end: 1_700_000_900_000,
+              params: {},
+              tags: {},
+              metrics: {},
+            },
+            ...e.runs.map((r, i) =>
+              i < 2 ? { ...r, tags: { ...r.tags, 'mlflow.parentRunId': 'p0p0p0' } } : r,
+            ),
+          ],
+        },
+  );
+  const root = writeFileStore(path.join(dir, 'mlruns'), experiments);
+  const server = await startMlflowServer({ experiments });
+  t.after(() => server.close());
+  const [table] = await readSources(root, 'mlflow', {});
+  const cells = table.rows.map((r) => [
+    r.get('run_id'),
+    r.get('child_runs'),
+    r.get('parent_run_id'),
+  ]);
+  assert.deepEqual(cells.slice(0, 3), [
+    ['p0p0p0', 2, null],
+    ['a1a1a1', 0, 'p0p0p0'],
+    ['a2a2a2', 0, 'p0p0p0'],
+  ]);
+  // Without the filter the parent is a row without a model, which fails the import.
+  const kb = await writableKb(t, path.join(dir, 'kb.sqlite'));
+  await assert.rejects(
+    importFiles(kb, [root], loadMapping(write(dir, 'plain.json', MAPPING))),
+    (e: unknown) => {
+      assert.ok(e instanceof MetallmixError);
+      assert.match(e.message, /model/);
+      return true;
+    },
+  );
+  const filtered = loadMapping(
+    write(dir, 'filtered.json', {
+      ...MAPPING,
+      filters: [{ column: 'child_runs', op: '==', value: 0 }],
+    }),
+  );
+  const fromFiles = await importFiles(kb, [root], filtered);
+  assert.deepEqual([fromFiles.rows, fromFiles.added, fromFiles.filtered], [7, 5, 2]);
+  const other = await writableKb(t, path.join(dir, 'kb-rest.sqlite'));
+  const fromServer = await importFiles(other, [server.url], filtered);
+  assert.deepEqual([fromServer.rows, fromServer.added, fromServer.filtered], [7, 5, 2]);
+  const ids = async (k: typeof kb) =>
+    (await k.snapshot()).records.map((r) => r.provenance.runId).sort();
+  assert.deepEqual(await ids(other), await ids(kb));
+  assert.ok(!(await ids(kb)).includes('p0p0p0'));
+});
