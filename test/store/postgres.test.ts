@@ -315,23 +315,25 @@ else
       assert.ok(!`${rec.out}${rec.err}`.includes(server.password), 'no password printed');
     });
 
-    test('the retrieval index lives in the database: the flat index’s hits, shared, rebuilt on change', async (t) => {
+    /** The built-in runs in a new PostgreSQL schema, with their documents and a fitted embedder. */
+    const builtinOnPostgres = async (
+      t: { after(fn: () => unknown): void },
+      s: string,
+      cache: string,
+    ) => {
       const builtin = await openKnowledgeBase('builtin', {
         mode: 'read',
-        env: { METALLMIX_CACHE: tempDir(t) },
+        env: { METALLMIX_CACHE: cache },
       });
       const content = await builtin.snapshot();
       await builtin.close();
-      const kb = await open(t, server.url({ schema: schema() }));
+      const kb = await open(t, server.url({ schema: s }), 'write', { METALLMIX_CACHE: cache });
       await kb.importBatch({
         records: content.records.map(({ id: _id, ...r }) => r),
         profiles: content.profiles,
         models: content.models,
         hyperparameters: content.hyperparameters,
       });
-      assert.equal(kb.indexLocation.kind, 'database');
-      const store = (kb.indexLocation as { store: VectorStore }).store;
-      const version = await kb.version();
       const documents = buildDocuments({
         profiles: content.profiles,
         records: await kb.records(),
@@ -341,6 +343,13 @@ else
         profiles: content.profiles,
         texts: documents.map((d) => d.text),
       });
+      return { kb, content, documents, embedder };
+    };
+    test('the retrieval index lives in the database: the flat index’s hits, shared, rebuilt on change', async (t) => {
+      const { kb, content, documents, embedder } = await builtinOnPostgres(t, schema(), tempDir(t));
+      assert.equal(kb.indexLocation.kind, 'database');
+      const store = (kb.indexLocation as { store: VectorStore }).store;
+      const version = await kb.version();
       const flat = await openOrBuildIndex({
         kbVersion: version,
         embedder,
@@ -421,33 +430,12 @@ else
     });
     test('an index read whole from the database is copied into the cache: a later request reads no vector', async (t) => {
       const cache = tempDir(t);
-      const builtin = await openKnowledgeBase('builtin', {
-        mode: 'read',
-        env: { METALLMIX_CACHE: cache },
-      });
-      const content = await builtin.snapshot();
-      await builtin.close();
       const s = schema();
-      const kb = await open(t, server.url({ schema: s }), 'write', { METALLMIX_CACHE: cache });
-      await kb.importBatch({
-        records: content.records.map(({ id: _id, ...r }) => r),
-        profiles: content.profiles,
-        models: content.models,
-        hyperparameters: content.hyperparameters,
-      });
+      const { kb, documents, embedder } = await builtinOnPostgres(t, s, cache);
       const location = kb.indexLocation as { store: VectorStore; localCopy?: string };
       const copy = location.localCopy ?? '';
       assert.ok(copy.startsWith(path.join(cache, 'vectors')), copy);
       assert.ok(!copy.includes(server.password), 'no password in the file name');
-      const documents = buildDocuments({
-        profiles: content.profiles,
-        records: await kb.records(),
-        metric: 'accuracy',
-      });
-      const embedder = MetaTextEmbedder.fit({
-        profiles: content.profiles,
-        texts: documents.map((d) => d.text),
-      });
       let built = 0;
       const ask = async (kbVersion: string) =>
         openOrBuildIndex({
