@@ -4,6 +4,7 @@
 // digest) are byte-for-byte unchanged. test/hardening/bad-input.test.ts runs them;
 // bench/bad-input-table.ts prints the table of outcomes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -454,6 +455,18 @@ function importMlflow(ctx: CaseContext, damage: (root: string) => void): string[
   const root = writeFileStore(path.join(ctx.dir, 'mlruns'));
   damage(root);
   return importArgs(ctx, root, ctx.write('mlflow.json', MLFLOW_MAPPING));
+}
+
+/** An HTTP server on 127.0.0.1 answering every request with `body` as JSON; its URL. */
+async function jsonServer(ctx: CaseContext, body: unknown): Promise<string> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  ctx.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 }
 
 // ---- the cases -----------------------------------------------------------------------------
@@ -1552,6 +1565,22 @@ export const CASES: BadInputCase[] = [
     exit: 2,
     message:
       /101\/a1a1a1\/params\/optimizer:1: an MLflow param or tag file is not UTF-8 text \(byte 0xe9\)/,
+  },
+  {
+    id: 'mlflow-rest-wrong-shape',
+    fromIssue: false,
+    title:
+      'import from a "tracking server" answering JSON that is not MLflow\'s (a TypeError before)',
+    setup: async (ctx) => ({
+      args: importArgs(
+        ctx,
+        await jsonServer(ctx, { experiments: 'nope' }),
+        ctx.write('mlflow.json', MLFLOW_MAPPING),
+      ),
+    }),
+    exit: 4,
+    message:
+      /experiments\/search: the MLflow tracking server answered in a shape MLflow's REST API does not have: experiments: Invalid input: expected array/,
   },
 ];
 
