@@ -1582,6 +1582,26 @@ export const CASES: BadInputCase[] = [
     message:
       /experiments\/search: the MLflow tracking server answered in a shape MLflow's REST API does not have: experiments: Invalid input: expected array/,
   },
+  {
+    id: 'observed-partial-config',
+    fromIssue: false,
+    title:
+      'recommend --observed with a run that gives opt but not lr (every prediction was NaN [NaN, NaN])',
+    setup: (ctx) => ({
+      args: recommendArgs(
+        ctx,
+        '--observed',
+        ctx.write(
+          'observed.csv',
+          'dataset,model,config.opt,metrics.accuracy\nnew-derma,vit,adam,0.7\n',
+        ),
+      ),
+      mayWrite: /\.vectors$/,
+    }),
+    exit: 2,
+    message:
+      /observed\.csv:2 column "config\.lr": the run gives no lr, which every run of vit in the knowledge base sets/,
+  },
 ];
 
 // ---- running a case ------------------------------------------------------------------------
