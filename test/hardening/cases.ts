@@ -1398,7 +1398,7 @@ export const CASES: BadInputCase[] = [
   {
     id: 'gbdt-missing-trees',
     fromIssue: false,
-    title: 'gbdt predict with a model whose trees array lost trees num_trees counts',
+    title: 'gbdt predict with a model whose trees array is shorter than its num_trees',
     setup: async (ctx) => {
       const { model, rows } = await gbdtModel(ctx);
       model.learner.gradient_booster.model.trees = [];
@@ -1601,6 +1601,29 @@ export const CASES: BadInputCase[] = [
     exit: 2,
     message:
       /observed\.csv:2 column "config\.lr": the run gives no lr, which every run of vit in the knowledge base sets/,
+  },
+  {
+    id: 'jsonl-dotted-and-nested',
+    fromIssue: false,
+    title: 'a JSONL line giving "lr" nested and as the dotted key "config.lr" (the last one won)',
+    setup: (ctx) => ({
+      args: importArgs(
+        ctx,
+        ctx.write(
+          'dotted.jsonl',
+          '{"run":"j1","ds":"derma","model":"vit","config":{"lr":0.001},"config.lr":0.01,"opt":"adam","momentum":0,"acc":70,"minutes":2,"seed":1}\n',
+        ),
+        ctx.write('nested.json', {
+          ...MAPPING,
+          hyperparameters: [
+            { name: 'lr', column: 'config.lr', type: 'float', log: true },
+            ...MAPPING.hyperparameters.slice(1),
+          ],
+        }),
+      ),
+    }),
+    exit: 2,
+    message: /dotted\.jsonl:1: the key "config\.lr" is given twice \(as a dotted key and nested\)/,
   },
 ];
 
