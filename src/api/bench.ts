@@ -1,13 +1,14 @@
 // `bench`: leave-one-dataset-out evaluation of strategies and baselines on any knowledge base.
-import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
   MetallmixError,
   Objective,
+  parseWith,
   silentProgress,
   type Env,
   type ProgressFactory,
 } from '../core/index.ts';
+import { checkOutputFile, writeOutputFile } from '../core/files.ts';
 import { runLodo, type BenchReport } from '../bench/lodo.ts';
 import { DEFAULT_METHODS, HPO_NAMES, benchMethod } from '../bench/methods.ts';
 import { renderHtmlReport } from '../bench/report-html.ts';
@@ -51,12 +52,20 @@ export { DEFAULT_METHODS };
 export const HPO_BASELINES = Object.keys(HPO_NAMES);
 
 export async function bench(input: BenchInput): Promise<BenchReport> {
+  // The library call is checked as the HTTP body is (an empty --methods or --datasets list).
+  parseWith(
+    BenchParams.pick({ methods: true, datasets: true }),
+    { methods: input.methods, datasets: input.datasets },
+    { what: 'bench options' },
+  );
   const metric = input.metric ?? 'accuracy';
   const seeds = input.seeds ?? 5;
   if (!Number.isInteger(seeds) || seeds < 1)
     throw new MetallmixError(`seeds must be a positive integer, got ${seeds}`, {
       location: { field: 'seeds' },
     });
+  // A report that cannot be written fails before the benchmark runs, not after.
+  if (input.report) checkOutputFile(input.report, 'the report');
   const models = languageModels(input.llm, input.env);
   try {
     const llmDeps = {
@@ -94,16 +103,12 @@ export async function bench(input: BenchInput): Promise<BenchReport> {
         if (input.progress) progress = input.progress('held-out datasets', count);
       },
     });
-    if (input.report) {
-      try {
-        writeFileSync(input.report, renderHtmlReport(report, { command: input.command }));
-      } catch (err) {
-        throw new MetallmixError(`cannot write the report: ${(err as Error).message}`, {
-          location: { file: input.report },
-          cause: err,
-        });
-      }
-    }
+    if (input.report)
+      writeOutputFile(
+        input.report,
+        renderHtmlReport(report, { command: input.command }),
+        'the report',
+      );
     return report;
   } finally {
     await models.close();

@@ -41,6 +41,25 @@ function finishedRuns(
     .map((r) => ({ model: r.model, config: r.config, value: r.metrics[metric]! }));
 }
 
+/**
+ * Per model, the hyperparameters every finished run of it on another dataset sets. A result
+ * whose configuration leaves one out has a zero-shot prior far from it (NaN with no value at
+ * all), and the continuation carries that gap to every neighbour: it cannot be weighed.
+ */
+function wholeConfigs(
+  view: KbView,
+  dataset: string,
+): (r: Pick<ObservedRun, 'model' | 'config'>) => string[] {
+  const always = new Map<string, Set<string>>();
+  for (const r of view.records) {
+    if (r.status !== 'finished' || r.dataset === dataset) continue;
+    const keys = always.get(r.model);
+    if (!keys) always.set(r.model, new Set(Object.keys(r.config)));
+    else for (const k of keys) if (!(k in r.config)) keys.delete(k);
+  }
+  return (r) => [...(always.get(r.model) ?? [])].filter((k) => !(k in r.config));
+}
+
 /** The dataset's results in the knowledge base and (when given) in a results file. */
 export async function observedRuns(
   view: KbView,
@@ -54,14 +73,25 @@ export async function observedRuns(
   const named = derived(view, 'dataset-names', { format: 1 }, () =>
     [...new Set(view.records.map((r) => r.dataset))].sort(),
   );
-  const out: ObservedSet = {
-    runs: named.includes(dataset) ? finishedRuns(view.records, dataset, metric) : [],
-    sources: [],
-  };
+  const stored = named.includes(dataset) ? finishedRuns(view.records, dataset, metric) : [];
+  const missing = wholeConfigs(view, dataset);
+  const out: ObservedSet = { runs: stored.filter((r) => missing(r).length === 0), sources: [] };
   if (out.runs.length)
     out.sources.push(`${out.runs.length} run(s) named "${dataset}" in ${view.label}`);
+  if (out.runs.length < stored.length)
+    out.sources.push(
+      `${stored.length - out.runs.length} run(s) named "${dataset}" left out: their configurations lack hyperparameters every run of their model sets`,
+    );
   if (file !== undefined) {
     const { records } = loggedRecords(await tableOfFile(file), declared);
+    for (const r of records) {
+      const gaps = missing(r);
+      if (gaps.length)
+        throw new MetallmixError(
+          `the run gives no ${gaps.join(', ')}, which every run of ${r.model} in the knowledge base sets; a continuation compares whole configurations`,
+          { location: { file, line: r.provenance.line, column: `config.${gaps[0]}` } },
+        );
+    }
     const runs = finishedRuns(records, dataset, metric);
     if (runs.length === 0) {
       const named = [...new Set(records.map((r) => r.dataset))];

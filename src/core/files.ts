@@ -318,6 +318,29 @@ export function checkOutputFile(file: string, what: string): void {
     throw new MetallmixError(`cannot write ${what}: it is ${kindOf(stats)}`, {
       location: { file },
     });
+  // Nothing metallmix writes is a database: an output path naming one (the --kb given to the
+  // same command, say) is a slip that would destroy the runs in it.
+  if (stats.isFile() && startsWith(file, SQLITE_MAGIC))
+    throw new MetallmixError(
+      `cannot write ${what}: the file is an SQLite database (a knowledge base?), which an output never replaces; name another file`,
+      { location: { file } },
+    );
+}
+
+const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
+
+/** Whether a regular file's first bytes are `magic` (false when it cannot be read). */
+function startsWith(file: string, magic: Buffer): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, READ_FLAGS);
+    const head = Buffer.alloc(magic.length);
+    return readSync(fd, head, 0, head.length, 0) === magic.length && head.equals(magic);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /**

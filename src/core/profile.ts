@@ -42,7 +42,14 @@ export type Resolution = z.infer<typeof Resolution>;
  * (see deriveClassStatistics); resolution, channels and formats when images were read.
  */
 export const DatasetProfile = z.object({
-  name: z.string().min(1),
+  // The name is the key runs are joined by: no control characters, as import refuses in cells.
+  name: z
+    .string()
+    .min(1)
+    .regex(
+      /^[^\u0000-\u001f\u007f]*$/,
+      'must not contain control characters (a line break, a tab, NUL)',
+    ),
   task: Task,
   modality: Modality,
   numInstances: z.number().int().positive().describe('number of images'),

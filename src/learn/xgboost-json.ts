@@ -1,9 +1,10 @@
 // Reads and writes XGBoost's JSON model format (as written by XGBoost 1.7 `save_model('m.json')`),
 // so a model trained in Python loads here and ours loads there.
 
-import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { MetallmixError } from '../core/errors.ts';
+import { writeOutputFile } from '../core/files.ts';
+import { MAX_JSON_DEPTH, jsonNestsDeeper, jsonSyntaxReason } from '../core/json-text.ts';
 import { readTextFile } from '../core/text-file.ts';
 import { parseWith } from '../core/validate.ts';
 import type { FeatureType, Tree, TreeEnsemble } from './tree-model.ts';
@@ -36,7 +37,11 @@ const ModelJson = z.object({
     feature_types: z.array(z.string()).optional(),
     gradient_booster: z.object({
       name: z.literal('gbtree', { message: 'only gbtree boosters are supported' }),
-      model: z.object({ trees: z.array(TreeJson), tree_info: nums.optional() }),
+      model: z.object({
+        gbtree_model_param: z.object({ num_trees: z.string() }).optional(),
+        trees: z.array(TreeJson),
+        tree_info: nums.optional(),
+      }),
     }),
     learner_model_param: z.object({
       base_score: z.string(),
@@ -75,10 +80,20 @@ export function parseXGBoostJson(json: unknown, file?: string): TreeEnsemble {
     : Array.from({ length: numFeature }, (_, i) => `f${i}`);
   if (featureNames.length !== numFeature)
     fail('learner.feature_names', `${featureNames.length} names for ${numFeature} features`);
+  // Rows are read by column name: a repeated name would feed one column to two features.
+  const repeated = featureNames.find((f, i) => featureNames.indexOf(f) !== i);
+  if (repeated !== undefined)
+    fail('learner.feature_names', `the feature name "${repeated}" is given twice`);
+  const { gbtree_model_param: param, trees: treesJson } = m.gradient_booster.model;
+  if (param && Number(param.num_trees) !== treesJson.length)
+    fail(
+      'learner.gradient_booster.model.gbtree_model_param.num_trees',
+      `says ${param.num_trees} trees, the model has ${treesJson.length}`,
+    );
   const featureTypes: FeatureType[] = featureNames.map((_, i) =>
     m.feature_types?.[i] === 'c' ? 'c' : 'q',
   );
-  const trees = m.gradient_booster.model.trees.map((t, i) =>
+  const trees = treesJson.map((t, i) =>
     treeFromJson(t, numFeature, (field, reason) =>
       fail(`learner.gradient_booster.model.trees.${i}.${field}`, reason),
     ),
@@ -239,10 +254,15 @@ export function parseLenientJson(text: string, file?: string): unknown {
     (match, str: string | undefined, sign: string, word: string) =>
       str !== undefined ? match : word === 'NaN' ? 'null' : sign ? '-1e999' : '1e999',
   );
+  // Every walk after parsing (the reviver, JSON.stringify in a message) recurses: bound it first.
+  if (jsonNestsDeeper(patched))
+    throw new MetallmixError(`the JSON nests deeper than ${MAX_JSON_DEPTH} levels`, {
+      location: { file },
+    });
   try {
     return JSON.parse(patched, (_key, v) => (v === null ? Number.NaN : v));
   } catch (err) {
-    throw new MetallmixError(`not valid JSON: ${(err as Error).message}`, {
+    throw new MetallmixError(`not valid JSON: ${jsonSyntaxReason(err).reason}`, {
       location: { file },
       cause: err,
     });
@@ -270,12 +290,5 @@ export function stringifyXGBoostJson(model: TreeEnsemble): string {
 }
 
 export function saveModelFile(path: string, model: TreeEnsemble): void {
-  try {
-    writeFileSync(path, stringifyXGBoostJson(model));
-  } catch (err) {
-    throw new MetallmixError(`cannot write model file: ${(err as Error).message}`, {
-      location: { file: path },
-      cause: err,
-    });
-  }
+  writeOutputFile(path, stringifyXGBoostJson(model), 'the model file');
 }

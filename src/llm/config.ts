@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
 import { locations, type Env } from '../core/environment.ts';
 import { MetallmixError } from '../core/errors.ts';
+import { readTextFile } from '../core/text-file.ts';
 import type { CommonConfig, ProviderSpec, SettingSpec, SettingsReader } from './provider.ts';
 import type { LlamaCppConfig } from './providers/llamacpp.ts';
 import type { OpenAIConfig } from './providers/openai.ts';
@@ -261,13 +262,22 @@ function readConfigFile(explicit: string | undefined, env: Env): Partial<Record<
     return {};
   }
   const lines = new LineCounter();
-  const doc = parseDocument(readFileSync(path, 'utf8'), { lineCounter: lines });
+  const doc = parseDocument(readTextFile(path, 'config file'), { lineCounter: lines });
   const syntax = doc.errors[0];
   if (syntax)
     throw new MetallmixError(`not valid YAML or JSON: ${syntax.message.split('\n')[0]}`, {
       location: { file: path, line: syntax.linePos?.[0].line },
     });
-  const root: unknown = doc.toJS() ?? {};
+  let root: unknown;
+  try {
+    root = doc.toJS() ?? {};
+  } catch (err) {
+    // An alias expanded past yaml's bound (a "billion laughs" file) throws only here.
+    throw new MetallmixError(`not valid YAML or JSON: ${(err as Error).message}`, {
+      location: { file: path },
+      cause: err,
+    });
+  }
   if (typeof root !== 'object' || Array.isArray(root))
     throw new MetallmixError('expected a mapping at the top level', { location: { file: path } });
   const out: Partial<Record<LlmRole, Layer>> = {};

@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
-  mkdirSync,
   openSync,
   readFileSync,
   readdirSync,
@@ -19,6 +18,7 @@ import {
   writeFileSync,
   writeSync,
 } from 'node:fs';
+import { ensureDirectory } from '../core/files.ts';
 import { join } from 'node:path';
 import {
   MetallmixError,
@@ -209,7 +209,7 @@ function read(
 }
 
 function write(path: string, kbVersion: string, learner: MetaLearner): void {
-  mkdirSync(join(path, '..'), { recursive: true });
+  ensureDirectory(join(path, '..'), 'the cache folder');
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, pack(kbVersion, learner));
   renameSync(tmp, path);
@@ -293,7 +293,7 @@ function keptOrComputed<T>(
   }
   const value = compute();
   try {
-    mkdirSync(join(path, '..'), { recursive: true });
+    ensureDirectory(join(path, '..'), 'the cache folder');
     const tmp = `${path}.${process.pid}.tmp`;
     writeFileSync(tmp, write(value));
     renameSync(tmp, path);
@@ -505,7 +505,7 @@ function touch(path: string): void {
 function writeView(dir: string, key: ViewKey, view: KbView, totalRecords?: number): void {
   const path = viewDir(dir, key);
   const tmp = `${path}.${process.pid}.tmp`;
-  mkdirSync(tmp, { recursive: true });
+  ensureDirectory(tmp, 'the cache folder');
   try {
     const records = encodeRecords(view.records);
     const fd = openSync(join(tmp, 'records.json'), 'w');

@@ -10,15 +10,8 @@
 // started by a process that was killed: it waits for the process group to end and reads the
 // exit status, or finds that the trial ended without one (killed).
 import { spawn } from 'node:child_process';
-import {
-  closeSync,
-  existsSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  readdirSync,
-  statSync,
-} from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { ensureDirectory } from '../core/files.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -45,6 +38,8 @@ export interface LocalExecutorOptions {
   pollMs?: number;
 }
 
+/** The longest delay setTimeout keeps (2^31 - 1 ms); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const pidFile = (job: TrialJob) => path.join(job.controlDir, 'pid');
 const exitFile = (job: TrialJob) => path.join(job.controlDir, 'exit');
 
@@ -129,9 +124,9 @@ export class LocalExecutor implements Executor {
   }
 
   async start(job: TrialJob): Promise<JobHandle> {
-    mkdirSync(job.controlDir, { recursive: true });
-    mkdirSync(path.dirname(job.stdoutFile), { recursive: true });
-    mkdirSync(path.dirname(job.stderrFile), { recursive: true });
+    ensureDirectory(job.controlDir, 'the trial folder');
+    ensureDirectory(path.dirname(job.stdoutFile), 'the folder of the trial log');
+    ensureDirectory(path.dirname(job.stderrFile), 'the folder of the trial log');
     const out = openSync(job.stdoutFile, 'a');
     const err = openSync(job.stderrFile, 'a');
     const args =
@@ -202,10 +197,15 @@ export class LocalExecutor implements Executor {
     const limitMs = job.timeLimitSec === undefined ? undefined : job.timeLimitSec * 1000;
     const own = this.own.get(handle.id);
     let timer: NodeJS.Timeout | undefined;
-    if (limitMs !== undefined) {
-      const left = Math.max(0, started + limitMs - Date.now());
-      timer = setTimeout(() => void this.stop(handle, 'timeout'), left);
-    }
+    // A delay over setTimeout's 32-bit limit (24.8 days) would fire at once: wait in steps.
+    const arm = () => {
+      const left = Math.max(0, started + limitMs! - Date.now());
+      timer =
+        left > MAX_TIMER_MS
+          ? setTimeout(arm, MAX_TIMER_MS)
+          : setTimeout(() => void this.stop(handle, 'timeout'), left);
+    };
+    if (limitMs !== undefined) arm();
     try {
       let status: { code?: number; signal?: string };
       if (own) {

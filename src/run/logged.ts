@@ -105,6 +105,18 @@ export function mappingFor(
 ): LoadedMapping {
   const where = { file: table.file, line: table.file === COMMAND_LINE ? 1 : undefined };
   const columns = [...table.columns];
+  // A header that names a column twice is read as `name#2` (W&B's repeated names): here it is
+  // two values for one field, which no row can mean.
+  const repeated = columns.find(
+    (c) => /#\d+$/.test(c) && table.columns.has(c.replace(/#\d+$/, '')),
+  );
+  if (repeated)
+    throw new MetallmixError(
+      `the header names the column "${repeated.replace(/#\d+$/, '')}" twice`,
+      {
+        location: { ...where, line: 1, column: repeated.replace(/#\d+$/, '') },
+      },
+    );
   // A nested JSONL object also stays whole under its own name (`config`, `metrics`).
   const unknown = columns.filter(
     (c) =>

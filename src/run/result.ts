@@ -4,6 +4,7 @@
 // times are fractions in [0, 1], as in every record.
 import { existsSync, openSync, readSync, closeSync, fstatSync } from 'node:fs';
 import { isLowerBetter, type Cost, type Metrics } from '../core/index.ts';
+import { MAX_JSON_DEPTH, jsonNestsDeeper } from '../core/json-text.ts';
 
 export const RESULT_PREFIX = 'METALLMIX_RESULT';
 export const RESULT_FILE_VARIABLE = 'METALLMIX_RESULT_FILE';
@@ -39,6 +40,8 @@ function parseLenientJson(text: string): unknown {
   return JSON.parse(text.replace(/(?<=[:\[,]\s*)(-?Infinity|NaN)(?=\s*[,}\]])/g, 'null'));
 }
 
+const excerpt = (text: string) => (text.length > 60 ? `${text.slice(0, 60)}...` : text);
+
 /** Checks one result object against the run's metric; `where` names its origin in messages. */
 export function parseResult(
   text: string,
@@ -46,6 +49,9 @@ export function parseResult(
   from: TrialResult['from'],
 ): ResultReading {
   const where = from === 'file' ? 'the result file' : `the ${RESULT_PREFIX} line`;
+  // A value is quoted in the problem (JSON.stringify recurses): bound the nesting first.
+  if (jsonNestsDeeper(text))
+    return { problem: `${where} nests deeper than ${MAX_JSON_DEPTH} levels` };
   let value: unknown;
   try {
     value = parseLenientJson(text);
@@ -60,7 +66,7 @@ export function parseResult(
     // A diverged run reports NaN: the metric is absent, as an import treats it.
     if (v === null) continue;
     if (typeof v !== 'number' || !Number.isFinite(v))
-      return { problem: `${where}: "${key}" must be a number, got ${JSON.stringify(v)}` };
+      return { problem: `${where}: "${key}" must be a number, got ${excerpt(JSON.stringify(v))}` };
     const costKey = COST_KEYS[key];
     if (costKey) {
       if (v < 0) return { problem: `${where}: "${key}" must be >= 0, got ${v}` };

@@ -30,7 +30,7 @@ export function parseTimeLimit(text: string | number, field = 'time'): TimeLimit
     seconds = Number(m[1]) * { s: 1, m: 60, min: 60, h: 3600 }[m[2] as 's' | 'm' | 'min' | 'h'];
   else if ((m = /^(?:(\d+)-)?(\d+):([0-5]\d):([0-5]\d)$/.exec(t)))
     seconds = Number(m[1] ?? 0) * 86400 + Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
-  if (seconds === undefined || !(seconds > 0)) throw bad();
+  if (seconds === undefined || !(seconds > 0) || !Number.isFinite(seconds)) throw bad();
   return { kind: 'fixed', seconds };
 }
 

@@ -15,8 +15,8 @@
 // The exit code of a signalled job is whatever its shell made of the signal (0:15 or 143:0):
 // the state decides, never the code. A job the scheduler no longer knows anywhere is `vanished`.
 import { execFile } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { ensureDirectory } from '../core/files.ts';
 import { ExitCode, MetallmixError, type Env } from '../core/index.ts';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -179,7 +179,7 @@ export class SlurmExecutor implements Executor {
   async start(job: TrialJob): Promise<JobHandle> {
     // slurmd opens the log files in folders that must exist (a shared filesystem on a cluster).
     for (const file of [job.stdoutFile, job.stderrFile])
-      mkdirSync(path.dirname(file), { recursive: true });
+      ensureDirectory(path.dirname(file), 'the folder of the trial log');
     const r = await this.run('sbatch', this.sbatchArguments(job));
     const id = r.stdout.trim().split(';')[0]!;
     if (r.code !== 0 || !/^\d+(_\d+)?$/.test(id)) {

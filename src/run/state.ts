@@ -7,13 +7,13 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
-  mkdirSync,
   openSync,
   readFileSync,
   renameSync,
   rmSync,
   writeSync,
 } from 'node:fs';
+import { ensureDirectory } from '../core/files.ts';
 import path from 'node:path';
 import { z } from 'zod';
 import {
@@ -157,7 +157,7 @@ export function readState(runDir: string): StudyState {
 /** Replaces the state file whole: a reader (or a resumed run) sees the old or the new state. */
 export function writeState(state: StudyState): void {
   const file = stateFile(state.settings.runDir);
-  mkdirSync(path.dirname(file), { recursive: true });
+  ensureDirectory(path.dirname(file), 'the run folder');
   const tmp = `${file}.${process.pid}.tmp`;
   const fd = openSync(tmp, 'w');
   try {
@@ -183,7 +183,7 @@ function pidAlive(pid: number): boolean {
  * is gone (killed) is taken over.
  */
 export function lockRun(runDir: string): () => void {
-  mkdirSync(runDir, { recursive: true });
+  ensureDirectory(runDir, 'the run folder');
   const file = lockFile(runDir);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {

@@ -1,8 +1,9 @@
 // The built-in starter knowledge base (data/builtin: MedMNIST aggregates), used when no
 // knowledge base is named: an in-memory copy of a database built once from the committed table
 // and cached in the cache directory by a hash of everything it is built from.
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { ensureDirectory } from '../core/files.ts';
 import { packagePath } from '../core/package-files.ts';
 import Database from 'better-sqlite3';
 import { sha256 } from './fingerprint.ts';
@@ -76,7 +77,7 @@ async function loadImage(file: string): Promise<Buffer> {
   const image = await buildImage();
   try {
     // Write-then-rename: a concurrent reader sees the old state or the whole file, never half.
-    mkdirSync(path.dirname(file), { recursive: true });
+    ensureDirectory(path.dirname(file), 'the cache folder');
     const tmp = `${file}.${process.pid}.tmp`;
     writeFileSync(tmp, image);
     renameSync(tmp, file);

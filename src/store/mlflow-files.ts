@@ -4,10 +4,11 @@
 // its text) and metrics/ (one file per key, a line "timestamp value step" per logged value);
 // keys with slashes are nested folders. Deleted experiments (.trash) and runs are left out, as
 // MLflow's default view does.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { MetallmixError } from '../core/index.ts';
+import { readUtf8File } from '../core/files.ts';
 import {
   RUN_STATUS_NAMES,
   latestOf,
@@ -25,8 +26,9 @@ const NOT_RUNS = new Set(['tags', 'datasets', 'traces']);
 function readYaml(file: string): Record<string, unknown> {
   let value: unknown;
   try {
-    value = parseYaml(readFileSync(file, 'utf8'));
+    value = parseYaml(readUtf8File(file, 'the MLflow metadata file'));
   } catch (err) {
+    if (err instanceof MetallmixError) throw err;
     throw new MetallmixError(`not valid YAML: ${(err as Error).message}`, {
       location: { file },
       cause: err,
@@ -60,11 +62,12 @@ function keyedFiles(dir: string): Map<string, string> {
 }
 
 /** A param or tag file's text; MLflow writes it without a newline, a hand-made one may add one. */
-const valueOf = (file: string) => readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+const valueOf = (file: string) =>
+  readUtf8File(file, 'an MLflow param or tag file').replace(/\r?\n$/, '');
 
 function readMetric(file: string): MetricPoint[] {
   const points: MetricPoint[] = [];
-  readFileSync(file, 'utf8')
+  readUtf8File(file, 'an MLflow metric file')
     .split(/\r?\n/)
     .forEach((line, i) => {
       if (line.trim() === '') return;
@@ -133,7 +136,9 @@ export function isMlflowFileStore(dir: string): boolean {
     if (!statSync(dir).isDirectory()) return false;
     return subdirs(dir).some((e) => {
       const meta = path.join(dir, e, 'meta.yaml');
-      return existsSync(meta) && /experiment_id/.test(readFileSync(meta, 'utf8'));
+      return (
+        existsSync(meta) && /experiment_id/.test(readUtf8File(meta, 'the MLflow metadata file'))
+      );
     });
   } catch {
     return false;

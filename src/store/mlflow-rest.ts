@@ -4,7 +4,8 @@
 // mapping reads (their min, max or best, and the learning curve). Credentials come from the URL (basic), or the
 // environment MLflow's own clients read: MLFLOW_TRACKING_TOKEN (bearer) or
 // MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD (basic); they are never shown.
-import { ExitCode, MetallmixError, type Env } from '../core/index.ts';
+import { z } from 'zod';
+import { ExitCode, MetallmixError, describeIssues, type Env } from '../core/index.ts';
 import type { Mapping } from './mapping.ts';
 import {
   historyKeys,
@@ -24,32 +25,52 @@ const TIMEOUT_MS = 60_000;
 
 export const isHttpUrl = (s: string) => /^https?:\/\//i.test(s);
 
-interface KeyValue {
-  key: string;
-  value: string;
-}
+// The answers are checked before use: a proxy's page or another service's JSON on that port
+// must fail as the server's fault (exit 4), not as a TypeError deep in the import.
+const int64 = z.union([z.number(), z.string()]).optional();
+// protobuf's JSON mapping may leave out an empty value.
+const KeyValue = z.object({ key: z.string(), value: z.string().default('') });
+const RestMetric = z.object({
+  key: z.string(),
+  value: z.union([z.number(), z.string()]),
+  timestamp: int64,
+  step: int64,
+});
+type RestMetric = z.output<typeof RestMetric>;
+const RestRun = z.object({
+  info: z.object({
+    run_id: z.string().optional(),
+    run_uuid: z.string().optional(),
+    run_name: z.string().optional(),
+    experiment_id: z.string(),
+    user_id: z.string().optional(),
+    status: z.string(),
+    start_time: int64,
+    end_time: int64,
+    lifecycle_stage: z.string().optional(),
+  }),
+  data: z
+    .object({
+      metrics: z.array(RestMetric).optional(),
+      params: z.array(KeyValue).optional(),
+      tags: z.array(KeyValue).optional(),
+    })
+    .optional(),
+});
+const page = { next_page_token: z.string().optional() };
+const ExperimentsPage = z.object({
+  experiments: z
+    .array(
+      z.object({ experiment_id: z.string(), name: z.string(), tags: z.array(KeyValue).optional() }),
+    )
+    .optional(),
+  ...page,
+});
+const RunsPage = z.object({ runs: z.array(RestRun).optional(), ...page });
+const HistoryPage = z.object({ metrics: z.array(RestMetric).optional(), ...page });
 
-interface RestMetric {
-  key: string;
-  value: number | string;
-  timestamp?: number | string;
-  step?: number | string;
-}
-
-interface RestRun {
-  info: {
-    run_id?: string;
-    run_uuid?: string;
-    run_name?: string;
-    experiment_id: string;
-    user_id?: string;
-    status: string;
-    start_time?: number | string;
-    end_time?: number | string;
-    lifecycle_stage?: string;
-  };
-  data?: { metrics?: RestMetric[]; params?: KeyValue[]; tags?: KeyValue[] };
-}
+/** The most read of one answer: a page of 1,000 runs is megabytes, never this. */
+const MAX_RESPONSE_BYTES = 256 * 1024 * 1024;
 
 /** int64 fields may arrive as JSON numbers or, from protobuf's JSON mapping, as strings. */
 const int = (v: number | string | undefined): number | undefined => {
@@ -90,10 +111,11 @@ class MlflowClient {
       );
   }
 
-  async call<T>(
+  async call<S extends z.ZodType>(
     endpoint: string,
+    schema: S,
     init: { body?: object; query?: Record<string, string> },
-  ): Promise<T> {
+  ): Promise<z.output<S>> {
     const query = init.query ? `?${new URLSearchParams(init.query)}` : '';
     const where = `${this.label}/api/2.0/mlflow/${endpoint}`;
     let response: Response;
@@ -111,7 +133,7 @@ class MlflowClient {
         { location: { file: where }, exitCode: ExitCode.unavailable, cause: err },
       );
     }
-    const text = await response.text();
+    const text = await cappedText(response, where);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -136,7 +158,13 @@ class MlflowClient {
         location: { file: where },
         exitCode: ExitCode.unavailable,
       });
-    return body as T;
+    const parsed = schema.safeParse(body);
+    if (!parsed.success)
+      throw new MetallmixError(
+        `the MLflow tracking server answered in a shape MLflow's REST API does not have: ${describeIssues(parsed.error)}`,
+        { location: { file: where }, exitCode: ExitCode.unavailable },
+      );
+    return parsed.data;
   }
 
   /** Every item of a paged endpoint, following next_page_token. */
@@ -161,6 +189,27 @@ class MlflowClient {
   }
 }
 
+/** The body as text, refused past MAX_RESPONSE_BYTES instead of held whole. */
+async function cappedText(response: Response, where: string): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body?.getReader();
+  for (;;) {
+    const chunk = reader ? await reader.read() : { done: true as const, value: undefined };
+    if (chunk.done) break;
+    total += chunk.value.length;
+    if (total > MAX_RESPONSE_BYTES) {
+      await reader!.cancel();
+      throw new MetallmixError(
+        `the MLflow tracking server sent more than ${MAX_RESPONSE_BYTES / 1024 / 1024} MB in one answer`,
+        { location: { file: where }, exitCode: ExitCode.unavailable },
+      );
+    }
+    chunks.push(chunk.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 export async function readMlflowServer(
   url: string,
   options: { env: Env; mapping?: Mapping },
@@ -168,10 +217,7 @@ export async function readMlflowServer(
   const client = new MlflowClient(url, options.env);
   const needHistory = historyKeys(options.mapping);
   const experiments = await client.all(async (page_token) => {
-    const r = await client.call<{
-      experiments?: { experiment_id: string; name: string; tags?: KeyValue[] }[];
-      next_page_token?: string;
-    }>('experiments/search', {
+    const r = await client.call('experiments/search', ExperimentsPage, {
       body: { max_results: PAGE, view_type: 'ACTIVE_ONLY', ...(page_token ? { page_token } : {}) },
     });
     return { items: r.experiments, next_page_token: r.next_page_token };
@@ -187,7 +233,7 @@ export async function readMlflowServer(
       tags: new Map((e.tags ?? []).map((t) => [t.key, t.value])),
     };
     const restRuns = await client.all(async (page_token) => {
-      const r = await client.call<{ runs?: RestRun[]; next_page_token?: string }>('runs/search', {
+      const r = await client.call('runs/search', RunsPage, {
         body: {
           experiment_ids: [experiment.id],
           max_results: PAGE,
@@ -210,17 +256,14 @@ export async function readMlflowServer(
       for (const key of latest.keys()) {
         if (!needHistory.has(key)) continue;
         const points = await client.all(async (page_token) => {
-          const h = await client.call<{ metrics?: RestMetric[]; next_page_token?: string }>(
-            'metrics/get-history',
-            {
-              query: {
-                run_id: runId,
-                metric_key: key,
-                max_results: String(HISTORY_PAGE),
-                ...(page_token ? { page_token } : {}),
-              },
+          const h = await client.call('metrics/get-history', HistoryPage, {
+            query: {
+              run_id: runId,
+              metric_key: key,
+              max_results: String(HISTORY_PAGE),
+              ...(page_token ? { page_token } : {}),
             },
-          );
+          });
           return { items: h.metrics, next_page_token: h.next_page_token };
         });
         history.set(key, points.map(point));

@@ -213,17 +213,28 @@ async function readCsv(file: string, format: SourceFormat): Promise<SourceTable>
 }
 
 /** Nested objects become dotted columns (`config.lr`) and also stay whole as JSON text. */
-function flatten(value: unknown, prefix: string, out: Map<string, Cell>): void {
+/**
+ * Sets a cell per key path (`config.lr` for `{"config": {"lr": ...}}`); returns a path given
+ * twice (a dotted key beside the nested one), which would otherwise keep whichever came last.
+ */
+function flatten(value: unknown, prefix: string, out: Map<string, Cell>): string | undefined {
+  let repeated: string | undefined;
+  const set = (cell: Cell) => {
+    if (out.has(prefix)) repeated ??= prefix;
+    out.set(prefix, cell);
+  };
   if (value === null || value === undefined) {
-    out.set(prefix, null);
+    set(null);
   } else if (Array.isArray(value)) {
-    out.set(prefix, JSON.stringify(value));
+    set(JSON.stringify(value));
   } else if (typeof value === 'object') {
-    if (prefix) out.set(prefix, JSON.stringify(value));
-    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+    if (prefix) set(JSON.stringify(value));
+    for (const [k, v] of Object.entries(value))
+      repeated ??= flatten(v, prefix ? `${prefix}.${k}` : k, out);
   } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
-    out.set(prefix, value);
+    set(value);
   }
+  return repeated;
 }
 
 function jsonlRow(text: string, line: number, columns: Set<string>): SourceRow {
@@ -244,8 +255,10 @@ function jsonlRow(text: string, line: number, columns: Set<string>): SourceRow {
   if (!value || typeof value !== 'object' || Array.isArray(value))
     return bad('each line must be a JSON object');
   const cells = new Map<string, Cell>();
-  flatten(value, '', cells);
+  const repeated = flatten(value, '', cells);
   for (const k of cells.keys()) columns.add(k);
+  if (repeated !== undefined)
+    return bad(`the key "${repeated}" is given twice (as a dotted key and nested)`);
   // A JSONL line may omit a key another line has: that is an empty cell, not a missing column
   // (whether the column exists at all is checked once every line is read).
   return { line, get: (column) => cells.get(column) ?? null };

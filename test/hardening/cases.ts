@@ -4,6 +4,7 @@
 // digest) are byte-for-byte unchanged. test/hardening/bad-input.test.ts runs them;
 // bench/bad-input-table.ts prints the table of outcomes.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
 import {
   copyFileSync,
@@ -23,6 +24,7 @@ import Database from 'better-sqlite3';
 import type { Env } from '../../src/core/index.ts';
 import { runCliWith, type CliResult } from '../support/cli.ts';
 import { completion, startFakeOpenAIServer } from '../llm/fake-openai-server.ts';
+import { writeFileStore } from '../store/fixtures/mlflow-fixture.ts';
 import type { FakeOpenAIServerOptions } from '../llm/fake-openai-server.ts';
 import * as img from '../profile/images.ts';
 
@@ -382,6 +384,90 @@ function smallDisk(ctx: CaseContext, name: string, kb: number): string {
 }
 
 const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+
+/**
+ * `metallmix run` of one trial on the base profile, whose training command is a Node script
+ * with `body` as its code (it gets the model and `{args}`); the run folder is dir/runs.
+ */
+function runOneTrial(ctx: CaseContext, body: string, ...more: string[]): string[] {
+  const script = ctx.write('train.mjs', body);
+  return [
+    'run',
+    '--profile',
+    ctx.write('p.json', PROFILE),
+    '--kb',
+    ctx.kb,
+    '--trials',
+    '1',
+    '--quiet',
+    '--run-dir',
+    path.join(ctx.dir, 'runs'),
+    '--command',
+    `${process.execPath} ${script} {model} {args}`,
+    ...more,
+  ];
+}
+
+/** A trainer that reports an accuracy of 0.8 on its METALLMIX_RESULT line after `ms`. */
+const reportAfter = (ms: number) =>
+  `setTimeout(() => console.log('METALLMIX_RESULT {"accuracy": 0.8}'), ${ms});`;
+
+/** The parts of an XGBoost JSON model the cases damage. */
+interface GbdtModelJson {
+  learner: { feature_names: string[]; gradient_booster: { model: { trees: unknown[] } } };
+}
+
+/** The XGBoost JSON model `gbdt train` writes for a small CSV, to damage before predicting. */
+async function gbdtModel(ctx: CaseContext): Promise<{ model: GbdtModelJson; rows: string }> {
+  const rows = ['a,b,y'];
+  for (let i = 0; i < 40; i++) rows.push(`${i % 7},${(i * 3) % 5},${(i % 7) * 2 + ((i * 3) % 5)}`);
+  const out = path.join(ctx.dir, 'model.tmp');
+  const r = await runCliWith(
+    { env: isolatedEnv(ctx.dir) },
+    'gbdt',
+    'train',
+    '--data',
+    ctx.write('train.csv', `${rows.join('\n')}\n`),
+    '--target',
+    'y',
+    '--params',
+    '{"n_estimators":3}',
+    '--out',
+    out,
+  );
+  if (r.code !== 0) throw new Error(`gbdt train: ${r.err}`);
+  const model = JSON.parse(readFileSync(out, 'utf8')) as GbdtModelJson;
+  rmSync(out);
+  return { model, rows: ctx.write('rows.csv', 'a,b\n3,1\n') };
+}
+
+const MLFLOW_MAPPING = {
+  format: 'mlflow',
+  dataset: 'experiment',
+  model: 'params.model',
+  metrics: { accuracy: 'metrics_best.val_acc' },
+  runId: 'run_id',
+  hyperparameters: [{ name: 'optimizer', column: 'params.optimizer', type: 'categorical' }],
+};
+
+/** import of the MLflow fixture's file store (dir/mlruns), with `damage` done to it first. */
+function importMlflow(ctx: CaseContext, damage: (root: string) => void): string[] {
+  const root = writeFileStore(path.join(ctx.dir, 'mlruns'));
+  damage(root);
+  return importArgs(ctx, root, ctx.write('mlflow.json', MLFLOW_MAPPING));
+}
+
+/** An HTTP server on 127.0.0.1 answering every request with `body` as JSON; its URL. */
+async function jsonServer(ctx: CaseContext, body: unknown): Promise<string> {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  ctx.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const address = server.address();
+  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+}
 
 // ---- the cases -----------------------------------------------------------------------------
 
@@ -1244,6 +1330,300 @@ export const CASES: BadInputCase[] = [
     setup: (ctx) => ({ args: importArgs(ctx, ctx.write('empty.csv', '')) }),
     exit: 2,
     message: /empty\.csv: the file is empty/,
+  },
+  // Added by the second pass, on the newer faces (run, record, bench, gbdt, MLflow, config)
+  {
+    id: 'export-onto-kb',
+    fromIssue: false,
+    title: 'recommend --export json --out naming the knowledge base it reads',
+    setup: (ctx) => ({
+      args: recommendArgs(ctx, '--export', 'json', '--out', ctx.kb),
+      mayWrite: /\.vectors$/,
+    }),
+    exit: 2,
+    message:
+      /kb\.sqlite: cannot write the export: the file is an SQLite database \(a knowledge base\?\), which an output never replaces/,
+  },
+  {
+    id: 'bench-report-fifo',
+    fromIssue: false,
+    title: 'bench --report on a FIFO (refused before the benchmark runs)',
+    setup: (ctx) => ({
+      args: ['bench', '--kb', ctx.kb, '--methods', 'random', '--report', ctx.fifo('r.html')],
+    }),
+    exit: 2,
+    message: /r\.html: cannot write the report: it is a FIFO \(named pipe\)/,
+  },
+  {
+    id: 'bench-no-methods',
+    fromIssue: false,
+    title: "bench --methods '' (an empty list, not an empty table)",
+    setup: (ctx) => ({ args: ['bench', '--kb', ctx.kb, '--methods', ''] }),
+    exit: 2,
+    message: /field "methods": invalid bench options: methods: Too small/,
+  },
+  {
+    id: 'gbdt-out-fifo',
+    fromIssue: false,
+    title: 'gbdt train --out on a FIFO',
+    setup: (ctx) => ({
+      args: [
+        'gbdt',
+        'train',
+        '--data',
+        ctx.write('t.csv', 'a,y\n1,2\n2,4\n3,6\n'),
+        '--target',
+        'y',
+        '--out',
+        ctx.fifo('m.json'),
+      ],
+    }),
+    exit: 2,
+    message: /m\.json: cannot write the model file: it is a FIFO \(named pipe\)/,
+  },
+  {
+    id: 'gbdt-repeated-feature',
+    fromIssue: false,
+    title: 'gbdt predict with a model that names one feature twice (would read one column twice)',
+    setup: async (ctx) => {
+      const { model, rows } = await gbdtModel(ctx);
+      model.learner.feature_names = ['a', 'a'];
+      return {
+        args: ['gbdt', 'predict', '--model', ctx.write('m.json', model), '--data', rows],
+      };
+    },
+    exit: 2,
+    message: /m\.json field "learner\.feature_names": the feature name "a" is given twice/,
+  },
+  {
+    id: 'gbdt-missing-trees',
+    fromIssue: false,
+    title: 'gbdt predict with a model whose trees array is shorter than its num_trees',
+    setup: async (ctx) => {
+      const { model, rows } = await gbdtModel(ctx);
+      model.learner.gradient_booster.model.trees = [];
+      return {
+        args: ['gbdt', 'predict', '--model', ctx.write('m.json', model), '--data', rows],
+      };
+    },
+    exit: 2,
+    message:
+      /m\.json field "learner\.gradient_booster\.model\.gbtree_model_param\.num_trees": says 3 trees, the model has 0/,
+  },
+  {
+    id: 'run-deep-result',
+    fromIssue: false,
+    title: 'run: a trial whose METALLMIX_RESULT line nests 100,000 deep',
+    setup: (ctx) => ({
+      args: runOneTrial(
+        ctx,
+        `console.log('METALLMIX_RESULT {"accuracy": 0.8, "x": ' + '['.repeat(1e5) + ']'.repeat(1e5) + '}');`,
+      ),
+      // The failed trial is recorded: the knowledge base and the run folder change.
+      mayWrite: /^kb\.sqlite|^runs(\/|$)/,
+    }),
+    exit: 3,
+    message: /the METALLMIX_RESULT line nests deeper than 64 levels/,
+  },
+  {
+    id: 'run-time-over-24-days',
+    fromIssue: false,
+    title: 'run --time 40000 (minutes: more than setTimeout holds, 24.8 days)',
+    setup: (ctx) => ({
+      args: runOneTrial(ctx, reportAfter(500), '--time', '40000'),
+      mayWrite: /^kb\.sqlite|^runs(\/|$)/,
+    }),
+    exit: 0,
+    message: /1 +finished/,
+    check: (r) =>
+      /time limit of/.test(r.out + r.err) ? 'the trial was stopped at once' : undefined,
+  },
+  {
+    id: 'run-dir-under-proc',
+    fromIssue: false,
+    title: 'run --run-dir /proc/nope/x',
+    setup: (ctx) => ({
+      args: [...runOneTrial(ctx, reportAfter(0)), '--run-dir', '/proc/nope/x'],
+    }),
+    exit: 2,
+    message: /\/proc\/nope: cannot create the run folder: no such file or folder/,
+  },
+  {
+    id: 'cache-under-proc',
+    fromIssue: false,
+    title: 'METALLMIX_CACHE=/proc/nope (the cache is skipped, the answer given)',
+    setup: (ctx) => ({
+      args: recommendArgs(ctx),
+      env: { METALLMIX_CACHE: '/proc/nope' },
+      mayWrite: /\.vectors$/,
+    }),
+    exit: 0,
+    message: /^Pick +\S+/m,
+  },
+  {
+    id: 'run-name-control-char',
+    fromIssue: false,
+    title: 'run --dataset-name with a line break in it (records keyed by that name)',
+    setup: (ctx) => ({
+      args: runOneTrial(ctx, reportAfter(0), '--dataset-name', 'new\nderma'),
+      mayWrite: /^runs(\/|$)/,
+    }),
+    exit: 2,
+    message: /field "name": invalid dataset profile: name: must not contain control characters/,
+  },
+  {
+    id: 'record-repeated-column',
+    fromIssue: false,
+    title: 'record a CSV whose header names config.lr twice (not a new hyperparameter lr#2)',
+    setup: (ctx) => ({
+      args: [
+        'record',
+        ctx.write(
+          'logged.csv',
+          'dataset,model,config.lr,config.lr,metrics.accuracy\nderma,vit,0.001,0.01,0.7\n',
+        ),
+        '--kb',
+        ctx.kb,
+      ],
+    }),
+    exit: 2,
+    message: /logged\.csv:1 column "config\.lr": the header names the column "config\.lr" twice/,
+  },
+  {
+    id: 'config-file-fifo',
+    fromIssue: false,
+    title: 'METALLMIX_CONFIG naming a FIFO',
+    setup: (ctx) => ({
+      args: recommendArgs(ctx),
+      env: { METALLMIX_CONFIG: ctx.fifo('config.yaml') },
+    }),
+    exit: 2,
+    message:
+      /config\.yaml: cannot read config file: it is a FIFO \(named pipe\), not a regular file/,
+  },
+  {
+    id: 'config-file-latin1',
+    fromIssue: false,
+    title: 'a Latin-1 config file (the model name was read with U+FFFD)',
+    setup: (ctx) => ({
+      args: recommendArgs(ctx),
+      env: {
+        METALLMIX_CONFIG: ctx.write(
+          'config.yaml',
+          Buffer.from('llm:\n  baseUrl: http://127.0.0.1:9/v1\n  model: caf\xe9\n', 'latin1'),
+        ),
+      },
+    }),
+    exit: 2,
+    message: /config\.yaml:3: config file is not UTF-8 text \(byte 0xe9\)/,
+  },
+  {
+    id: 'config-alias-bomb',
+    fromIssue: false,
+    title: 'a config file of nested YAML aliases ("billion laughs")',
+    setup: (ctx) => {
+      let text = 'a0: &a0 [x, x, x, x, x, x, x, x, x]\n';
+      for (let i = 1; i < 12; i++)
+        text += `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]\n`;
+      return {
+        args: recommendArgs(ctx),
+        env: { METALLMIX_CONFIG: ctx.write('config.yaml', text) },
+      };
+    },
+    exit: 2,
+    message: /config\.yaml: not valid YAML or JSON: Excessive alias count/,
+  },
+  {
+    id: 'mlflow-fifo-metric',
+    fromIssue: false,
+    title: 'an MLflow file store with a FIFO as a metric file',
+    setup: (ctx) => ({
+      args: importMlflow(ctx, (root) => {
+        const file = path.join(root, '101', 'a1a1a1', 'metrics', 'val_acc');
+        rmSync(file);
+        spawnSync('mkfifo', [file]);
+      }),
+    }),
+    exit: 2,
+    message:
+      /101\/a1a1a1\/metrics\/val_acc: cannot read an MLflow metric file: it is a FIFO \(named pipe\), not a regular file/,
+  },
+  {
+    id: 'mlflow-latin1-param',
+    fromIssue: false,
+    title: 'an MLflow file store with a Latin-1 param file',
+    setup: (ctx) => ({
+      args: importMlflow(ctx, (root) =>
+        writeFileSync(
+          path.join(root, '101', 'a1a1a1', 'params', 'optimizer'),
+          Buffer.from('ad\xe9m', 'latin1'),
+        ),
+      ),
+    }),
+    exit: 2,
+    message:
+      /101\/a1a1a1\/params\/optimizer:1: an MLflow param or tag file is not UTF-8 text \(byte 0xe9\)/,
+  },
+  {
+    id: 'mlflow-rest-wrong-shape',
+    fromIssue: false,
+    title:
+      'import from a "tracking server" answering JSON that is not MLflow\'s (a TypeError before)',
+    setup: async (ctx) => ({
+      args: importArgs(
+        ctx,
+        await jsonServer(ctx, { experiments: 'nope' }),
+        ctx.write('mlflow.json', MLFLOW_MAPPING),
+      ),
+    }),
+    exit: 4,
+    message:
+      /experiments\/search: the MLflow tracking server answered in a shape MLflow's REST API does not have: experiments: Invalid input: expected array/,
+  },
+  {
+    id: 'observed-partial-config',
+    fromIssue: false,
+    title:
+      'recommend --observed with a run that gives opt but not lr (every prediction was NaN [NaN, NaN])',
+    setup: (ctx) => ({
+      args: recommendArgs(
+        ctx,
+        '--observed',
+        ctx.write(
+          'observed.csv',
+          'dataset,model,config.opt,metrics.accuracy\nnew-derma,vit,adam,0.7\n',
+        ),
+      ),
+      mayWrite: /\.vectors$/,
+    }),
+    exit: 2,
+    message:
+      /observed\.csv:2 column "config\.lr": the run gives no lr, which every run of vit in the knowledge base sets/,
+  },
+  {
+    id: 'jsonl-dotted-and-nested',
+    fromIssue: false,
+    title: 'a JSONL line giving "lr" nested and as the dotted key "config.lr" (the last one won)',
+    setup: (ctx) => ({
+      args: importArgs(
+        ctx,
+        ctx.write(
+          'dotted.jsonl',
+          '{"run":"j1","ds":"derma","model":"vit","config":{"lr":0.001},"config.lr":0.01,"opt":"adam","momentum":0,"acc":70,"minutes":2,"seed":1}\n',
+        ),
+        ctx.write('nested.json', {
+          ...MAPPING,
+          hyperparameters: [
+            { name: 'lr', column: 'config.lr', type: 'float', log: true },
+            ...MAPPING.hyperparameters.slice(1),
+          ],
+        }),
+      ),
+    }),
+    exit: 2,
+    message: /dotted\.jsonl:1: the key "config\.lr" is given twice \(as a dotted key and nested\)/,
   },
 ];
 
