@@ -325,23 +325,36 @@ export function checkOutputFile(file: string, what: string): void {
       `cannot write ${what}: the file is an SQLite database (a knowledge base?), which an output never replaces; name another file`,
       { location: { file } },
     );
+  // Every output is text: a file with NUL bytes at its start (an image of the dataset, a model's
+  // weights) is somebody's data, never an earlier output.
+  if (stats.isFile() && hasNulNearStart(file))
+    throw new MetallmixError(
+      `cannot write ${what}: the file holds binary data (an image? a dataset file?), which an output never replaces; name another file`,
+      { location: { file } },
+    );
 }
 
 const SQLITE_MAGIC = Buffer.from('SQLite format 3\0', 'latin1');
 
-/** Whether a regular file's first bytes are `magic` (false when it cannot be read). */
-function startsWith(file: string, magic: Buffer): boolean {
+/** The first `size` bytes of a regular file (fewer when it is shorter; none when unreadable). */
+function headOf(file: string, size: number): Buffer {
   let fd: number | undefined;
   try {
     fd = openSync(file, READ_FLAGS);
-    const head = Buffer.alloc(magic.length);
-    return readSync(fd, head, 0, head.length, 0) === magic.length && head.equals(magic);
+    const head = Buffer.alloc(size);
+    return head.subarray(0, readSync(fd, head, 0, size, 0));
   } catch {
-    return false;
+    return Buffer.alloc(0);
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
 }
+
+/** Whether a regular file's first bytes are `magic` (false when it cannot be read). */
+const startsWith = (file: string, magic: Buffer) => headOf(file, magic.length).equals(magic);
+
+/** Whether a regular file has a NUL byte in its first 8 KiB (false when it cannot be read). */
+const hasNulNearStart = (file: string) => headOf(file, 8192).includes(0);
 
 /**
  * Writes an output file (creating its folder), never blocking on a FIFO put in its place: the

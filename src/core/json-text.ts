@@ -46,7 +46,8 @@ export function jsonSyntaxReason(err: unknown): { reason: string; offset?: numbe
   const reason = message
     .replace(/,\s*".*$/s, '')
     .replace(/\s*in JSON at position \d+.*$/s, '')
-    .replace(/ '.*?'/, '')
+    // The token quoted after "Unexpected token" is the file's; "Expected ',' or '}'" is V8's.
+    .replace(/^(Unexpected token) '.*?'/, '$1')
     .trim();
   return { reason: reason || 'not valid JSON', ...(at ? { offset: Number(at[1]) } : {}) };
 }

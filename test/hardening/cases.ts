@@ -1345,6 +1345,21 @@ export const CASES: BadInputCase[] = [
       /kb\.sqlite: cannot write the export: the file is an SQLite database \(a knowledge base\?\), which an output never replaces/,
   },
   {
+    id: 'profile-output-onto-image',
+    fromIssue: false,
+    title: 'profile --output naming an image of the folder it profiles',
+    setup: (ctx) => {
+      ctx.write('ds/a/1.png', img.png(28, 28, 6));
+      ctx.write('ds/a/2.png', img.png(28, 28, 6));
+      ctx.write('ds/b/3.png', img.png(28, 28, 6));
+      const dir = path.join(ctx.dir, 'ds');
+      return { args: ['profile', dir, '--output', path.join(dir, 'a', '1.png')] };
+    },
+    exit: 2,
+    message:
+      /1\.png: cannot write the profile: the file holds binary data \(an image\? a dataset file\?\), which an output never replaces/,
+  },
+  {
     id: 'bench-report-fifo',
     fromIssue: false,
     title: 'bench --report on a FIFO (refused before the benchmark runs)',

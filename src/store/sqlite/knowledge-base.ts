@@ -389,9 +389,12 @@ export class SqliteKnowledgeBase implements KnowledgeBase {
 }
 
 /** A failed SQLite call as a MetallmixError: a full disk or a lock is unavailable (exit 4). */
-export function sqliteFailure(err: unknown, file: string, doing: string): MetallmixError {
+export function sqliteFailure(err: unknown, file: string, doing: string): Error {
   if (err instanceof MetallmixError) return err;
   const code = String((err as { code?: unknown }).code ?? '');
+  // An error without a code is not SQLite's nor the system's (a streamed source's reader failing,
+  // say): blaming the knowledge base would hide where it came from.
+  if (!code && err instanceof Error) return err;
   const message = err instanceof Error ? err.message : String(err);
   const [reason, exitCode] = code.startsWith('SQLITE_FULL')
     ? ['the disk is full', ExitCode.unavailable]
