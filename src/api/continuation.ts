@@ -44,20 +44,28 @@ function finishedRuns(
 /**
  * Per model, the hyperparameters every finished run of it on another dataset sets. A result
  * whose configuration leaves one out has a zero-shot prior far from it (NaN with no value at
- * all), and the continuation carries that gap to every neighbour: it cannot be weighed.
+ * all), and the continuation carries that gap to every neighbour: it cannot be weighed. For a
+ * dataset the records do not name (the usual request), the sets are kept with a cached view, so
+ * they cost no pass over the records.
  */
 function wholeConfigs(
   view: KbView,
   dataset: string,
+  named: boolean,
 ): (r: Pick<ObservedRun, 'model' | 'config'>) => string[] {
-  const always = new Map<string, Set<string>>();
-  for (const r of view.records) {
-    if (r.status !== 'finished' || r.dataset === dataset) continue;
-    const keys = always.get(r.model);
-    if (!keys) always.set(r.model, new Set(Object.keys(r.config)));
-    else for (const k of keys) if (!(k in r.config)) keys.delete(k);
-  }
-  return (r) => [...(always.get(r.model) ?? [])].filter((k) => !(k in r.config));
+  const compute = (): Record<string, string[]> => {
+    const always = new Map<string, Set<string>>();
+    for (const r of view.records) {
+      if (r.status !== 'finished' || r.dataset === dataset) continue;
+      const keys = always.get(r.model);
+      if (!keys) always.set(r.model, new Set(Object.keys(r.config)));
+      else for (const k of keys) if (!(k in r.config)) keys.delete(k);
+    }
+    return Object.fromEntries([...always].map(([model, keys]) => [model, [...keys].sort()]));
+  };
+  const always = named ? compute() : derived(view, 'whole-configs', { format: 1 }, compute);
+  return (r) =>
+    (Object.hasOwn(always, r.model) ? always[r.model] : []).filter((k) => !(k in r.config));
 }
 
 /** The dataset's results in the knowledge base and (when given) in a results file. */
@@ -74,7 +82,7 @@ export async function observedRuns(
     [...new Set(view.records.map((r) => r.dataset))].sort(),
   );
   const stored = named.includes(dataset) ? finishedRuns(view.records, dataset, metric) : [];
-  const missing = wholeConfigs(view, dataset);
+  const missing = wholeConfigs(view, dataset, named.includes(dataset));
   const out: ObservedSet = { runs: stored.filter((r) => missing(r).length === 0), sources: [] };
   if (out.runs.length)
     out.sources.push(`${out.runs.length} run(s) named "${dataset}" in ${view.label}`);
