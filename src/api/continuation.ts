@@ -81,8 +81,9 @@ export async function observedRuns(
   const named = derived(view, 'dataset-names', { format: 1 }, () =>
     [...new Set(view.records.map((r) => r.dataset))].sort(),
   );
-  const stored = named.includes(dataset) ? finishedRuns(view.records, dataset, metric) : [];
-  const missing = wholeConfigs(view, dataset, named.includes(dataset));
+  const inKb = named.includes(dataset);
+  const stored = inKb ? finishedRuns(view.records, dataset, metric) : [];
+  const missing = wholeConfigs(view, dataset, inKb);
   const out: ObservedSet = { runs: stored.filter((r) => missing(r).length === 0), sources: [] };
   if (out.runs.length)
     out.sources.push(`${out.runs.length} run(s) named "${dataset}" in ${view.label}`);

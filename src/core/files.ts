@@ -318,16 +318,17 @@ export function checkOutputFile(file: string, what: string): void {
     throw new MetallmixError(`cannot write ${what}: it is ${kindOf(stats)}`, {
       location: { file },
     });
-  // Nothing metallmix writes is a database: an output path naming one (the --kb given to the
-  // same command, say) is a slip that would destroy the runs in it.
-  if (stats.isFile() && startsWith(file, SQLITE_MAGIC))
+  if (!stats.isFile()) return;
+  // Every output is text. A database (the --kb given to the same command, say) or a file with
+  // NUL bytes at its start (an image of the dataset, a model's weights) is somebody's data,
+  // never an earlier output: replacing it would destroy what it holds.
+  const head = headOf(file, 8192);
+  if (head.subarray(0, SQLITE_MAGIC.length).equals(SQLITE_MAGIC))
     throw new MetallmixError(
       `cannot write ${what}: the file is an SQLite database (a knowledge base?), which an output never replaces; name another file`,
       { location: { file } },
     );
-  // Every output is text: a file with NUL bytes at its start (an image of the dataset, a model's
-  // weights) is somebody's data, never an earlier output.
-  if (stats.isFile() && hasNulNearStart(file))
+  if (head.includes(0))
     throw new MetallmixError(
       `cannot write ${what}: the file holds binary data (an image? a dataset file?), which an output never replaces; name another file`,
       { location: { file } },
@@ -349,12 +350,6 @@ function headOf(file: string, size: number): Buffer {
     if (fd !== undefined) closeSync(fd);
   }
 }
-
-/** Whether a regular file's first bytes are `magic` (false when it cannot be read). */
-const startsWith = (file: string, magic: Buffer) => headOf(file, magic.length).equals(magic);
-
-/** Whether a regular file has a NUL byte in its first 8 KiB (false when it cannot be read). */
-const hasNulNearStart = (file: string) => headOf(file, 8192).includes(0);
 
 /**
  * Writes an output file (creating its folder), never blocking on a FIFO put in its place: the

@@ -1,5 +1,5 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { ensureDirectory } from '../core/files.ts';
 import type { VectorStore } from '../store/index.ts';
 import { openOrBuildDatabaseIndex } from './database-index.ts';
 import type { EvidenceDocument } from './documents.ts';
@@ -54,10 +54,15 @@ export async function openOrBuildIndex(input: {
       recipe,
     });
     // A failed copy needs no notice: the database keeps the index, the copy saves reading it.
-    if (cachePath && opened.index instanceof FlatIndex) {
-      mkdirSync(path.dirname(cachePath), { recursive: true });
-      saveCopy(opened.index, cachePath, opened.documents, { kbVersion, recipe, embedder });
-    }
+    // The copy's folder is the cache's, ours to create, level by level (a recursive mkdir of a
+    // path under /proc hangs).
+    if (cachePath && opened.index instanceof FlatIndex)
+      try {
+        ensureDirectory(path.dirname(cachePath), 'the cache folder');
+        saveCopy(opened.index, cachePath, opened.documents, { kbVersion, recipe, embedder });
+      } catch {
+        // Read from the database again next time.
+      }
     return { ...opened, embedder };
   }
   if (cachePath && loaded) {

@@ -107,16 +107,13 @@ export function mappingFor(
   const columns = [...table.columns];
   // A header that names a column twice is read as `name#2` (W&B's repeated names): here it is
   // two values for one field, which no row can mean.
-  const repeated = columns.find(
-    (c) => /#\d+$/.test(c) && table.columns.has(c.replace(/#\d+$/, '')),
-  );
+  const repeated = columns
+    .map((c) => c.replace(/#\d+$/, ''))
+    .find((base, i) => base !== columns[i] && table.columns.has(base));
   if (repeated)
-    throw new MetallmixError(
-      `the header names the column "${repeated.replace(/#\d+$/, '')}" twice`,
-      {
-        location: { ...where, line: 1, column: repeated.replace(/#\d+$/, '') },
-      },
-    );
+    throw new MetallmixError(`the header names the column "${repeated}" twice`, {
+      location: { ...where, line: 1, column: repeated },
+    });
   // A nested JSONL object also stays whole under its own name (`config`, `metrics`).
   const unknown = columns.filter(
     (c) =>

@@ -193,9 +193,14 @@ function differences(stored: DeclaredHyperparameter, incoming: DeclaredHyperpara
 const scaleOnly = (differing: string[]) =>
   differing.every((d) => d.startsWith('log') || d.startsWith('linear'));
 
-/** The `reconcile` rule that reads a source's values as `stored` declares them, scale included. */
-function reconcileHint(stored: DeclaredHyperparameter): string {
-  return stored.log ? `{ "type": "${stored.type}", "log": true }` : JSON.stringify(stored.type);
+/**
+ * The `reconcile` rule that reads a source's values as `stored` declares them: the type alone
+ * when it is linear, else (or when the scale is what differs) with its scale.
+ */
+function reconcileHint(stored: DeclaredHyperparameter, withScale = Boolean(stored.log)): string {
+  return withScale
+    ? `{ "type": "${stored.type}", "log": ${Boolean(stored.log)} }`
+    : JSON.stringify(stored.type);
 }
 
 /**
@@ -250,7 +255,7 @@ export function mergeDeclarations(
     } else if (only.length === 0) return;
     else
       throw new MetallmixError(
-        `hyperparameter "${next.name}" is declared differently from the stored declaration (${only.join('; ')}); the stored one applies to every stored record: pass --redeclare to replace it (an explicit migration that changes the knowledge base's version), or declare it as stored${scaleOnly(only) ? ` (for a parameter the source declares, with the rule "reconcile": { "${next.name}": { "type": "${previous.type}", "log": ${Boolean(previous.log)} } })` : ''}`,
+        `hyperparameter "${next.name}" is declared differently from the stored declaration (${only.join('; ')}); the stored one applies to every stored record: pass --redeclare to replace it (an explicit migration that changes the knowledge base's version), or declare it as stored${scaleOnly(only) ? ` (for a parameter the source declares, with the rule "reconcile": { "${next.name}": ${reconcileHint(previous, true)} })` : ''}`,
         {
           location: {
             file: options.declaredIn,

@@ -460,6 +460,16 @@ else
       const other = await ask(`${version}-moved`);
       assert.equal(other.rebuilt, true);
       assert.equal(built, 2);
+      // A cache folder that cannot be made (under /proc) costs the copy, never an error or a hang.
+      const unmade = await openOrBuildIndex({
+        database: location.store,
+        cachePath: '/proc/nope/vectors/x.vectors',
+        kbVersion: version,
+        embedder,
+        documents: () => documents,
+      });
+      assert.equal(unmade.index.size, documents.length);
+      assert.ok(!existsSync('/proc/nope'));
     });
     test('with pgvector the index is searched in the database, with the flat index’s hits', async (t) => {
       const available = await server.sql(
